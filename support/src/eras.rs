@@ -1,0 +1,550 @@
+//! What differs between Istio versions, as data: the single source of truth.
+//!
+//! Each fact carries its source in a comment. `[V]` = read in the named file at that tag;
+//! `[I]` = inferred or from third-party material, not verified in Istio's own source.
+//! Abbreviations: `EXP` = istio/istio@191fe680b52c1754ee72a06b3e0d3f9d116f2e82 (the tutorial's
+//! experimental build, branch experimental-ambient, 2022-09-06); `<tag>` = istio/istio at that tag;
+//! `blog2022` = istio/istio.io content/en/blog/2022/get-started-ambient/index.md.
+//!
+//! Tests never compare versions themselves: they ask [`facts`] for the era and read the answer.
+
+use std::fmt;
+
+/// The tutorial's pinned experimental build (the URL in its "Installation" step 1).
+pub const TUTORIAL_BUILD: &str = "0.0.0-ambient.191fe680b52c1754ee72a06b3e0d3f9d116f2e82";
+
+/// A break point in how ambient mode looks from the outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum Era {
+    /// The 2022 experimental build: Envoy-based ztunnel, node-level redirection, waypoint per
+    /// service account declared as a v1alpha2 Gateway of class `istio-mesh`.
+    Experimental2022,
+    /// 1.18 – 1.20: first releases with ambient (alpha). Rust ztunnel without structured access
+    /// log, node-level redirection, `istioctl x waypoint apply`.
+    Alpha1_18,
+    /// 1.21: in-pod redirection (istio-cni `in pod mode - adding pod ...`), still no access log.
+    InPod1_21,
+    /// 1.22: beta. Structured ztunnel access log (unquoted values), Gateway API v1 waypoints
+    /// attached with `istio.io/use-waypoint`.
+    Beta1_22,
+    /// 1.23: access-log string values quoted, istio-cni scope `cni-agent`, `istioctl waypoint`
+    /// at the root.
+    Quoted1_23,
+    /// 1.24 and later (GA): install lines carry icons; `samples/curl` ships beside `samples/sleep`.
+    Ga1_24,
+}
+
+impl Era {
+    pub const ALL: [Era; 6] = [
+        Era::Experimental2022,
+        Era::Alpha1_18,
+        Era::InPod1_21,
+        Era::Beta1_22,
+        Era::Quoted1_23,
+        Era::Ga1_24,
+    ];
+
+    /// A short stable name, used in claim records and snapshot suffixes.
+    pub fn id(self) -> &'static str {
+        match self {
+            Era::Experimental2022 => "exp2022",
+            Era::Alpha1_18 => "1.18",
+            Era::InPod1_21 => "1.21",
+            Era::Beta1_22 => "1.22",
+            Era::Quoted1_23 => "1.23",
+            Era::Ga1_24 => "1.24",
+        }
+    }
+}
+
+impl fmt::Display for Era {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// A parsed Istio version string.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IstioVersion {
+    pub raw: String,
+    pub major: u32,
+    pub minor: u32,
+    pub kind: VersionKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum VersionKind {
+    /// `1.24.2`, `1.25.0-rc.0`
+    Release { patch: u32, pre: Option<String> },
+    /// `1.25-alpha.<40 hex>` or `1.25-dev.<40 hex>`: a build from Istio's dev-build bucket.
+    DevBuild { sha: String },
+    /// `0.0.0-ambient.<40 hex>`: the experimental-ambient branch of 2022.
+    ExperimentalAmbient { sha: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VersionError {
+    #[error(
+        "{raw:?} is not an Istio version: expected a release like 1.24.2 (or 1.25.0-rc.0), a dev \
+         build id like 1.25-alpha.<40 hex digits>, or {TUTORIAL_BUILD}"
+    )]
+    Unparseable { raw: String },
+    #[error(
+        "Istio {raw} has no ambient mode: the first release with ambient is 1.18.0 \
+         (istio/istio.io content/en/news/releases/1.18.x/announcing-1.18)"
+    )]
+    BeforeAmbient { raw: String },
+}
+
+impl IstioVersion {
+    pub fn parse(raw: &str) -> Result<Self, VersionError> {
+        let raw = raw.trim();
+        let bad = || VersionError::Unparseable {
+            raw: raw.to_string(),
+        };
+        let is_sha = |s: &str| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit());
+        if let Some(sha) = raw.strip_prefix("0.0.0-ambient.") {
+            if !is_sha(sha) {
+                return Err(bad());
+            }
+            return Ok(IstioVersion {
+                raw: raw.to_string(),
+                major: 0,
+                minor: 0,
+                kind: VersionKind::ExperimentalAmbient {
+                    sha: sha.to_string(),
+                },
+            });
+        }
+        let (numbers, rest) = match raw.split_once('-') {
+            Some((n, r)) => (n, Some(r)),
+            None => (raw, None),
+        };
+        let parts: Vec<&str> = numbers.split('.').collect();
+        let num = |s: &str| -> Result<u32, VersionError> {
+            if s.is_empty() || s.len() > 6 || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            s.parse().map_err(|_| bad())
+        };
+        let version = match (parts.as_slice(), rest) {
+            ([major, minor], Some(rest)) => {
+                let (channel, sha) = rest.split_once('.').ok_or_else(bad)?;
+                if !matches!(channel, "alpha" | "dev") || !is_sha(sha) {
+                    return Err(bad());
+                }
+                IstioVersion {
+                    raw: raw.to_string(),
+                    major: num(major)?,
+                    minor: num(minor)?,
+                    kind: VersionKind::DevBuild {
+                        sha: sha.to_string(),
+                    },
+                }
+            }
+            ([major, minor, patch], pre) => {
+                if let Some(pre) = pre {
+                    let (label, n) = pre.split_once('.').ok_or_else(bad)?;
+                    if !matches!(label, "alpha" | "beta" | "rc") {
+                        return Err(bad());
+                    }
+                    num(n)?;
+                }
+                IstioVersion {
+                    raw: raw.to_string(),
+                    major: num(major)?,
+                    minor: num(minor)?,
+                    kind: VersionKind::Release {
+                        patch: num(patch)?,
+                        pre: pre.map(str::to_string),
+                    },
+                }
+            }
+            _ => return Err(bad()),
+        };
+        if version.major != 1 {
+            return Err(bad());
+        }
+        if version.minor < 18 {
+            return Err(VersionError::BeforeAmbient {
+                raw: raw.to_string(),
+            });
+        }
+        Ok(version)
+    }
+
+    /// The era this version belongs to. Versions newer than any known era map to the newest.
+    pub fn era(&self) -> Era {
+        if matches!(self.kind, VersionKind::ExperimentalAmbient { .. }) {
+            return Era::Experimental2022;
+        }
+        match self.minor {
+            ..=20 => Era::Alpha1_18,
+            21 => Era::InPod1_21,
+            22 => Era::Beta1_22,
+            23 => Era::Quoted1_23,
+            _ => Era::Ga1_24,
+        }
+    }
+}
+
+/// Parses a version string and returns its era.
+pub fn era_of(version: &str) -> Result<Era, VersionError> {
+    IstioVersion::parse(version).map(|v| v.era())
+}
+
+/// How a ztunnel writes a connection to its log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum AccessLogFormat {
+    /// Envoy text access log with a listener-name suffix (EXP
+    /// pilot/pkg/networking/ambientgen/ztunnelgen.go EnvoyTextLogFormat) [V].
+    EnvoyText,
+    /// Rust ztunnel 1.18 – 1.21: no access log; tracing lines such as
+    /// `INFO outbound{id=..}: ztunnel::proxy::outbound: proxy to .. using HBONE via .. type Direct`
+    /// (istio/ztunnel@1.18.0 src/proxy/outbound.rs) [V].
+    RustTracing,
+    /// 1.22: `<ts>\tinfo\taccess\tconnection complete\tsrc.addr=.. direction="outbound" ..`,
+    /// string values unquoted (istio/ztunnel commit 7db20ba4 "Initial access logs implementation
+    /// (#874)", src/proxy/metrics.rs at 1.22.0) [V].
+    IstioAccessUnquoted,
+    /// 1.23+: same keys, string values quoted (src/proxy/metrics.rs at 1.23.0, same at 1.30.3) [V].
+    IstioAccessQuoted,
+    /// 1.22+ with `--log_as_json` (`{"scope":"access","message":"connection complete",...}`),
+    /// e.g. istio/istio#53942 [V].
+    IstioAccessJson,
+}
+
+/// How istio-cni announces that a pod joined the ambient mesh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum EnrollmentLogFormat {
+    /// `Adding route for <pod>/<ns>: [...]` (EXP, 1.18.0, 1.20.0 cni/pkg/ambient/net.go) [V].
+    NodeRoute,
+    /// `in pod mode - adding pod <ns>/<pod> to ztunnel` (1.21.0 cni/pkg/nodeagent/net.go:161,
+    /// 1.22.0 :139) [V].
+    InPodAddingPod,
+    /// `adding pod to the mesh` with `ns=<ns> name=<pod>` (scope `cni-agent`, 1.23.0 →
+    /// 1.30.3 cni/pkg/nodeagent/net.go, net_linux.go) [V].
+    AddingPodToMesh,
+}
+
+/// How the productpage waypoint is declared, per era.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct WaypointFacts {
+    /// The fixture applied to declare it (under `fixtures/`).
+    pub fixture: &'static str,
+    /// Gateway API version of the Gateway object.
+    pub gateway_api_version: &'static str,
+    pub gateway_class: &'static str,
+    pub gateway_name: &'static str,
+    /// Name of the Deployment istiod creates for the waypoint.
+    pub deployment: &'static str,
+    /// The service account whose SPIFFE identity the waypoint presents, when the era's access
+    /// log names it.
+    pub identity_service_account: Option<&'static str>,
+    /// A label istiod needs on the productpage Service to route through the waypoint
+    /// (`istio.io/use-waypoint`, 1.22+), if any.
+    pub service_label: Option<(&'static str, &'static str)>,
+    /// Where the Gateway API CRDs come from.
+    pub gateway_api_crds: GatewayApiCrds,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum GatewayApiCrds {
+    /// istioctl installs them (EXP only: manifests/charts/base/crds/gateway-api-crds.yaml,
+    /// v1alpha2 from gateway-api v0.4.0) [V].
+    InstalledByIstioctl,
+    /// The user installs them: `standard-install.yaml` of this gateway-api release
+    /// (the `sigs.k8s.io/gateway-api` version in the release's go.mod) [V go.mod; I asset name].
+    Release(&'static str),
+}
+
+impl GatewayApiCrds {
+    /// The release asset to apply, if the suite must install the CRDs itself.
+    pub fn url(self) -> Option<String> {
+        match self {
+            GatewayApiCrds::InstalledByIstioctl => None,
+            GatewayApiCrds::Release(v) => Some(format!(
+                "https://github.com/kubernetes-sigs/gateway-api/releases/download/{v}/standard-install.yaml"
+            )),
+        }
+    }
+}
+
+/// Everything the suite needs to know about one era.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EraFacts {
+    pub era: Era,
+    /// Component lines printed by `istioctl install --set profile=ambient -y`, in doc order
+    /// (completion order may vary, so the suite compares them as a set).
+    pub install_lines: &'static [&'static str],
+    /// Snapshot suffix for text that only changes where `install_lines` changes.
+    pub install_variant: &'static str,
+    /// Does the ambient profile install `istio-ingressgateway` (and its autoscaler)?
+    pub ingress_gateway: bool,
+    /// Extra flags `istioctl install` needs in this era, each with its source.
+    pub install_extra_flags: &'static [&'static str],
+    pub istio_namespace: &'static str,
+    pub ztunnel_daemonset: &'static str,
+    pub ztunnel_label: (&'static str, &'static str),
+    pub ztunnel_container: &'static str,
+    pub ztunnel_is_envoy: bool,
+    pub access_log: AccessLogFormat,
+    pub cni_daemonset: &'static str,
+    pub cni_label: (&'static str, &'static str),
+    pub cni_container: &'static str,
+    pub enrollment_log: EnrollmentLogFormat,
+    pub enrollment_label: (&'static str, &'static str),
+    pub waypoint: WaypointFacts,
+    /// Client samples shipped in `samples/` (the tutorial fetches its own sleep/notsleep).
+    pub shipped_clients: &'static [&'static str],
+    /// kiali-server chart version in `samples/addons/kiali.yaml`.
+    pub kiali_version: &'static str,
+}
+
+// Install lines. EXP: blog2022 shows exactly these five; ztunnel is part of the Istiod component
+// (EXP manifests/charts/istio-control/istio-discovery/templates/ambient.yaml) [V].
+const INSTALL_LINES_2022: &[&str] = &[
+    "✔ Istio core installed",
+    "✔ Istiod installed",
+    "✔ Ingress gateways installed",
+    "✔ CNI installed",
+    "✔ Installation complete",
+];
+// 1.18 – 1.23: operator/pkg/util/progress/progress.go `✔ <Name> installed`; the ambient profile
+// disables the ingress gateway (manifests/profiles/ambient.yaml) [V].
+const INSTALL_LINES_1_18: &[&str] = &[
+    "✔ Istio core installed",
+    "✔ Istiod installed",
+    "✔ CNI installed",
+    "✔ Ztunnel installed",
+    "✔ Installation complete",
+];
+// 1.24+: operator rewrite, `✔ %s installed %s` with icons (operator/pkg/component/component.go
+// Icons, progress.go:131); same at 1.30.3 [V].
+const INSTALL_LINES_1_24: &[&str] = &[
+    "✔ Istio core installed ⛵️",
+    "✔ Istiod installed 🧠",
+    "✔ CNI installed 🪢",
+    "✔ Ztunnel installed 🔒",
+    "✔ Installation complete",
+];
+
+const WAYPOINT_2022: WaypointFacts = WaypointFacts {
+    // blog2022 and the tutorial: v1alpha2 Gateway `productpage`, class `istio-mesh`, annotation
+    // `istio.io/service-account: bookinfo-productpage`; Deployment `<sa>-waypoint-proxy`
+    // (EXP pilot/pkg/ambient/controller/waypoint_controller.go, istio-discovery/files/waypoint.yaml) [V].
+    fixture: "waypoint/exp2022.yaml",
+    gateway_api_version: "gateway.networking.k8s.io/v1alpha2",
+    gateway_class: "istio-mesh",
+    gateway_name: "productpage",
+    deployment: "bookinfo-productpage-waypoint-proxy",
+    // The tutorial's L7 line: `..._to_server_waypoint_proxy_spiffe://cluster.local/ns/default/sa/bookinfo-productpage` [V].
+    identity_service_account: Some("bookinfo-productpage"),
+    service_label: None,
+    gateway_api_crds: GatewayApiCrds::InstalledByIstioctl,
+};
+
+const WAYPOINT_1_18: WaypointFacts = WaypointFacts {
+    // `istioctl x waypoint apply --service-account bookinfo-productpage` writes a v1beta1 Gateway
+    // named after the SA, class `istio-waypoint`, annotation `istio.io/for-service-account`
+    // (1.18.0 istioctl/cmd/waypoint.go, pkg/config/constants/constants.go:156,164) [V];
+    // Deployment `<gateway>-<class>` (pilot/pkg/config/kube/gateway getDefaultName) [V].
+    fixture: "waypoint/1.18.yaml",
+    gateway_api_version: "gateway.networking.k8s.io/v1beta1",
+    gateway_class: "istio-waypoint",
+    gateway_name: "bookinfo-productpage",
+    deployment: "bookinfo-productpage-istio-waypoint",
+    // The 1.18 – 1.21 log line names the waypoint's address, not its identity
+    // (`... type ToServerWaypoint`) [V ztunnel 1.18 src/proxy/outbound.rs].
+    identity_service_account: None,
+    service_label: None,
+    // go.mod of 1.18.0: sigs.k8s.io/gateway-api v0.6.2 [V]; 1.20/1.21 use v1.0.0 [I].
+    gateway_api_crds: GatewayApiCrds::Release("v0.6.2"),
+};
+
+const WAYPOINT_1_22: WaypointFacts = WaypointFacts {
+    // 1.22+: per-service-account waypoints are gone (1.22 upgrade notes "New ambient mode waypoint
+    // attachment method"); a v1 Gateway of class `istio-waypoint` with label
+    // `istio.io/waypoint-for: service` and an HBONE listener on 15008, attached by labelling the
+    // Service `istio.io/use-waypoint=<gateway>` (1.22.0 istioctl/pkg/waypoint/waypoint.go,
+    // constants.go:176,206,209) [V]. Deployment = gateway name (deploymentcontroller.go:167
+    // disableNameSuffix) [V]. Named `productpage-waypoint`, not after the app's SA, so the
+    // waypoint's service account never collides with bookinfo's.
+    fixture: "waypoint/1.22.yaml",
+    gateway_api_version: "gateway.networking.k8s.io/v1",
+    gateway_class: "istio-waypoint",
+    gateway_name: "productpage-waypoint",
+    deployment: "productpage-waypoint",
+    // The waypoint runs as a service account named after the Gateway [I: deployment template].
+    identity_service_account: Some("productpage-waypoint"),
+    service_label: Some(("istio.io/use-waypoint", "productpage-waypoint")),
+    // go.mod of 1.22.0: sigs.k8s.io/gateway-api v1.1.0 [V].
+    gateway_api_crds: GatewayApiCrds::Release("v1.1.0"),
+};
+
+const fn common(era: Era) -> EraFacts {
+    EraFacts {
+        era,
+        install_lines: INSTALL_LINES_1_18,
+        install_variant: "1.18",
+        ingress_gateway: false,
+        install_extra_flags: &[],
+        // DaemonSet `ztunnel` in istio-system, pod label `app=ztunnel`, container `istio-proxy`
+        // in every era (EXP templates/ambient.yaml; <tag>:manifests/charts/ztunnel/templates/
+        // daemonset.yaml at 1.18.0 … 1.30.3) [V].
+        istio_namespace: "istio-system",
+        ztunnel_daemonset: "ztunnel",
+        ztunnel_label: ("app", "ztunnel"),
+        ztunnel_container: "istio-proxy",
+        ztunnel_is_envoy: false,
+        access_log: AccessLogFormat::RustTracing,
+        // DaemonSet `istio-cni-node`, label `k8s-app=istio-cni-node`, container `install-cni`
+        // (manifests/charts/istio-cni/templates/daemonset.yaml at EXP, 1.18.0, 1.22.0, 1.24.0,
+        // 1.30.3) [V].
+        cni_daemonset: "istio-cni-node",
+        cni_label: ("k8s-app", "istio-cni-node"),
+        cni_container: "install-cni",
+        enrollment_log: EnrollmentLogFormat::NodeRoute,
+        // `istio.io/dataplane-mode=ambient` in every era (EXP podutil.go; constants.go
+        // DataplaneModeAmbient at 1.18.0/1.22.0/1.24.0/1.30.3) [V].
+        enrollment_label: ("istio.io/dataplane-mode", "ambient"),
+        waypoint: WAYPOINT_1_18,
+        // samples/sleep exists EXP … 1.30.3; samples/curl from 1.24.0 (commit a5326a556d4) [V].
+        shipped_clients: &["sleep"],
+        kiali_version: "v1.67.0",
+    }
+}
+
+/// The facts of one era.
+pub const fn facts(era: Era) -> EraFacts {
+    let mut f = common(era);
+    match era {
+        Era::Experimental2022 => {
+            f.install_lines = INSTALL_LINES_2022;
+            f.install_variant = "exp2022";
+            // The ambient profile inherits the default ingress gateway (EXP
+            // manifests/profiles/ambient.yaml has no override; blog2022 lists
+            // `istio-ingressgateway` and its HPA) [V].
+            f.ingress_gateway = true;
+            f.ztunnel_is_envoy = true;
+            f.access_log = AccessLogFormat::EnvoyText;
+            f.waypoint = WAYPOINT_2022;
+            f.kiali_version = "v1.55.0";
+        }
+        Era::Alpha1_18 => {}
+        Era::InPod1_21 => {
+            f.enrollment_log = EnrollmentLogFormat::InPodAddingPod;
+            f.kiali_version = "v1.79.0"; // [I]
+        }
+        Era::Beta1_22 => {
+            f.access_log = AccessLogFormat::IstioAccessUnquoted;
+            f.enrollment_log = EnrollmentLogFormat::InPodAddingPod;
+            f.waypoint = WAYPOINT_1_22;
+            f.kiali_version = "v1.82.0";
+        }
+        Era::Quoted1_23 => {
+            f.access_log = AccessLogFormat::IstioAccessQuoted;
+            f.enrollment_log = EnrollmentLogFormat::AddingPodToMesh;
+            f.waypoint = WAYPOINT_1_22;
+            // go.mod of 1.23.0 [I: between v1.1.0 at 1.22.0 and v1.2.0 at 1.24.0].
+            f.waypoint.gateway_api_crds = GatewayApiCrds::Release("v1.1.0");
+            f.kiali_version = "v1.87.0"; // [I]
+        }
+        Era::Ga1_24 => {
+            f.install_lines = INSTALL_LINES_1_24;
+            f.install_variant = "1.24";
+            f.access_log = AccessLogFormat::IstioAccessQuoted;
+            f.enrollment_log = EnrollmentLogFormat::AddingPodToMesh;
+            f.waypoint = WAYPOINT_1_22;
+            // go.mod of 1.24.0: v1.2.0 [V]; 1.30.3: v1.5.1 [V]. Newer Istio keeps serving v1.
+            f.waypoint.gateway_api_crds = GatewayApiCrds::Release("v1.2.0");
+            f.shipped_clients = &["sleep", "curl"];
+            f.kiali_version = "v2.0.0";
+        }
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tutorial_build_is_the_2022_era() {
+        assert_eq!(era_of(TUTORIAL_BUILD), Ok(Era::Experimental2022));
+    }
+
+    #[test]
+    fn releases_map_to_their_break_points() {
+        let cases = [
+            ("1.18.0", Era::Alpha1_18),
+            ("1.20.8", Era::Alpha1_18),
+            ("1.21.0", Era::InPod1_21),
+            ("1.22.3", Era::Beta1_22),
+            ("1.23.0", Era::Quoted1_23),
+            ("1.24.2", Era::Ga1_24),
+            ("1.30.3", Era::Ga1_24),
+            ("1.31.0-rc.0", Era::Ga1_24),
+            ("1.99.0", Era::Ga1_24),
+            (
+                "1.25-alpha.0123456789abcdef0123456789abcdef01234567",
+                Era::Ga1_24,
+            ),
+        ];
+        for (v, era) in cases {
+            assert_eq!(era_of(v), Ok(era), "{v}");
+        }
+    }
+
+    #[test]
+    fn bad_versions_are_named_errors() {
+        for v in [
+            "",
+            "latest",
+            "1.24",
+            "1.24.x",
+            "v1.24.2",
+            "1.24.2-foo.1",
+            "2.0.0",
+            "0.0.0-ambient.zz",
+        ] {
+            let err = era_of(v).unwrap_err();
+            assert!(
+                matches!(err, VersionError::Unparseable { .. }),
+                "{v}: {err}"
+            );
+            assert!(
+                err.to_string().contains("1.24.2"),
+                "error says what is accepted: {err}"
+            );
+        }
+        assert!(matches!(
+            era_of("1.17.2"),
+            Err(VersionError::BeforeAmbient { .. })
+        ));
+    }
+
+    #[test]
+    fn only_the_2022_era_installs_an_ingress_gateway() {
+        for era in Era::ALL {
+            let f = facts(era);
+            assert_eq!(f.ingress_gateway, era == Era::Experimental2022, "{era}");
+            let has_line = f
+                .install_lines
+                .iter()
+                .any(|l| l.contains("Ingress gateways"));
+            assert_eq!(has_line, f.ingress_gateway, "{era}");
+            assert_eq!(f.ztunnel_container, "istio-proxy");
+        }
+    }
+
+    #[test]
+    fn gateway_api_crds_come_from_a_release_after_2022() {
+        assert_eq!(
+            facts(Era::Experimental2022).waypoint.gateway_api_crds.url(),
+            None
+        );
+        let url = facts(Era::Ga1_24).waypoint.gateway_api_crds.url().unwrap();
+        assert!(url.ends_with("/v1.2.0/standard-install.yaml"), "{url}");
+    }
+}

@@ -1,0 +1,336 @@
+//! Every knob of the suite: environment variables, read in one place and validated once.
+//!
+//! A bad value is a [`SettingsError`] naming the variable, the value and the accepted forms.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::eras::{IstioVersion, TUTORIAL_BUILD};
+
+pub const ISTIO: &str = "AMBIENT_ISTIO";
+pub const CLUSTER_NAME: &str = "AMBIENT_CLUSTER_NAME";
+pub const KEEP_CLUSTER: &str = "AMBIENT_KEEP_CLUSTER";
+pub const TIMEOUT_SCALE: &str = "AMBIENT_TIMEOUT_SCALE";
+pub const ARTIFACTS_DIR: &str = "AMBIENT_ARTIFACTS_DIR";
+pub const CACHE_DIR: &str = "AMBIENT_CACHE_DIR";
+
+/// Every variable, with its accepted forms and default: the README's table is this list.
+pub const VARIABLES: &[(&str, &str, &str)] = &[
+    (
+        ISTIO,
+        "`tutorial`, a release (`1.24.2`), `latest-dev`, a dev build id, or a path to istioctl / an unpacked release",
+        "`tutorial`",
+    ),
+    (
+        CLUSTER_NAME,
+        "a kind cluster name (lowercase letters, digits, `-`)",
+        "`ambient`",
+    ),
+    (
+        KEEP_CLUSTER,
+        "`true` / `false` (also `1`/`0`, `yes`/`no`)",
+        "`true`",
+    ),
+    (
+        TIMEOUT_SCALE,
+        "a number from 0.1 to 100 that multiplies every wait",
+        "`1`",
+    ),
+    (
+        ARTIFACTS_DIR,
+        "a directory for claim records, snapshots of failures, diagnostics",
+        "`target/ambient/artifacts`",
+    ),
+    (
+        CACHE_DIR,
+        "a directory for downloaded Istio releases",
+        "`target/ambient/cache`",
+    ),
+];
+
+pub const DEFAULT_CLUSTER_NAME: &str = "ambient";
+
+/// Where istioctl and the release's `samples/` come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IstioSource {
+    /// The tutorial's pinned experimental build, from the URL the tutorial uses.
+    Tutorial,
+    /// A release from the official release archive, verified against its `.sha256`.
+    Release(IstioVersion),
+    /// The newest build in Istio's dev-build index, resolved at run time.
+    LatestDev,
+    /// One dev build by id.
+    DevBuild(IstioVersion),
+    /// An istioctl binary or an unpacked release directory already on this machine.
+    Local(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub istio: IstioSource,
+    pub cluster_name: String,
+    pub keep_cluster: bool,
+    pub timeout_scale: f64,
+    pub artifacts_dir: PathBuf,
+    pub cache_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {var}={value:?}: {reason}; accepted: {accepted}")]
+pub struct SettingsError {
+    pub var: &'static str,
+    pub value: String,
+    pub reason: String,
+    pub accepted: &'static str,
+}
+
+fn accepted(var: &str) -> &'static str {
+    VARIABLES
+        .iter()
+        .find(|(name, ..)| *name == var)
+        .map(|(_, forms, _)| *forms)
+        .unwrap_or("see README")
+}
+
+fn invalid(var: &'static str, value: &str, reason: impl Into<String>) -> SettingsError {
+    SettingsError {
+        var,
+        value: value.to_string(),
+        reason: reason.into(),
+        accepted: accepted(var),
+    }
+}
+
+impl Settings {
+    /// Reads the process environment. `workspace` anchors the defaults under `target/`.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok(), &workspace_root())
+    }
+
+    /// Reads settings through `lookup` (tests pass a map instead of mutating the environment).
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        workspace: &Path,
+    ) -> Result<Self, SettingsError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let istio = match get(ISTIO) {
+            None => IstioSource::Tutorial,
+            Some(v) => parse_istio(&v)?,
+        };
+        let cluster_name = match get(CLUSTER_NAME) {
+            None => DEFAULT_CLUSTER_NAME.to_string(),
+            Some(v) => parse_cluster_name(&v)?,
+        };
+        let keep_cluster = match get(KEEP_CLUSTER) {
+            None => true,
+            Some(v) => parse_bool(KEEP_CLUSTER, &v)?,
+        };
+        let timeout_scale = match get(TIMEOUT_SCALE) {
+            None => 1.0,
+            Some(v) => parse_scale(&v)?,
+        };
+        let target = workspace.join("target").join("ambient");
+        let dir = |var: &'static str, default: PathBuf| -> Result<PathBuf, SettingsError> {
+            match get(var) {
+                None => Ok(default),
+                Some(v) => {
+                    let p = PathBuf::from(&v);
+                    if p.is_file() {
+                        return Err(invalid(var, &v, "this is a file, not a directory"));
+                    }
+                    Ok(if p.is_absolute() {
+                        p
+                    } else {
+                        workspace.join(p)
+                    })
+                }
+            }
+        };
+        Ok(Settings {
+            istio,
+            cluster_name,
+            keep_cluster,
+            timeout_scale,
+            artifacts_dir: dir(ARTIFACTS_DIR, target.join("artifacts"))?,
+            cache_dir: dir(CACHE_DIR, target.join("cache"))?,
+        })
+    }
+
+    /// A wait of `base`, scaled by `AMBIENT_TIMEOUT_SCALE`.
+    pub fn timeout(&self, base: Duration) -> Duration {
+        base.mul_f64(self.timeout_scale)
+    }
+
+    /// The kubeconfig context kind gives this cluster.
+    pub fn kube_context(&self) -> String {
+        format!("kind-{}", self.cluster_name)
+    }
+}
+
+fn parse_istio(v: &str) -> Result<IstioSource, SettingsError> {
+    let v = v.trim();
+    if v == "tutorial" || v == TUTORIAL_BUILD {
+        return Ok(IstioSource::Tutorial);
+    }
+    if v == "latest-dev" {
+        return Ok(IstioSource::LatestDev);
+    }
+    if v.contains('/') || v.starts_with('.') || v.starts_with('~') {
+        let path = PathBuf::from(v);
+        if !path.exists() {
+            return Err(invalid(ISTIO, v, "no such file or directory"));
+        }
+        return Ok(IstioSource::Local(path));
+    }
+    let version = IstioVersion::parse(v).map_err(|e| invalid(ISTIO, v, e.to_string()))?;
+    Ok(match version.kind {
+        crate::eras::VersionKind::Release { .. } => IstioSource::Release(version),
+        _ => IstioSource::DevBuild(version),
+    })
+}
+
+fn parse_cluster_name(v: &str) -> Result<String, SettingsError> {
+    let ok = !v.is_empty()
+        && v.len() <= 50
+        && v.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !v.starts_with('-')
+        && !v.ends_with('-');
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err(invalid(CLUSTER_NAME, v, "not a valid kind cluster name"))
+    }
+}
+
+fn parse_bool(var: &'static str, v: &str) -> Result<bool, SettingsError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        _ => Err(invalid(var, v, "not a boolean")),
+    }
+}
+
+fn parse_scale(v: &str) -> Result<f64, SettingsError> {
+    let scale: f64 = v
+        .trim()
+        .parse()
+        .map_err(|_| invalid(TIMEOUT_SCALE, v, "not a number"))?;
+    if !(0.1..=100.0).contains(&scale) {
+        return Err(invalid(TIMEOUT_SCALE, v, "out of range"));
+    }
+    Ok(scale)
+}
+
+/// The workspace root (the directory holding the top-level Cargo.toml).
+pub fn workspace_root() -> PathBuf {
+    // support/ lives one level below the workspace root.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("support crate sits inside the workspace")
+        .to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned(), Path::new("/ws"))
+    }
+
+    #[test]
+    fn defaults_are_the_tutorial() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.istio, IstioSource::Tutorial);
+        assert_eq!(s.cluster_name, "ambient");
+        assert_eq!(s.kube_context(), "kind-ambient");
+        assert!(s.keep_cluster);
+        assert_eq!(s.timeout(Duration::from_secs(10)), Duration::from_secs(10));
+        assert_eq!(s.artifacts_dir, Path::new("/ws/target/ambient/artifacts"));
+        assert_eq!(s.cache_dir, Path::new("/ws/target/ambient/cache"));
+    }
+
+    #[test]
+    fn every_istio_form_is_accepted() {
+        assert_eq!(
+            settings(&[(ISTIO, "tutorial")]).unwrap().istio,
+            IstioSource::Tutorial
+        );
+        assert_eq!(
+            settings(&[(ISTIO, TUTORIAL_BUILD)]).unwrap().istio,
+            IstioSource::Tutorial
+        );
+        assert_eq!(
+            settings(&[(ISTIO, "latest-dev")]).unwrap().istio,
+            IstioSource::LatestDev
+        );
+        assert!(
+            matches!(settings(&[(ISTIO, "1.24.2")]).unwrap().istio, IstioSource::Release(v) if v.raw == "1.24.2")
+        );
+        let dev = "1.25-alpha.0123456789abcdef0123456789abcdef01234567";
+        assert!(
+            matches!(settings(&[(ISTIO, dev)]).unwrap().istio, IstioSource::DevBuild(v) if v.raw == dev)
+        );
+        let dir = env!("CARGO_MANIFEST_DIR");
+        assert_eq!(
+            settings(&[(ISTIO, dir)]).unwrap().istio,
+            IstioSource::Local(dir.into())
+        );
+        // An empty value means "unset", as a shell user expects of `AMBIENT_ISTIO= cargo test`.
+        assert_eq!(
+            settings(&[(ISTIO, " ")]).unwrap().istio,
+            IstioSource::Tutorial
+        );
+    }
+
+    #[test]
+    fn every_bad_value_names_its_variable() {
+        let cases = [
+            (ISTIO, "latest"),
+            (ISTIO, "1.17.0"),
+            (ISTIO, "/does/not/exist"),
+            (CLUSTER_NAME, "Ambient"),
+            (CLUSTER_NAME, "-x"),
+            (CLUSTER_NAME, "a_b"),
+            (KEEP_CLUSTER, "maybe"),
+            (TIMEOUT_SCALE, "fast"),
+            (TIMEOUT_SCALE, "0"),
+            (TIMEOUT_SCALE, "1000"),
+            (TIMEOUT_SCALE, "NaN"),
+            (
+                ARTIFACTS_DIR,
+                concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
+            ),
+        ];
+        for (var, value) in cases {
+            let err = settings(&[(var, value)]).unwrap_err();
+            assert_eq!(err.var, var);
+            let text = err.to_string();
+            assert!(text.starts_with(&format!("invalid {var}=")), "{text}");
+            assert!(text.contains("accepted:"), "{text}");
+        }
+    }
+
+    #[test]
+    fn good_values_are_read() {
+        let s = settings(&[
+            (CLUSTER_NAME, "ambient-ci-2"),
+            (KEEP_CLUSTER, "No"),
+            (TIMEOUT_SCALE, "2.5"),
+            (ARTIFACTS_DIR, "out/a"),
+            (CACHE_DIR, "/tmp/c"),
+        ])
+        .unwrap();
+        assert_eq!(s.cluster_name, "ambient-ci-2");
+        assert!(!s.keep_cluster);
+        assert_eq!(s.timeout(Duration::from_secs(2)), Duration::from_secs(5));
+        assert_eq!(s.artifacts_dir, Path::new("/ws/out/a"));
+        assert_eq!(s.cache_dir, Path::new("/tmp/c"));
+    }
+}
