@@ -25,7 +25,10 @@ fn logs_writes_one_json_object_per_line_and_survives_bad_lines() {
     let input = b"garbage\n\n[2022-11-29T19:43:56.477Z] \"- - HTTP/2\" 0 - - - \"-\" 241 1968 91918 - \"-\" \"-\" \"-\" \"-\" \"-\" - - 10.244.2.4:15008 10.244.1.2:39660 - - capture inbound listener\n\xff\xfe\n2025-04-14T06:25:20.167997Z\tinfo\tcni-agent\tadding pod to the mesh\tns=default name=sleep-x";
     let (code, stdout, stderr) = run(&["logs"], input);
     assert_eq!(code, 0, "{stderr}");
-    let objects: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let objects: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(objects.len(), 4, "{stdout}");
     assert_eq!(objects[0]["error"], "not in any ztunnel log format");
     assert_eq!(objects[1]["record"], "access");
