@@ -1,13 +1,19 @@
 //! Drives the world for the Istio ambient tutorial suite.
 //!
 //! One module per thing in the world: [`settings`] (environment), [`eras`] (what differs between
-//! Istio versions), [`logs`] (ztunnel and istio-cni lines), [`snapshot`] (redactions),
-//! [`fixtures`] (files under `fixtures/`).
+//! Istio versions), [`cluster`] (kind and the context guard), [`istio`] (istioctl: download,
+//! install), [`k8s`] (apply, wait, pods), [`logs`] (ztunnel and istio-cni lines), [`snapshot`]
+//! (redactions), [`process`] (running tools), [`fixtures`] (files under `fixtures/`).
 
+pub mod cluster;
+pub mod doctor;
 pub mod eras;
 pub mod fixtures;
-pub mod kind;
+pub mod istio;
+pub mod k8s;
 pub mod logs;
 pub mod manifests;
+pub mod process;
+pub mod progress;
 pub mod settings;
 pub mod snapshot;

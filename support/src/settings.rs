@@ -13,6 +13,7 @@ pub const KEEP_CLUSTER: &str = "AMBIENT_KEEP_CLUSTER";
 pub const TIMEOUT_SCALE: &str = "AMBIENT_TIMEOUT_SCALE";
 pub const ARTIFACTS_DIR: &str = "AMBIENT_ARTIFACTS_DIR";
 pub const CACHE_DIR: &str = "AMBIENT_CACHE_DIR";
+pub const KUBE_CONTEXT: &str = "AMBIENT_KUBE_CONTEXT";
 
 /// Every variable, with its accepted forms and default: the README's table is this list.
 pub const VARIABLES: &[(&str, &str, &str)] = &[
@@ -73,6 +74,8 @@ pub struct Settings {
     pub timeout_scale: f64,
     pub artifacts_dir: PathBuf,
     pub cache_dir: PathBuf,
+    /// A context of the user's kubeconfig the suite may change; `None` = only its own kind cluster.
+    pub kube_context: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -153,6 +156,7 @@ impl Settings {
             timeout_scale,
             artifacts_dir: dir(ARTIFACTS_DIR, target.join("artifacts"))?,
             cache_dir: dir(CACHE_DIR, target.join("cache"))?,
+            kube_context: get(KUBE_CONTEXT).map(|v| v.trim().to_string()),
         })
     }
 
@@ -162,7 +166,7 @@ impl Settings {
     }
 
     /// The kubeconfig context kind gives this cluster.
-    pub fn kube_context(&self) -> String {
+    pub fn kind_context(&self) -> String {
         format!("kind-{}", self.cluster_name)
     }
 }
@@ -249,7 +253,8 @@ mod tests {
         let s = settings(&[]).unwrap();
         assert_eq!(s.istio, IstioSource::Tutorial);
         assert_eq!(s.cluster_name, "ambient");
-        assert_eq!(s.kube_context(), "kind-ambient");
+        assert_eq!(s.kind_context(), "kind-ambient");
+        assert_eq!(s.kube_context, None);
         assert!(s.keep_cluster);
         assert_eq!(s.timeout(Duration::from_secs(10)), Duration::from_secs(10));
         assert_eq!(s.artifacts_dir, Path::new("/ws/target/ambient/artifacts"));

@@ -3,9 +3,9 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Service, ServiceAccount};
+use support::cluster::kind::{KindConfig, NodeRole};
 use support::eras::{Era, facts};
 use support::fixtures;
-use support::kind::{KindConfig, NodeRole};
 use support::manifests::{parse, typed};
 
 #[test]

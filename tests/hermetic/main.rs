@@ -1,7 +1,12 @@
 //! The hermetic tier: everything that decides pass or fail, proven without a cluster on real
-//! recorded data. Run with plain `cargo test`.
+//! recorded data and test doubles of the outside world. Run with plain `cargo test`.
 
+mod acquire;
+mod doctor;
 mod fixtures;
 mod logs;
+mod process;
 mod properties;
+mod provisioning;
 mod redaction;
+mod world;

@@ -1,0 +1,152 @@
+//! The cluster the tutorial runs on: created or reused, and reachable only through the guard.
+
+pub mod guard;
+pub mod kind;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use guard::{GuardError, GuardedClient};
+
+use crate::process::{ProcessError, Tools};
+use crate::settings::Settings;
+
+/// A cluster the suite may change.
+#[derive(Clone)]
+pub struct Cluster {
+    pub name: String,
+    /// The kubeconfig written for this cluster (istioctl gets it with `--kubeconfig`).
+    pub kubeconfig_path: PathBuf,
+    pub context: String,
+    pub client: GuardedClient,
+    /// Node names, in the order kind creates them.
+    pub node_names: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error(transparent)]
+    Process(#[from] ProcessError),
+    #[error(transparent)]
+    Guard(#[from] GuardError),
+    #[error("kind config {path}: {reason}")]
+    Config { path: String, reason: String },
+    #[error("writing {path}: {source}")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Wait(#[from] crate::k8s::wait::WaitError),
+}
+
+/// Creates the tutorial's kind cluster if none of that name exists, reuses it otherwise, and
+/// waits until every node is Ready.
+pub async fn ensure_kind(settings: &Settings, tools: &Tools) -> Result<Cluster, ClusterError> {
+    let prepared = prepare_kind(settings, tools).await?;
+    let context = prepared.approved.context().to_string();
+    let client = prepared.approved.connect().await?;
+    let timeout = settings.timeout(Duration::from_secs(180));
+    crate::k8s::wait::nodes_ready(&client, prepared.node_names.len(), timeout).await?;
+    Ok(Cluster {
+        name: settings.cluster_name.clone(),
+        kubeconfig_path: prepared.kubeconfig_path,
+        context,
+        client,
+        node_names: prepared.node_names,
+    })
+}
+
+/// The part of [`ensure_kind`] that needs only the `kind` command: create or reuse, write the
+/// cluster's own kubeconfig, and pass the guard.
+pub struct PreparedKind {
+    pub created: bool,
+    pub kubeconfig_path: PathBuf,
+    pub approved: guard::Approved,
+    pub node_names: Vec<String>,
+}
+
+pub async fn prepare_kind(
+    settings: &Settings,
+    tools: &Tools,
+) -> Result<PreparedKind, ClusterError> {
+    let kind = kind::KindCli::new(tools.clone());
+    let config_path = crate::fixtures::path("kind/ambient.yaml");
+    let config_error = |reason: String| ClusterError::Config {
+        path: config_path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(&config_path).map_err(|e| config_error(e.to_string()))?;
+    let config = kind::KindConfig::parse(&text).map_err(|e| config_error(e.to_string()))?;
+    let name = settings.cluster_name.clone();
+    let created = if kind.clusters().await?.contains(&name) {
+        crate::progress::say(format!("reusing kind cluster {name:?}"));
+        false
+    } else {
+        crate::progress::say(format!(
+            "creating kind cluster {name:?} ({} nodes); this takes a few minutes",
+            config.nodes.len()
+        ));
+        kind.create(
+            &name,
+            &config_path,
+            settings.timeout(Duration::from_secs(300)),
+        )
+        .await?;
+        true
+    };
+    let kubeconfig = kind.kubeconfig(&name).await?;
+    let approved = guard::approve_kind(&kubeconfig, &name)?;
+    std::fs::create_dir_all(&settings.artifacts_dir).map_err(|source| ClusterError::Write {
+        path: settings.artifacts_dir.display().to_string(),
+        source,
+    })?;
+    let kubeconfig_path = settings.artifacts_dir.join(format!("{name}.kubeconfig"));
+    write_private(&kubeconfig_path, &kubeconfig)?;
+    Ok(PreparedKind {
+        created,
+        kubeconfig_path,
+        approved,
+        node_names: config.node_names_for(&name),
+    })
+}
+
+/// Deletes the kind cluster unless the settings keep it. Returns whether it was deleted.
+pub async fn finish_kind(settings: &Settings, tools: &Tools) -> Result<bool, ClusterError> {
+    if settings.keep_cluster {
+        crate::progress::say(format!(
+            "keeping kind cluster {:?} (AMBIENT_KEEP_CLUSTER=true); delete it with `kind delete cluster --name {}`",
+            settings.cluster_name, settings.cluster_name
+        ));
+        return Ok(false);
+    }
+    delete_kind(settings, tools).await.map(|()| true)
+}
+
+/// Deletes the kind cluster of these settings, if it exists (the explicit entry point CI uses).
+pub async fn delete_kind(settings: &Settings, tools: &Tools) -> Result<(), ClusterError> {
+    let kind = kind::KindCli::new(tools.clone());
+    if kind.clusters().await?.contains(&settings.cluster_name) {
+        crate::progress::say(format!("deleting kind cluster {:?}", settings.cluster_name));
+        kind.delete(&settings.cluster_name).await?;
+    }
+    Ok(())
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> Result<(), ClusterError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let err = |source| ClusterError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(err)?;
+    f.write_all(text.as_bytes()).map_err(err)
+}

@@ -1,0 +1,231 @@
+//! Prerequisites, checked before anything slow starts: docker, kind, memory, inotify limits, and
+//! an Istio archive for this machine's architecture.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::istio::acquire::istio_arch;
+use crate::process::{ProcessError, Tools};
+use crate::settings::IstioSource;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub name: &'static str,
+    pub status: Status,
+    pub detail: String,
+    /// What to do about a warning or failure.
+    pub fix: Option<String>,
+}
+
+/// What the checks read; tests give a fake `/proc` and fake tools.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub tools: Tools,
+    pub proc_root: PathBuf,
+    pub machine: String,
+    pub istio: IstioSource,
+}
+
+impl Inputs {
+    pub fn for_this_machine(istio: IstioSource) -> Self {
+        Inputs {
+            tools: Tools::default(),
+            proc_root: "/proc".into(),
+            machine: std::env::consts::ARCH.into(),
+            istio,
+        }
+    }
+}
+
+/// kind's "known issues" page: three nodes plus Istio exhaust the default inotify limits.
+pub const MIN_WATCHES: u64 = 524_288;
+pub const MIN_INSTANCES: u64 = 512;
+/// Three kind nodes, istiod, ztunnel, istio-cni, Bookinfo and Kiali, with some room.
+pub const MIN_AVAILABLE_GIB: u64 = 6;
+
+pub async fn run(inputs: &Inputs) -> Vec<Check> {
+    vec![
+        docker(&inputs.tools).await,
+        kind(&inputs.tools).await,
+        memory(&inputs.proc_root),
+        inotify(&inputs.proc_root),
+        arch(&inputs.machine, &inputs.istio),
+    ]
+}
+
+async fn docker(tools: &Tools) -> Check {
+    let name = "docker";
+    let out = tools
+        .command("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .timeout(Duration::from_secs(20))
+        .run()
+        .await;
+    match out {
+        Ok(o) => Check {
+            name,
+            status: Status::Ok,
+            detail: format!("server {}", o.stdout.trim()),
+            fix: None,
+        },
+        Err(ProcessError::NotFound { .. }) => fail(
+            name,
+            "not found on PATH".into(),
+            crate::process::install_hint("docker"),
+        ),
+        Err(e) => fail(
+            name,
+            e.to_string(),
+            "start the Docker daemon (`sudo systemctl start docker`) and check `docker info`",
+        ),
+    }
+}
+
+async fn kind(tools: &Tools) -> Check {
+    let name = "kind";
+    match crate::cluster::kind::KindCli::new(tools.clone())
+        .version()
+        .await
+    {
+        Ok(v) => Check {
+            name,
+            status: Status::Ok,
+            detail: v,
+            fix: None,
+        },
+        Err(ProcessError::NotFound { .. }) => fail(
+            name,
+            "not found on PATH".into(),
+            crate::process::install_hint("kind"),
+        ),
+        Err(e) => fail(name, e.to_string(), "check that `kind version` runs"),
+    }
+}
+
+fn memory(proc_root: &Path) -> Check {
+    let name = "memory";
+    let text = std::fs::read_to_string(proc_root.join("meminfo")).unwrap_or_default();
+    let available_kib = text
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<u64>().ok());
+    match available_kib {
+        None => Check {
+            name,
+            status: Status::Warn,
+            detail: "cannot read MemAvailable".into(),
+            fix: None,
+        },
+        Some(kib) => {
+            let gib = kib as f64 / 1048576.0;
+            if kib >= MIN_AVAILABLE_GIB * 1048576 {
+                Check {
+                    name,
+                    status: Status::Ok,
+                    detail: format!("{gib:.1} GiB available"),
+                    fix: None,
+                }
+            } else {
+                Check {
+                    name,
+                    status: Status::Warn,
+                    detail: format!(
+                        "{gib:.1} GiB available, the tutorial cluster wants about {MIN_AVAILABLE_GIB} GiB"
+                    ),
+                    fix: Some(
+                        "close memory-hungry programs or give the Docker VM more memory".into(),
+                    ),
+                }
+            }
+        }
+    }
+}
+
+fn inotify(proc_root: &Path) -> Check {
+    let name = "inotify";
+    let read = |f: &str| {
+        std::fs::read_to_string(proc_root.join("sys/fs/inotify").join(f))
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+    };
+    match (read("max_user_watches"), read("max_user_instances")) {
+        (Some(w), Some(i)) if w >= MIN_WATCHES && i >= MIN_INSTANCES => Check {
+            name,
+            status: Status::Ok,
+            detail: format!("max_user_watches {w}, max_user_instances {i}"),
+            fix: None,
+        },
+        (w, i) => Check {
+            name,
+            status: Status::Warn,
+            detail: format!(
+                "max_user_watches {}, max_user_instances {} (kind + Istio need {MIN_WATCHES} and {MIN_INSTANCES})",
+                w.map_or("unknown".into(), |v| v.to_string()),
+                i.map_or("unknown".into(), |v| v.to_string())
+            ),
+            fix: Some(format!(
+                "sudo sysctl fs.inotify.max_user_watches={MIN_WATCHES} fs.inotify.max_user_instances={MIN_INSTANCES}"
+            )),
+        },
+    }
+}
+
+fn arch(machine: &str, istio: &IstioSource) -> Check {
+    let name = "architecture";
+    match istio_arch(machine) {
+        Err(e) => fail(
+            name,
+            e.to_string(),
+            "run the suite on linux/amd64 or linux/arm64",
+        ),
+        Ok("arm64") if matches!(istio, IstioSource::Tutorial) => fail(
+            name,
+            "the tutorial's 2022 build exists for linux-amd64 only".into(),
+            "set AMBIENT_ISTIO to a release, e.g. AMBIENT_ISTIO=1.24.2",
+        ),
+        Ok(a) => Check {
+            name,
+            status: Status::Ok,
+            detail: format!("linux-{a} archives exist"),
+            fix: None,
+        },
+    }
+}
+
+fn fail(name: &'static str, detail: String, fix: &str) -> Check {
+    Check {
+        name,
+        status: Status::Fail,
+        detail,
+        fix: Some(fix.to_string()),
+    }
+}
+
+/// One line per check, and what to do where something is wrong.
+pub fn render(checks: &[Check]) -> String {
+    let mut out = String::new();
+    for c in checks {
+        let mark = match c.status {
+            Status::Ok => "ok  ",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+        };
+        out.push_str(&format!("{mark} {:<13} {}\n", c.name, c.detail));
+        if let Some(fix) = &c.fix {
+            out.push_str(&format!("     {:<13} fix: {fix}\n", ""));
+        }
+    }
+    out
+}
+
+pub fn has_failures(checks: &[Check]) -> bool {
+    checks.iter().any(|c| c.status == Status::Fail)
+}

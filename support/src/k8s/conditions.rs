@@ -1,0 +1,122 @@
+//! Readiness rules, as pure functions of the objects (so they are proven on real JSON without a
+//! cluster). Each returns `Ok(())` or the observed state that is not ready yet.
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
+use k8s_openapi::api::core::v1::{Node, Pod};
+
+/// Istio's own rule (tests/integration/ambient baseline_test.go `daemonsetsetComplete`, operator
+/// wait.go) plus `desired > 0`: updated == desired, ready == desired, observedGeneration >=
+/// generation.
+pub fn daemonset_ready(ds: &DaemonSet) -> Result<(), String> {
+    let Some(status) = &ds.status else {
+        return Err("no status yet".into());
+    };
+    let desired = status.desired_number_scheduled;
+    let ready = status.number_ready;
+    let updated = status.updated_number_scheduled.unwrap_or(0);
+    let generation = ds.metadata.generation.unwrap_or(0);
+    let observed = status.observed_generation.unwrap_or(0);
+    let state = format!(
+        "desired {desired}, ready {ready}, updated {updated}, observedGeneration {observed}/{generation}"
+    );
+    if desired > 0 && updated == desired && ready == desired && observed >= generation {
+        Ok(())
+    } else {
+        Err(state)
+    }
+}
+
+/// A Deployment is available when its `Available` condition is true, every replica is updated
+/// and ready, and the controller has seen the latest spec.
+pub fn deployment_available(d: &Deployment) -> Result<(), String> {
+    let Some(status) = &d.status else {
+        return Err("no status yet".into());
+    };
+    let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let ready = status.ready_replicas.unwrap_or(0);
+    let updated = status.updated_replicas.unwrap_or(0);
+    let available = status
+        .conditions
+        .iter()
+        .flatten()
+        .any(|c| c.type_ == "Available" && c.status == "True");
+    let generation = d.metadata.generation.unwrap_or(0);
+    let observed = status.observed_generation.unwrap_or(0);
+    let state = format!(
+        "replicas {want}, ready {ready}, updated {updated}, Available={available}, observedGeneration {observed}/{generation}"
+    );
+    if available && ready >= want && updated >= want && observed >= generation {
+        Ok(())
+    } else {
+        Err(state)
+    }
+}
+
+pub fn node_ready(n: &Node) -> bool {
+    n.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+pub fn pod_ready(p: &Pod) -> bool {
+    p.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+/// Why a pod will not become ready without help, if that is already certain: an image that cannot
+/// be pulled, a container crash-looping, or a pod the scheduler cannot place. Waits stop at once
+/// with this instead of running out the clock.
+pub fn pod_blocker(p: &Pod) -> Option<String> {
+    let name = p.metadata.name.clone().unwrap_or_default();
+    let status = p.status.as_ref()?;
+    let statuses = status
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .chain(status.container_statuses.iter().flatten());
+    for cs in statuses {
+        let Some(waiting) = cs.state.as_ref().and_then(|s| s.waiting.as_ref()) else {
+            continue;
+        };
+        let reason = waiting.reason.as_deref().unwrap_or_default();
+        let message = waiting.message.as_deref().unwrap_or_default();
+        match reason {
+            "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" | "ErrImageNeverPull" => {
+                return Some(format!(
+                    "pod {name}: container {} cannot pull image {}: {reason} {message}",
+                    cs.name, cs.image
+                ));
+            }
+            "CrashLoopBackOff" => {
+                return Some(format!(
+                    "pod {name}: container {} is crash-looping ({} restarts): {message}",
+                    cs.name, cs.restart_count
+                ));
+            }
+            "CreateContainerConfigError" | "CreateContainerError" => {
+                return Some(format!(
+                    "pod {name}: container {}: {reason}: {message}",
+                    cs.name
+                ));
+            }
+            _ => {}
+        }
+    }
+    if status.phase.as_deref() == Some("Pending") {
+        let unschedulable = status.conditions.iter().flatten().find(|c| {
+            c.type_ == "PodScheduled"
+                && c.status == "False"
+                && c.reason.as_deref() == Some("Unschedulable")
+        });
+        if let Some(c) = unschedulable {
+            return Some(format!(
+                "pod {name} cannot be scheduled: {}",
+                c.message.as_deref().unwrap_or("Unschedulable")
+            ));
+        }
+    }
+    None
+}

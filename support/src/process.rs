@@ -1,0 +1,316 @@
+//! One way to run an external tool (kind, istioctl, docker): an argv vector, a timeout, captured
+//! output, and an error that says which command failed and how.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+
+use crate::progress;
+
+/// Where each tool the suite runs can be installed from.
+pub fn install_hint(program: &str) -> &'static str {
+    match program {
+        "kind" => "install it from https://kind.sigs.k8s.io/docs/user/quick-start/#installation",
+        "docker" => {
+            "install Docker Engine from https://docs.docker.com/engine/install/ and start it"
+        }
+        "istioctl" => {
+            "let the suite download it (unset AMBIENT_ISTIO) or point AMBIENT_ISTIO at it"
+        }
+        "go" => "install Go from https://go.dev/dl/ (the sim provider builds its binaries with it)",
+        _ => "install it and make sure it is on PATH",
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error("{program} not found on PATH: {hint}")]
+    NotFound { program: String, hint: &'static str },
+    #[error("`{command}` did not finish within {timeout:?}; it was killed")]
+    Timeout {
+        command: String,
+        timeout: Duration,
+        stderr_tail: String,
+    },
+    #[error("`{command}` failed with {status}{}", tail_note(stderr_tail))]
+    Failed {
+        command: String,
+        status: String,
+        stdout: String,
+        stderr_tail: String,
+    },
+    #[error("`{command}` could not be run: {source}")]
+    Io {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn tail_note(tail: &str) -> String {
+    if tail.trim().is_empty() {
+        String::new()
+    } else {
+        format!("; stderr ends with:\n{tail}")
+    }
+}
+
+/// Captured output of a finished command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+/// The tools a run may use, found on one search path (the process PATH unless a test gives
+/// another).
+#[derive(Debug, Clone)]
+pub struct Tools {
+    search_path: OsString,
+}
+
+impl Default for Tools {
+    fn default() -> Self {
+        Tools {
+            search_path: std::env::var_os("PATH").unwrap_or_default(),
+        }
+    }
+}
+
+impl Tools {
+    /// Tools looked up only in `dirs` (tests put fake executables there).
+    pub fn with_path(dirs: &[&Path]) -> Self {
+        Tools {
+            search_path: std::env::join_paths(dirs).unwrap_or_default(),
+        }
+    }
+
+    /// Finds `program` on the search path (an explicit path is used as is).
+    pub fn find(&self, program: &str) -> Result<PathBuf, ProcessError> {
+        let not_found = || ProcessError::NotFound {
+            program: program.to_string(),
+            hint: install_hint(program),
+        };
+        if program.contains('/') {
+            let p = PathBuf::from(program);
+            return if is_executable(&p) {
+                Ok(p)
+            } else {
+                Err(not_found())
+            };
+        }
+        std::env::split_paths(&self.search_path)
+            .map(|dir| dir.join(program))
+            .find(|p| is_executable(p))
+            .ok_or_else(not_found)
+    }
+
+    /// Starts building a command for `program`.
+    pub fn command(&self, program: impl Into<String>) -> Cmd {
+        Cmd {
+            tools: self.clone(),
+            program: program.into(),
+            args: Vec::new(),
+            timeout: Duration::from_secs(60),
+            echo: false,
+            env: Vec::new(),
+        }
+    }
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// A command to run: program + argv, never a shell string.
+#[derive(Debug, Clone)]
+#[must_use = "a command does nothing until `.run()`"]
+pub struct Cmd {
+    tools: Tools,
+    program: String,
+    args: Vec<OsString>,
+    timeout: Duration,
+    echo: bool,
+    env: Vec<(OsString, OsString)>,
+}
+
+impl Cmd {
+    pub fn arg(mut self, a: impl AsRef<OsStr>) -> Self {
+        self.args.push(a.as_ref().to_os_string());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+        self
+    }
+
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+
+    /// Show each output line as progress while it runs (for long steps).
+    pub fn echo(mut self) -> Self {
+        self.echo = true;
+        self
+    }
+
+    pub fn env(mut self, k: impl AsRef<OsStr>, v: impl AsRef<OsStr>) -> Self {
+        self.env
+            .push((k.as_ref().to_os_string(), v.as_ref().to_os_string()));
+        self
+    }
+
+    /// The command line as a user would type it (for messages only).
+    pub fn display(&self) -> String {
+        std::iter::once(self.program.clone())
+            .chain(self.args.iter().map(|a| {
+                let s = a.to_string_lossy();
+                if s.is_empty() || s.contains(char::is_whitespace) {
+                    format!("{s:?}")
+                } else {
+                    s.into_owned()
+                }
+            }))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Runs to completion; a non-zero exit is [`ProcessError::Failed`] with the tail of stderr.
+    pub async fn run(self) -> Result<Output, ProcessError> {
+        let command = self.display();
+        let (status, output) = self.run_unchecked().await?;
+        if status.success() {
+            return Ok(output);
+        }
+        Err(ProcessError::Failed {
+            command,
+            status: describe(&status),
+            stdout: output.stdout,
+            stderr_tail: tail(&output.stderr, 20),
+        })
+    }
+
+    /// Runs to completion and returns the exit status with the output, whatever the status.
+    pub async fn run_unchecked(self) -> Result<(std::process::ExitStatus, Output), ProcessError> {
+        let command = self.display();
+        let path = self.tools.find(&self.program)?;
+        let io = |source| ProcessError::Io {
+            command: command.clone(),
+            source,
+        };
+        if self.echo {
+            progress::say(format!("running: {command}"));
+        }
+        let started = Instant::now();
+        let mut child = tokio::process::Command::new(&path)
+            .args(&self.args)
+            .env("PATH", &self.tools.search_path)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .process_group(0)
+            .spawn()
+            .map_err(io)?;
+        let prefix = self
+            .program
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.program)
+            .to_string();
+        let stdout = tokio::spawn(collect(
+            child.stdout.take(),
+            self.echo.then(|| prefix.clone()),
+        ));
+        let stderr = tokio::spawn(collect(child.stderr.take(), self.echo.then_some(prefix)));
+        let pid = child.id();
+        let status = match tokio::time::timeout(self.timeout, child.wait()).await {
+            Ok(status) => {
+                // A background child left behind would hold the pipes open: end the group.
+                if let Some(pid) = pid {
+                    kill_group(pid);
+                }
+                status.map_err(io)?
+            }
+            Err(_) => {
+                // Kill the whole process group: a tool's own children must not outlive it.
+                if let Some(pid) = pid {
+                    kill_group(pid);
+                }
+                let _ = child.kill().await;
+                let err = stderr.await.unwrap_or_default();
+                return Err(ProcessError::Timeout {
+                    command,
+                    timeout: self.timeout,
+                    stderr_tail: tail(&err, 20),
+                });
+            }
+        };
+        let output = Output {
+            stdout: stdout.await.unwrap_or_default(),
+            stderr: stderr.await.unwrap_or_default(),
+            elapsed: started.elapsed(),
+        };
+        Ok((status, output))
+    }
+}
+
+fn kill_group(pid: u32) {
+    let Ok(pid) = i32::try_from(pid) else { return };
+    // SAFETY: kill(2) with a negative pid signals that process group; it touches no memory.
+    unsafe {
+        libc::kill(-pid, libc::SIGKILL);
+    }
+}
+
+async fn collect(stream: Option<impl AsyncRead + Unpin>, echo: Option<String>) -> String {
+    let Some(stream) = stream else {
+        return String::new();
+    };
+    let mut lines = BufReader::new(stream).lines();
+    let mut out = String::new();
+    loop {
+        match lines.next_line().await {
+            Ok(Some(line)) => {
+                if let Some(prefix) = &echo {
+                    progress::say(format!("  {prefix}: {line}"));
+                }
+                out.push_str(&line);
+                out.push('\n');
+            }
+            Ok(None) => break,
+            Err(_) => break, // invalid UTF-8 or a closed pipe: keep what was read
+        }
+    }
+    out
+}
+
+fn describe(status: &std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(sig)) => format!("signal {sig}"),
+        _ => status.to_string(),
+    }
+}
+
+/// The last `n` lines of `text`.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}

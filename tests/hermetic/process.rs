@@ -1,0 +1,119 @@
+//! Running tools: argv in, captured output and named errors out.
+
+use std::time::{Duration, Instant};
+
+use support::process::{ProcessError, Tools};
+
+use crate::world::FakeBin;
+
+#[tokio::test]
+async fn a_missing_tool_says_where_to_get_it() {
+    let empty = tempfile::tempdir().unwrap();
+    let err = Tools::with_path(&[empty.path()])
+        .command("kind")
+        .arg("version")
+        .run()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProcessError::NotFound { .. }));
+    assert_eq!(
+        err.to_string(),
+        "kind not found on PATH: install it from https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_tool_surfaces_status_and_stderr() {
+    let bin = FakeBin::new();
+    bin.script(
+        "istioctl",
+        "echo 'line one' >&2\necho 'Error: no Kubernetes cluster' >&2\nexit 3",
+    );
+    let err = bin
+        .tools()
+        .command("istioctl")
+        .args(["install", "-y"])
+        .run()
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("`istioctl install -y` failed with exit status 3"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("line one\nError: no Kubernetes cluster"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_hung_tool_is_killed_at_the_timeout_with_its_children() {
+    let bin = FakeBin::new();
+    let pid_file = bin.dir.path().join("child.pid");
+    // The fake starts a child of its own and waits on it.
+    bin.script(
+        "kind",
+        &format!("sleep 30 &\necho $! > '{}'\nwait", pid_file.display()),
+    );
+    let started = Instant::now();
+    let err = bin
+        .tools()
+        .command("kind")
+        .args(["create", "cluster"])
+        .timeout(Duration::from_millis(500))
+        .run()
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(matches!(err, ProcessError::Timeout { .. }));
+    assert_eq!(
+        err.to_string(),
+        "`kind create cluster` did not finish within 500ms; it was killed"
+    );
+    let child: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // The grandchild belonged to the killed process group: it must be gone (or a zombie).
+    let state = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+    let alive = state.split_whitespace().nth(2).is_some_and(|s| s != "Z");
+    assert!(!alive, "child {child} of the hung tool survived: {state}");
+}
+
+#[tokio::test]
+async fn arguments_reach_the_tool_unchanged() {
+    let bin = FakeBin::new();
+    bin.answering("istioctl", "ok\n", 0);
+    let out = bin
+        .tools()
+        .command("istioctl")
+        .args(["--set", "a b", "$HOME", "; rm -rf /", ""])
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(out.stdout, "ok\n");
+    assert_eq!(
+        bin.calls(),
+        [["istioctl", "--set", "a b", "$HOME", "; rm -rf /", ""]]
+    );
+}
+
+#[tokio::test]
+async fn a_tool_that_leaves_a_background_child_does_not_hang_the_run() {
+    let bin = FakeBin::new();
+    bin.script("istioctl", "sleep 30 &\necho started");
+    let started = Instant::now();
+    let out = bin.tools().command("istioctl").run().await.unwrap();
+    assert_eq!(out.stdout, "started\n");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+}

@@ -1,0 +1,264 @@
+//! The kind cluster and the context guard, with a fake `kind`; the install command line with a
+//! fake `istioctl`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use support::cluster::{Cluster, ClusterError, GuardError, guard, prepare_kind};
+use support::eras::{Era, facts};
+use support::settings::Settings;
+
+use crate::world::{FakeBin, argv, kind_kubeconfig, write};
+
+fn settings(workspace: &Path, vars: &[(&str, &str)]) -> Settings {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Settings::from_lookup(|k| map.get(k).cloned(), workspace).unwrap()
+}
+
+fn fake_kind(bin: &FakeBin, existing: &str, kubeconfig: &str) {
+    let kc = bin.dir.path().join("kubeconfig.yaml");
+    write(&kc, kubeconfig);
+    bin.script(
+        "kind",
+        &format!(
+            "case \"$1 $2\" in\n  'get clusters') printf '{existing}' ;;\n  'get kubeconfig') cat '{}' ;;\n  'create cluster') echo 'Creating cluster' ;;\n  *) echo \"unexpected $*\" >&2; exit 9 ;;\nesac",
+            kc.display()
+        ),
+    );
+}
+
+#[tokio::test]
+async fn an_existing_cluster_is_reused() {
+    let bin = FakeBin::new();
+    fake_kind(
+        &bin,
+        "other\\nambient\\n",
+        &kind_kubeconfig("ambient", "https://127.0.0.1:41234"),
+    );
+    let ws = tempfile::tempdir().unwrap();
+    let prepared = prepare_kind(&settings(ws.path(), &[]), &bin.tools())
+        .await
+        .unwrap();
+    assert!(!prepared.created);
+    assert_eq!(prepared.approved.context(), "kind-ambient");
+    assert_eq!(
+        prepared.node_names,
+        ["ambient-control-plane", "ambient-worker", "ambient-worker2"]
+    );
+    assert_eq!(
+        bin.calls(),
+        [
+            argv(&["kind", "get", "clusters"]),
+            argv(&["kind", "get", "kubeconfig", "--name", "ambient"])
+        ]
+    );
+    let written = std::fs::read_to_string(&prepared.kubeconfig_path).unwrap();
+    assert!(written.contains("https://127.0.0.1:41234"));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&prepared.kubeconfig_path)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the kubeconfig holds credentials");
+}
+
+#[tokio::test]
+async fn a_missing_cluster_is_created_from_the_fixture_config() {
+    let bin = FakeBin::new();
+    fake_kind(
+        &bin,
+        "",
+        &kind_kubeconfig("ci-7", "https://127.0.0.1:41234"),
+    );
+    let ws = tempfile::tempdir().unwrap();
+    let s = settings(
+        ws.path(),
+        &[
+            ("AMBIENT_CLUSTER_NAME", "ci-7"),
+            ("AMBIENT_TIMEOUT_SCALE", "2"),
+        ],
+    );
+    let prepared = prepare_kind(&s, &bin.tools()).await.unwrap();
+    assert!(prepared.created);
+    let config = support::fixtures::path("kind/ambient.yaml")
+        .display()
+        .to_string();
+    assert_eq!(
+        bin.calls(),
+        [
+            argv(&["kind", "get", "clusters"]),
+            argv(&[
+                "kind", "create", "cluster", "--name", "ci-7", "--config", &config, "--wait",
+                "600s"
+            ]),
+            argv(&["kind", "get", "kubeconfig", "--name", "ci-7"]),
+        ]
+    );
+    assert_eq!(
+        prepared.node_names,
+        ["ci-7-control-plane", "ci-7-worker", "ci-7-worker2"]
+    );
+}
+
+#[tokio::test]
+async fn a_kubeconfig_for_another_context_is_refused_before_any_change() {
+    let bin = FakeBin::new();
+    // `kind get kubeconfig` answering with a production context (a broken or malicious kind).
+    let foreign =
+        kind_kubeconfig("ambient", "https://127.0.0.1:1").replace("kind-ambient", "prod-eu");
+    fake_kind(&bin, "ambient\\n", &foreign);
+    let ws = tempfile::tempdir().unwrap();
+    let err = prepare_kind(&settings(ws.path(), &[]), &bin.tools())
+        .await
+        .err()
+        .unwrap();
+    let ClusterError::Guard(GuardError::Refused { context, .. }) = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(context, "prod-eu");
+    let text = err.to_string();
+    assert!(
+        text.contains("\"prod-eu\"") && text.contains("AMBIENT_KUBE_CONTEXT"),
+        "{text}"
+    );
+    assert!(
+        !ws.path()
+            .join("target/ambient/artifacts/ambient.kubeconfig")
+            .exists()
+    );
+}
+
+#[test]
+fn a_kind_context_whose_server_is_not_local_is_refused() {
+    let err = guard::approve_kind(
+        &kind_kubeconfig("ambient", "https://34.1.2.3:443"),
+        "ambient",
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("https://34.1.2.3:443 is not on this machine"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_users_context_needs_to_be_named_explicitly() {
+    let kubeconfig = kind_kubeconfig("x", "https://prod.example.com").replace("kind-x", "prod");
+    let err = guard::approve_named(&kubeconfig, "prod", None).unwrap_err();
+    assert!(
+        err.to_string().contains("AMBIENT_KUBE_CONTEXT is not set"),
+        "{err}"
+    );
+    let err = guard::approve_named(&kubeconfig, "prod", Some("staging")).unwrap_err();
+    assert!(err.to_string().contains("names \"staging\""), "{err}");
+    assert_eq!(
+        guard::approve_named(&kubeconfig, "prod", Some("prod"))
+            .unwrap()
+            .context(),
+        "prod"
+    );
+    assert!(guard::approve_named(&kubeconfig, "nope", Some("nope")).is_err());
+}
+
+#[test]
+fn a_broken_kubeconfig_is_a_clear_error() {
+    let err = guard::approve_kind("{{{", "ambient").unwrap_err();
+    assert!(err.to_string().starts_with("kubeconfig:"), "{err}");
+}
+
+async fn test_cluster(dir: &Path) -> Cluster {
+    let kubeconfig_text = kind_kubeconfig("ambient", "https://127.0.0.1:6443");
+    let kubeconfig_path = dir.join("ambient.kubeconfig");
+    write(&kubeconfig_path, &kubeconfig_text);
+    let approved = guard::approve_kind(&kubeconfig_text, "ambient").unwrap();
+    let context = approved.context().to_string();
+    // Building a client does not connect: no API server is needed here.
+    let client = approved.connect().await.unwrap();
+    Cluster {
+        name: "ambient".into(),
+        kubeconfig_path,
+        context,
+        client,
+        node_names: vec![],
+    }
+}
+
+#[tokio::test]
+async fn istioctl_install_is_the_tutorial_command_pointed_at_the_guarded_cluster() {
+    let bin = FakeBin::new();
+    bin.answering(
+        "istioctl",
+        "\u{1b}[32m✔\u{1b}[0m Istio core installed\n✔ Istiod installed\n- Processing resources for Ingress gateways.\n✔ Ingress gateways installed\n✔ CNI installed\n✔ Installation complete\nMaking this installation the default for injection and validation.\n",
+        0,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = test_cluster(dir.path()).await;
+    let release = support::istio::IstioRelease {
+        version: "0.0.0-ambient.191fe680b52c1754ee72a06b3e0d3f9d116f2e82".into(),
+        root: bin.dir.path().into(),
+        istioctl: bin.dir.path().join("istioctl"),
+        samples: None,
+    };
+    let era = facts(Era::Experimental2022);
+    let report = support::istio::install(
+        &release,
+        &cluster,
+        &era,
+        &bin.tools(),
+        std::time::Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
+    let kubeconfig = cluster.kubeconfig_path.display().to_string();
+    assert_eq!(
+        bin.calls(),
+        [argv(&[
+            "istioctl",
+            "install",
+            "--set",
+            "profile=ambient",
+            "-y",
+            "--kubeconfig",
+            &kubeconfig,
+            "--context",
+            "kind-ambient"
+        ])]
+    );
+    assert_eq!(report.component_lines, era.install_lines);
+}
+
+#[tokio::test]
+async fn a_failed_install_names_the_command() {
+    let bin = FakeBin::new();
+    bin.script(
+        "istioctl",
+        "echo 'Error: failed to install manifests: context deadline exceeded' >&2\nexit 1",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = test_cluster(dir.path()).await;
+    let release = support::istio::IstioRelease {
+        version: "1.24.2".into(),
+        root: bin.dir.path().into(),
+        istioctl: bin.dir.path().join("istioctl"),
+        samples: None,
+    };
+    let err = support::istio::install(
+        &release,
+        &cluster,
+        &facts(Era::Ga1_24),
+        &bin.tools(),
+        std::time::Duration::from_secs(10),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("install --set profile=ambient -y")
+            && err.contains("context deadline exceeded"),
+        "{err}"
+    );
+}
