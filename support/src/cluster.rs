@@ -150,3 +150,35 @@ fn write_private(path: &std::path::Path, text: &str) -> Result<(), ClusterError>
         .map_err(err)?;
     f.write_all(text.as_bytes()).map_err(err)
 }
+
+/// Deletes the kind cluster when the test process exits (`AMBIENT_KEEP_CLUSTER=false`): libtest
+/// has no "after all tests" hook, but it ends with `exit`, which runs `atexit` handlers.
+pub fn delete_at_exit(settings: &Settings, tools: &Tools) {
+    use std::sync::Mutex;
+    static TARGET: Mutex<Option<(PathBuf, String)>> = Mutex::new(None);
+    extern "C" fn delete() {
+        let target = TARGET.lock().ok().and_then(|mut t| t.take());
+        if let Some((kind, name)) = target {
+            crate::progress::say(format!(
+                "deleting kind cluster {name:?} (AMBIENT_KEEP_CLUSTER=false)"
+            ));
+            let _ = std::process::Command::new(kind)
+                .args(["delete", "cluster", "--name", &name])
+                .status();
+        }
+    }
+    if settings.keep_cluster {
+        return;
+    }
+    let Ok(kind) = tools.find("kind") else { return };
+    let mut target = TARGET.lock().unwrap_or_else(|e| e.into_inner());
+    if target
+        .replace((kind, settings.cluster_name.clone()))
+        .is_none()
+    {
+        // SAFETY: registers a plain function; it runs once at process exit.
+        unsafe {
+            libc::atexit(delete);
+        }
+    }
+}

@@ -5,11 +5,14 @@
 //! install), [`k8s`] (apply, wait, pods), [`logs`] (ztunnel and istio-cni lines), [`snapshot`]
 //! (redactions), [`process`] (running tools), [`fixtures`] (files under `fixtures/`).
 
+pub mod claims;
 pub mod cluster;
+pub mod diagnostics;
 pub mod doctor;
 pub mod eras;
 pub mod fixtures;
 pub mod istio;
+pub mod judge;
 pub mod k8s;
 pub mod logs;
 pub mod manifests;

@@ -314,3 +314,99 @@ pub fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
+
+/// A long-running tool (e.g. `istioctl dashboard kiali`), stopped when dropped.
+pub struct Running {
+    child: tokio::process::Child,
+    /// The output line that showed it was ready.
+    pub ready_line: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            kill_group(pid);
+        }
+    }
+}
+
+impl Cmd {
+    /// Starts the command and waits (bounded by its timeout) for an output line that `ready`
+    /// accepts; the process keeps running until the returned handle is dropped.
+    pub async fn spawn_until(self, ready: impl Fn(&str) -> bool) -> Result<Running, ProcessError> {
+        let command = self.display();
+        let path = self.tools.find(&self.program)?;
+        let io = |source| ProcessError::Io {
+            command: command.clone(),
+            source,
+        };
+        let mut child = tokio::process::Command::new(&path)
+            .args(&self.args)
+            .env("PATH", &self.tools.search_path)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .process_group(0)
+            .spawn()
+            .map_err(io)?;
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let mut lines = futures::stream::select(stream_lines(stdout), stream_lines(stderr));
+        let mut seen = String::new();
+        let wait = async {
+            use futures::StreamExt;
+            while let Some(line) = lines.next().await {
+                seen.push_str(&line);
+                seen.push('\n');
+                if ready(&line) {
+                    return Some(line);
+                }
+            }
+            None
+        };
+        let outcome = tokio::time::timeout(self.timeout, wait).await;
+        match outcome {
+            Ok(Some(line)) => Ok(Running {
+                child,
+                ready_line: line,
+            }),
+            Ok(None) => {
+                let status = child.wait().await.map(|s| describe(&s)).unwrap_or_default();
+                Err(ProcessError::Failed {
+                    command,
+                    status,
+                    stdout: String::new(),
+                    stderr_tail: tail(&seen, 20),
+                })
+            }
+            Err(_) => {
+                if let Some(pid) = child.id() {
+                    kill_group(pid);
+                }
+                Err(ProcessError::Timeout {
+                    command,
+                    timeout: self.timeout,
+                    stderr_tail: tail(&seen, 20),
+                })
+            }
+        }
+    }
+}
+
+fn stream_lines(
+    stream: Option<impl AsyncRead + Unpin + Send + 'static>,
+) -> futures::stream::BoxStream<'static, String> {
+    use futures::StreamExt;
+    match stream {
+        None => futures::stream::empty().boxed(),
+        Some(s) => futures::stream::unfold(BufReader::new(s).lines(), |mut lines| async move {
+            match lines.next_line().await {
+                Ok(Some(line)) => Some((line, lines)),
+                _ => None,
+            }
+        })
+        .boxed(),
+    }
+}

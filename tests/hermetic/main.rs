@@ -4,6 +4,7 @@
 mod acquire;
 mod doctor;
 mod fixtures;
+mod judges;
 mod logs;
 mod process;
 mod properties;

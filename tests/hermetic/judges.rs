@@ -1,0 +1,436 @@
+//! What decides each verdict of the tutorial tests, on recorded data: readiness rules on
+//! Kubernetes objects, the ztunnel for a node, claims against real log lines, Kiali's graph, the
+//! claim record format.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
+use k8s_openapi::api::core::v1::Pod;
+use support::claims::{CLAIMS, ClaimRecord, RECORD_FORMAT, Recorder, Section, Verdict};
+use support::eras::{EnrollmentLogFormat, Era, facts};
+use support::fixtures::{self, recorded_lines};
+use support::judge::{self, Traffic, WaypointExpectation};
+use support::k8s::conditions::{daemonset_ready, deployment_available, pod_blocker};
+use support::k8s::pods::pick_running;
+use support::logs::{AccessRecord, parse_access, parse_enrollment};
+
+fn object<K: k8s_openapi::serde::de::DeserializeOwned>(name: &str) -> K {
+    serde_norway::from_str(&fixtures::read(&format!("objects/{name}")).unwrap()).unwrap()
+}
+
+fn records(file: &str) -> Vec<AccessRecord> {
+    recorded_lines(file)
+        .unwrap()
+        .iter()
+        .filter_map(|l| parse_access(&l.text).ok())
+        .collect()
+}
+
+fn tutorial_nodes() -> Vec<String> {
+    ["ambient-control-plane", "ambient-worker", "ambient-worker2"]
+        .map(String::from)
+        .into()
+}
+
+#[test]
+fn daemonset_readiness_follows_istios_rule() {
+    assert_eq!(
+        daemonset_ready(&object::<DaemonSet>("ztunnel-ready.yaml")),
+        Ok(())
+    );
+    let rolling = daemonset_ready(&object::<DaemonSet>("ztunnel-rolling.yaml")).unwrap_err();
+    assert_eq!(
+        rolling,
+        "desired 3, ready 2, updated 1, observedGeneration 1/2"
+    );
+    // desired 0 is not "ready everywhere": e-framework's rule would say ready here.
+    assert!(daemonset_ready(&object::<DaemonSet>("ztunnel-unscheduled.yaml")).is_err());
+}
+
+#[test]
+fn deployment_availability() {
+    assert_eq!(
+        deployment_available(&object::<Deployment>("istiod-available.yaml")),
+        Ok(())
+    );
+    let err = deployment_available(&object::<Deployment>("istiod-progressing.yaml")).unwrap_err();
+    assert!(err.contains("Available=false"), "{err}");
+}
+
+#[test]
+fn waits_stop_early_on_pods_that_cannot_start() {
+    let pull = pod_blocker(&object::<Pod>("pod-image-pull-backoff.yaml")).unwrap();
+    assert!(
+        pull.contains("cannot pull image gcr.io/istio-testing/proxyv2:0.0.0-ambient.191fe680"),
+        "{pull}"
+    );
+    let crash = pod_blocker(&object::<Pod>("pod-crash-loop.yaml")).unwrap();
+    assert!(crash.contains("crash-looping (5 restarts)"), "{crash}");
+    let pending = pod_blocker(&object::<Pod>("pod-unschedulable.yaml")).unwrap();
+    assert!(
+        pending.contains("cannot be scheduled: 0/3 nodes are available: 3 Insufficient memory"),
+        "{pending}"
+    );
+    assert_eq!(pod_blocker(&object::<Pod>("pod-running.yaml")), None);
+}
+
+#[test]
+fn one_ztunnel_per_node_needs_one_ready_pod_on_each_node() {
+    let ds: DaemonSet = object("ztunnel-ready.yaml");
+    let running: Pod = object("pod-running.yaml"); // on ambient-worker
+    let on = |node: &str, name: &str| {
+        let mut p = running.clone();
+        p.metadata.name = Some(name.into());
+        p.spec.as_mut().unwrap().node_name = Some(node.into());
+        p
+    };
+    let three = vec![
+        on("ambient-control-plane", "ztunnel-mq72n"),
+        on("ambient-worker", "ztunnel-5qpn7"),
+        on("ambient-worker2", "ztunnel-fccxw"),
+    ];
+    assert_eq!(
+        judge::one_pod_per_node(&ds, &three, &tutorial_nodes()),
+        Verdict::Holds
+    );
+    let two = three[..2].to_vec();
+    let Verdict::Drifted { actual, .. } = judge::one_pod_per_node(&ds, &two, &tutorial_nodes())
+    else {
+        panic!()
+    };
+    assert!(actual.contains("ambient-worker2: 0 ready pods"), "{actual}");
+    let mut doubled = three.clone();
+    doubled.push(on("ambient-worker", "ztunnel-x2x2x"));
+    let Verdict::Drifted { actual, .. } = judge::one_pod_per_node(&ds, &doubled, &tutorial_nodes())
+    else {
+        panic!()
+    };
+    assert!(actual.contains("ambient-worker: 2 ready pods"), "{actual}");
+    let not_ready = vec![
+        three[0].clone(),
+        three[1].clone(),
+        object::<Pod>("pod-image-pull-backoff.yaml"),
+    ];
+    assert!(judge::one_pod_per_node(&ds, &not_ready, &tutorial_nodes()).is_failure());
+}
+
+#[test]
+fn the_ztunnel_for_a_node_is_its_running_pod() {
+    let mut terminating: Pod = object("pod-running.yaml");
+    terminating.metadata.name = Some("ztunnel-old".into());
+    terminating.metadata.deletion_timestamp =
+        Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+        ));
+    let pending: Pod = object("pod-image-pull-backoff.yaml");
+    let running: Pod = object("pod-running.yaml");
+    let chosen = pick_running(vec![terminating, pending, running]).unwrap();
+    assert_eq!(chosen.metadata.name.as_deref(), Some("ztunnel-5qpn7"));
+    assert!(pick_running(vec![object("pod-image-pull-backoff.yaml")]).is_none());
+}
+
+/// The tutorial's own cluster: productpage at 10.244.2.4 (from its L4 log lines).
+fn tutorial_traffic(waypoint: Option<WaypointExpectation>) -> Traffic {
+    Traffic {
+        client_sa: "sleep".into(),
+        service_host: "productpage.default.svc.cluster.local".into(),
+        server_ips: vec!["10.244.2.4".into()],
+        waypoint,
+    }
+}
+
+#[test]
+fn the_tutorials_l4_lines_satisfy_the_l4_claims() {
+    let all = records("ztunnel-envoy-2022.log");
+    let tutorial = &all[..2]; // the L4 step's two lines
+    let (out, i) = judge::outbound_logged(tutorial, &tutorial_traffic(None));
+    assert_eq!(out, Verdict::Holds);
+    assert_eq!(
+        tutorial[i.unwrap()].event,
+        "capture outbound (no waypoint proxy)"
+    );
+    assert_eq!(
+        judge::inbound_logged(tutorial, &tutorial_traffic(None)).0,
+        Verdict::Holds
+    );
+}
+
+#[test]
+fn the_tutorials_l7_line_satisfies_the_waypoint_claim_and_not_the_l4_one() {
+    let all = records("ztunnel-envoy-2022.log");
+    let l7 = &all[2..4];
+    let wp = facts(Era::Experimental2022).waypoint;
+    let identity = wp
+        .identity_service_account
+        .map(|sa| format!("spiffe://cluster.local/ns/default/sa/{sa}"));
+    let expectation = WaypointExpectation {
+        identity,
+        pod_ips: vec!["10.244.1.11".into()],
+    };
+    assert_eq!(
+        judge::outbound_logged(l7, &tutorial_traffic(Some(expectation))).0,
+        Verdict::Holds
+    );
+    // Without a waypoint expected, the same lines are a drift: the connection went elsewhere.
+    let (verdict, _) = judge::outbound_logged(l7, &tutorial_traffic(None));
+    let Verdict::Drifted { actual, .. } = verdict else {
+        panic!("{verdict:?}")
+    };
+    assert!(
+        actual.contains("via waypoint spiffe://cluster.local/ns/default/sa/bookinfo-productpage"),
+        "{actual}"
+    );
+    // And the L4 line is a drift for the L7 claim.
+    let wrong = WaypointExpectation {
+        identity: Some("spiffe://cluster.local/ns/default/sa/x".into()),
+        pod_ips: vec![],
+    };
+    assert!(
+        judge::outbound_logged(&all[..2], &tutorial_traffic(Some(wrong)))
+            .0
+            .is_failure()
+    );
+}
+
+#[test]
+fn rust_tracing_lines_judge_by_address() {
+    let all = records("ztunnel-tracing-1.18.log");
+    let traffic = Traffic {
+        client_sa: "sleep".into(),
+        service_host: "httpbin.ambient-demo.svc.cluster.local".into(),
+        server_ips: vec!["10.240.1.11".into()],
+        waypoint: None,
+    };
+    assert_eq!(judge::outbound_logged(&all, &traffic).0, Verdict::Holds);
+    assert_eq!(judge::inbound_logged(&all, &traffic).0, Verdict::Holds);
+    let elsewhere = Traffic {
+        server_ips: vec!["10.9.9.9".into()],
+        ..traffic
+    };
+    assert!(judge::outbound_logged(&all, &elsewhere).0.is_failure());
+}
+
+#[test]
+fn structured_lines_judge_by_identity_and_service() {
+    let all = records("ztunnel-access-1.22.log");
+    // istio.io's troubleshooting page: curl -> productpage, both directions.
+    let traffic = Traffic {
+        client_sa: "curl".into(),
+        service_host: "productpage.default.svc.cluster.local".into(),
+        server_ips: vec!["10.244.1.10".into()],
+        waypoint: None,
+    };
+    assert_eq!(judge::outbound_logged(&all, &traffic).0, Verdict::Holds);
+    assert_eq!(judge::inbound_logged(&all, &traffic).0, Verdict::Holds);
+    // The Envoy Gateway line went through a waypoint: a claim expecting that waypoint holds.
+    let via = Traffic {
+        client_sa: "default".into(),
+        service_host: "backend.envoy-gateway-system.svc.cluster.local".into(),
+        server_ips: vec![],
+        waypoint: Some(WaypointExpectation {
+            identity: Some("spiffe://cluster.local/ns/envoy-gateway-system/sa/envoy-envoy-gateway-system-eg-waypoint-3d55183b".into()),
+            pod_ips: vec![],
+        }),
+    };
+    assert_eq!(judge::outbound_logged(&all, &via).0, Verdict::Holds);
+    // ... and a claim that there is no waypoint on that path does not.
+    assert!(
+        judge::outbound_logged(
+            &all,
+            &Traffic {
+                waypoint: None,
+                ..via
+            }
+        )
+        .0
+        .is_failure()
+    );
+}
+
+#[test]
+fn enrollment_is_judged_per_pod_on_its_node() {
+    let lines = recorded_lines("istio-cni.log").unwrap();
+    let enrollments: Vec<_> = lines[..6]
+        .iter()
+        .map(|l| parse_enrollment(&l.text).unwrap())
+        .collect();
+    let by_node = BTreeMap::from([("ambient-worker2".to_string(), enrollments)]);
+    let pod = |name: &str| {
+        (
+            name.to_string(),
+            "default".to_string(),
+            "ambient-worker2".to_string(),
+        )
+    };
+    let expected = [
+        pod("productpage-v1-7c548b785b-thqvj"),
+        pod("details-v1-76778d6644-fnqpt"),
+    ];
+    assert_eq!(
+        judge::enrolled(&expected, &by_node, EnrollmentLogFormat::NodeRoute),
+        Verdict::Holds
+    );
+    // A newer era expects another announcement.
+    let Verdict::Drifted { actual, .. } =
+        judge::enrolled(&expected, &by_node, EnrollmentLogFormat::AddingPodToMesh)
+    else {
+        panic!()
+    };
+    assert!(actual.contains("announced as"), "{actual}");
+    // sleep's line is not there; nor is anything on another node.
+    let missing = [
+        pod("sleep-x"),
+        (
+            "details-v1-76778d6644-fnqpt".into(),
+            "default".into(),
+            "ambient-worker".into(),
+        ),
+    ];
+    let Verdict::Drifted { actual, .. } =
+        judge::enrolled(&missing, &by_node, EnrollmentLogFormat::NodeRoute)
+    else {
+        panic!()
+    };
+    assert!(
+        actual.contains("default/sleep-x") && actual.contains("(istio-cni on ambient-worker)"),
+        "{actual}"
+    );
+}
+
+#[test]
+fn the_product_page_is_judged_by_status_and_title() {
+    let page = format!(
+        "<html><head>{}</head></html>\n[http_code=200]",
+        judge::PRODUCTPAGE_TITLE
+    );
+    assert_eq!(judge::productpage_page(&page), Verdict::Holds);
+    assert!(judge::productpage_page("upstream connect error\n[http_code=503]").is_failure());
+    assert!(judge::productpage_page("(exec failed: timeout)").is_failure());
+}
+
+#[test]
+fn kiali_graph_edges_are_found_in_a_real_response() {
+    let graph: serde_json::Value =
+        serde_json::from_str(&fixtures::read("recorded/kiali-graph-ambient.json").unwrap())
+            .unwrap();
+    assert_eq!(
+        judge::graph_edge(&graph, "productpage", "details"),
+        Verdict::Holds
+    );
+    assert_eq!(
+        judge::graph_edge(&graph, "productpage", "waypoint"),
+        Verdict::Holds
+    );
+    // The graph has no sleep: the tutorial's claim does not hold on it, and the message says why.
+    let Verdict::Drifted { actual, .. } = judge::graph_edge(&graph, "sleep", "productpage") else {
+        panic!()
+    };
+    assert!(
+        actual.starts_with("4 nodes [") && actual.contains("6 edges"),
+        "{actual}"
+    );
+    // Direction matters.
+    assert!(judge::graph_edge(&graph, "details", "productpage").is_failure());
+    assert!(judge::graph_edge(&serde_json::json!({}), "a", "b").is_failure());
+}
+
+#[test]
+fn install_lines_compare_as_a_set() {
+    let era = facts(Era::Ga1_24);
+    let mut printed: Vec<String> = era
+        .install_lines
+        .iter()
+        .rev()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(
+        judge::install_lines(era.install_lines, &printed),
+        Verdict::Holds
+    );
+    printed.pop();
+    assert!(judge::install_lines(era.install_lines, &printed).is_failure());
+    let old = facts(Era::Experimental2022);
+    assert!(
+        judge::install_lines(
+            old.install_lines,
+            &era.install_lines
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+        )
+        .is_failure()
+    );
+}
+
+#[test]
+fn claim_records_are_json_lines_with_a_format_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = Recorder::new(
+        dir.path(),
+        "exp2022",
+        "0.0.0-ambient.191fe680b52c1754ee72a06b3e0d3f9d116f2e82",
+        "kind",
+    );
+    recorder
+        .record("l4.curl_returns_productpage", &Verdict::Holds)
+        .unwrap();
+    recorder
+        .record(
+            "l7.waypoint_pod_running",
+            &Verdict::drifted("available", "ImagePullBackOff"),
+        )
+        .unwrap();
+    assert!(recorder.record("no.such_claim", &Verdict::Holds).is_err());
+    let text = std::fs::read_to_string(dir.path().join("claims.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["format"], RECORD_FORMAT);
+    assert_eq!(lines[0]["claim"], "l4.curl_returns_productpage");
+    assert_eq!(lines[0]["section"], "l4");
+    assert_eq!(lines[0]["verdict"], "holds");
+    assert_eq!(lines[1]["verdict"], "drifted");
+    assert_eq!(lines[1]["actual"], "ImagePullBackOff");
+    let back: ClaimRecord = serde_json::from_value(lines[1].clone()).unwrap();
+    assert_eq!(back.section, Section::L7);
+    assert_eq!(
+        back.verdict,
+        Verdict::drifted("available", "ImagePullBackOff")
+    );
+}
+
+#[test]
+fn claims_are_in_tutorial_order() {
+    let sections: Vec<Section> = CLAIMS.iter().map(|c| c.section).collect();
+    let mut sorted = sections.clone();
+    sorted.sort();
+    assert_eq!(sections, sorted);
+}
+
+#[test]
+fn the_2022_snapshots_of_the_tutorial_tests_are_the_tutorials_own_lines() {
+    let lines = recorded_lines("ztunnel-envoy-2022.log").unwrap();
+    let root = support::settings::workspace_root().join("tests/tutorial/snapshots");
+    let cases = [
+        (
+            "tutorial__l4__sleeps_ztunnel_logs_the_outbound_connection@exp2022.snap",
+            1,
+        ),
+        (
+            "tutorial__l4__productpages_ztunnel_logs_the_inbound_connection@exp2022.snap",
+            0,
+        ),
+        ("tutorial__l7__sleep_ztunnel_to_waypoint@exp2022.snap", 3),
+    ];
+    for (file, index) in cases {
+        let snap = std::fs::read_to_string(root.join(file)).unwrap();
+        let body = snap.splitn(3, "---\n").nth(2).unwrap().trim_end();
+        assert_eq!(
+            body,
+            support::snapshot::redact(&lines[index].text),
+            "{file}"
+        );
+    }
+}
