@@ -36,36 +36,46 @@ pub struct Claim {
     pub section: Section,
     /// What the tutorial says, in a few words (not its prose).
     pub statement: &'static str,
+    /// Only a real data plane (images, ztunnel, istio-cni, istiod acting, traffic) can decide it;
+    /// the `sim` provider records it as not applicable.
+    pub needs_data_plane: bool,
 }
 
 macro_rules! claims {
-    ($($id:literal, $section:ident, $statement:literal;)*) => {
+    ($($id:literal, $section:ident, $plane:ident, $statement:literal;)*) => {
         /// Every claim the suite checks, in tutorial order.
-        pub const CLAIMS: &[Claim] = &[$(Claim { id: $id, section: Section::$section, statement: $statement }),*];
+        pub const CLAIMS: &[Claim] = &[$(Claim {
+            id: $id,
+            section: Section::$section,
+            statement: $statement,
+            needs_data_plane: claims!(@plane $plane),
+        }),*];
     };
+    (@plane data) => { true };
+    (@plane control) => { false };
 }
 
 claims! {
-    "installation.istioctl_prints_component_lines", Installation, "istioctl install prints one ✔ line per component";
-    "installation.istiod_available", Installation, "istiod runs in istio-system";
-    "installation.ztunnel_one_pod_per_node", Installation, "one ztunnel per node";
-    "installation.istio_cni_one_pod_per_node", Installation, "one istio-cni-node per node";
-    "installation.ingress_gateway_as_era_says", Installation, "istio-ingressgateway and its autoscaler run";
-    "demo_apps.bookinfo_available", DemoApps, "the Bookinfo deployments run";
-    "demo_apps.clients_available", DemoApps, "sleep and notsleep run";
-    "demo_apps.pods_enrolled", DemoApps, "istio-cni adds each app pod to the ambient mesh";
-    "demo_apps.no_sidecars", DemoApps, "app pods run without a sidecar";
-    "l4.curl_returns_productpage", L4, "curl from sleep returns the product page";
-    "l4.sleep_ztunnel_logs_outbound", L4, "sleep's ztunnel logs the outbound connection, no waypoint";
-    "l4.productpage_ztunnel_logs_inbound", L4, "productpage's ztunnel logs the inbound connection";
-    "l7.waypoint_declared", L7, "the productpage waypoint is accepted";
-    "l7.waypoint_pod_running", L7, "the waypoint pod is Running";
-    "l7.curl_returns_productpage", L7, "curl from sleep still returns the product page";
-    "l7.sleep_ztunnel_logs_to_waypoint", L7, "sleep's ztunnel sends the connection to the server waypoint";
-    "l7.productpage_ztunnel_logs_inbound", L7, "productpage's ztunnel logs the inbound connection";
-    "kiali.rollout_completes", Kiali, "samples/addons apply and kiali rolls out";
-    "kiali.dashboard_reachable", Kiali, "istioctl dashboard kiali serves the dashboard";
-    "kiali.graph_shows_traffic", Kiali, "the graph shows traffic from sleep to productpage";
+    "installation.istioctl_prints_component_lines", Installation, control, "istioctl install prints one ✔ line per component";
+    "installation.istiod_available", Installation, control, "istiod runs in istio-system";
+    "installation.ztunnel_one_pod_per_node", Installation, control, "one ztunnel per node";
+    "installation.istio_cni_one_pod_per_node", Installation, control, "one istio-cni-node per node";
+    "installation.ingress_gateway_as_era_says", Installation, control, "istio-ingressgateway and its autoscaler run";
+    "demo_apps.bookinfo_available", DemoApps, control, "the Bookinfo deployments run";
+    "demo_apps.clients_available", DemoApps, control, "sleep and notsleep run";
+    "demo_apps.pods_enrolled", DemoApps, data, "istio-cni adds each app pod to the ambient mesh";
+    "demo_apps.no_sidecars", DemoApps, data, "app pods run without a sidecar";
+    "l4.curl_returns_productpage", L4, data, "curl from sleep returns the product page";
+    "l4.sleep_ztunnel_logs_outbound", L4, data, "sleep's ztunnel logs the outbound connection, no waypoint";
+    "l4.productpage_ztunnel_logs_inbound", L4, data, "productpage's ztunnel logs the inbound connection";
+    "l7.waypoint_declared", L7, control, "the productpage waypoint is accepted";
+    "l7.waypoint_pod_running", L7, data, "the waypoint pod is Running";
+    "l7.curl_returns_productpage", L7, data, "curl from sleep still returns the product page";
+    "l7.sleep_ztunnel_logs_to_waypoint", L7, data, "sleep's ztunnel sends the connection to the server waypoint";
+    "l7.productpage_ztunnel_logs_inbound", L7, data, "productpage's ztunnel logs the inbound connection";
+    "kiali.rollout_completes", Kiali, control, "samples/addons apply and kiali rolls out";
+    "kiali.dashboard_reachable", Kiali, data, "istioctl dashboard kiali serves the dashboard";
+    "kiali.graph_shows_traffic", Kiali, data, "the graph shows traffic from sleep to productpage";
 }
 
 /// Looks a claim up by id.

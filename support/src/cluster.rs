@@ -2,6 +2,7 @@
 
 pub mod guard;
 pub mod kind;
+pub mod sim;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -80,6 +80,9 @@ pub enum VersionKind {
     DevBuild { sha: String },
     /// `0.0.0-ambient.<40 hex>`: the experimental-ambient branch of 2022.
     ExperimentalAmbient { sha: String },
+    /// `1.31-dev`: built from source at no published build (the `sim` provider's istioctl, stamped
+    /// from the Istio module's VERSION file).
+    Source,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -128,6 +131,12 @@ impl IstioVersion {
             s.parse().map_err(|_| bad())
         };
         let version = match (parts.as_slice(), rest) {
+            ([major, minor], Some("dev")) => IstioVersion {
+                raw: raw.to_string(),
+                major: num(major)?,
+                minor: num(minor)?,
+                kind: VersionKind::Source,
+            },
             ([major, minor], Some(rest)) => {
                 let (channel, sha) = rest.split_once('.').ok_or_else(bad)?;
                 if !matches!(channel, "alpha" | "dev") || !is_sha(sha) {

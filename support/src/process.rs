@@ -410,3 +410,115 @@ fn stream_lines(
         .boxed(),
     }
 }
+
+/// A long-lived child (a control-plane component) that ends with this process: it is killed when
+/// dropped, and by the kernel when the test process dies, even by SIGKILL (PR_SET_PDEATHSIG).
+pub struct Owned {
+    pub name: String,
+    pub log: PathBuf,
+    child: std::process::Child,
+}
+
+impl Owned {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `Some(status)` if it has exited.
+    pub fn exited(&mut self) -> Option<String> {
+        self.child.try_wait().ok().flatten().map(|s| describe(&s))
+    }
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        kill_group(self.child.id());
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `program args...` with stdout and stderr appended to `log`. The spawn happens on one
+/// thread that lives as long as the process: PR_SET_PDEATHSIG fires when the spawning *thread*
+/// ends, and libtest ends a test's thread after each test.
+pub fn spawn_owned(
+    name: &str,
+    program: &Path,
+    args: &[String],
+    env: &[(String, String)],
+    log: &Path,
+) -> Result<Owned, ProcessError> {
+    use std::os::unix::process::CommandExt;
+    use std::sync::mpsc;
+    type Request = (
+        std::process::Command,
+        mpsc::Sender<std::io::Result<std::process::Child>>,
+    );
+    static LAUNCHER: std::sync::OnceLock<std::sync::Mutex<mpsc::Sender<Request>>> =
+        std::sync::OnceLock::new();
+    let command = format!("{} {}", program.display(), args.join(" "));
+    let io = |source| ProcessError::Io {
+        command: command.clone(),
+        source,
+    };
+    if !is_executable(program) {
+        return Err(ProcessError::NotFound {
+            program: program.display().to_string(),
+            hint: "build the sim binaries: bash fixtures/sim/build.sh",
+        });
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(io)?;
+    let err_file = file.try_clone().map_err(io)?;
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(file)
+        .stderr(err_file)
+        .process_group(0);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died between fork and prctl.
+            if libc::getppid() == 1 {
+                return Err(std::io::Error::other("parent exited"));
+            }
+            Ok(())
+        });
+    }
+    let sender = LAUNCHER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Request>();
+        std::thread::Builder::new()
+            .name("ambient-launcher".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(cmd.spawn());
+                }
+            })
+            .expect("the launcher thread starts");
+        std::sync::Mutex::new(tx)
+    });
+    let (reply, answer) = mpsc::channel();
+    sender
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send((cmd, reply))
+        .map_err(|_| io(std::io::Error::other("launcher thread gone")))?;
+    let child = answer
+        .recv()
+        .map_err(|_| io(std::io::Error::other("launcher thread gone")))?
+        .map_err(io)?;
+    Ok(Owned {
+        name: name.to_string(),
+        log: log.to_path_buf(),
+        child,
+    })
+}

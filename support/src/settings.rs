@@ -14,9 +14,16 @@ pub const TIMEOUT_SCALE: &str = "AMBIENT_TIMEOUT_SCALE";
 pub const ARTIFACTS_DIR: &str = "AMBIENT_ARTIFACTS_DIR";
 pub const CACHE_DIR: &str = "AMBIENT_CACHE_DIR";
 pub const KUBE_CONTEXT: &str = "AMBIENT_KUBE_CONTEXT";
+pub const PROVIDER: &str = "AMBIENT_PROVIDER";
+pub const GATEWAY_API_CRDS: &str = "AMBIENT_GATEWAY_API_CRDS";
 
 /// Every variable, with its accepted forms and default: the README's table is this list.
 pub const VARIABLES: &[(&str, &str, &str)] = &[
+    (
+        PROVIDER,
+        "`kind` (the tutorial's 3-node cluster) or `sim` (a local control plane with kwok nodes, no docker)",
+        "`kind`",
+    ),
     (
         ISTIO,
         "`tutorial`, a release (`1.24.2`), `latest-dev`, a dev build id, or a path to istioctl / an unpacked release",
@@ -51,6 +58,25 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
 
 pub const DEFAULT_CLUSTER_NAME: &str = "ambient";
 
+/// What runs the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    /// The tutorial's kind cluster (docker needed).
+    Kind,
+    /// etcd, kube-apiserver, controllers and kwok nodes as local processes (no docker, no data
+    /// plane); built by `fixtures/sim/build.sh`.
+    Sim,
+}
+
+impl Provider {
+    pub fn id(self) -> &'static str {
+        match self {
+            Provider::Kind => "kind",
+            Provider::Sim => "sim",
+        }
+    }
+}
+
 /// Where istioctl and the release's `samples/` come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IstioSource {
@@ -68,6 +94,7 @@ pub enum IstioSource {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
+    pub provider: Provider,
     pub istio: IstioSource,
     pub cluster_name: String,
     pub keep_cluster: bool,
@@ -76,6 +103,8 @@ pub struct Settings {
     pub cache_dir: PathBuf,
     /// A context of the user's kubeconfig the suite may change; `None` = only its own kind cluster.
     pub kube_context: Option<String>,
+    /// Local Gateway API CRDs (file or directory) to apply instead of downloading them.
+    pub gateway_api_crds: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -116,9 +145,16 @@ impl Settings {
         workspace: &Path,
     ) -> Result<Self, SettingsError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let istio = match get(ISTIO) {
-            None => IstioSource::Tutorial,
-            Some(v) => parse_istio(&v)?,
+        let provider = match get(PROVIDER).as_deref().map(str::trim) {
+            None | Some("kind") => Provider::Kind,
+            Some("sim") => Provider::Sim,
+            Some(other) => return Err(invalid(PROVIDER, other, "not a provider")),
+        };
+        let istio = match (get(ISTIO), provider) {
+            (Some(v), _) => parse_istio(&v)?,
+            (None, Provider::Kind) => IstioSource::Tutorial,
+            // sim has no internet: the istioctl and samples/ that fixtures/sim/build.sh built.
+            (None, Provider::Sim) => IstioSource::Local(workspace.join("target/sim/istio")),
         };
         let cluster_name = match get(CLUSTER_NAME) {
             None => DEFAULT_CLUSTER_NAME.to_string(),
@@ -150,6 +186,7 @@ impl Settings {
             }
         };
         Ok(Settings {
+            provider,
             istio,
             cluster_name,
             keep_cluster,
@@ -157,6 +194,22 @@ impl Settings {
             artifacts_dir: dir(ARTIFACTS_DIR, target.join("artifacts"))?,
             cache_dir: dir(CACHE_DIR, target.join("cache"))?,
             kube_context: get(KUBE_CONTEXT).map(|v| v.trim().to_string()),
+            gateway_api_crds: match (get(GATEWAY_API_CRDS), provider) {
+                (Some(v), _) => {
+                    let p = PathBuf::from(v.trim());
+                    let p = if p.is_absolute() {
+                        p
+                    } else {
+                        workspace.join(p)
+                    };
+                    if !p.exists() {
+                        return Err(invalid(GATEWAY_API_CRDS, &v, "no such file or directory"));
+                    }
+                    Some(p)
+                }
+                (None, Provider::Sim) => Some(workspace.join("target/sim/gateway-api-crds")),
+                (None, Provider::Kind) => None,
+            },
         })
     }
 
@@ -189,6 +242,13 @@ fn parse_istio(v: &str) -> Result<IstioSource, SettingsError> {
     let version = IstioVersion::parse(v).map_err(|e| invalid(ISTIO, v, e.to_string()))?;
     Ok(match version.kind {
         crate::eras::VersionKind::Release { .. } => IstioSource::Release(version),
+        crate::eras::VersionKind::Source => {
+            return Err(invalid(
+                ISTIO,
+                v,
+                "a build from source has no download; give the path of its istioctl",
+            ));
+        }
         _ => IstioSource::DevBuild(version),
     })
 }
@@ -251,6 +311,7 @@ mod tests {
     #[test]
     fn defaults_are_the_tutorial() {
         let s = settings(&[]).unwrap();
+        assert_eq!(s.provider, Provider::Kind);
         assert_eq!(s.istio, IstioSource::Tutorial);
         assert_eq!(s.cluster_name, "ambient");
         assert_eq!(s.kind_context(), "kind-ambient");
@@ -299,6 +360,8 @@ mod tests {
         let cases = [
             (ISTIO, "latest"),
             (ISTIO, "1.17.0"),
+            (ISTIO, "1.31-dev"),
+            (PROVIDER, "docker"),
             (ISTIO, "/does/not/exist"),
             (CLUSTER_NAME, "Ambient"),
             (CLUSTER_NAME, "-x"),
@@ -320,6 +383,13 @@ mod tests {
             assert!(text.starts_with(&format!("invalid {var}=")), "{text}");
             assert!(text.contains("accepted:"), "{text}");
         }
+    }
+
+    #[test]
+    fn sim_defaults_to_the_istioctl_it_built() {
+        let s = settings(&[(PROVIDER, "sim")]).unwrap();
+        assert_eq!(s.provider, Provider::Sim);
+        assert_eq!(s.istio, IstioSource::Local("/ws/target/sim/istio".into()));
     }
 
     #[test]

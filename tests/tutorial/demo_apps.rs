@@ -68,7 +68,7 @@ fn each_app_pod_is_added_to_the_ambient_mesh(apps: Arc<World>) {
         // istio-cni logs the enrollment soon after the label; read its log until every pod shows.
         let outcome = until(
             "istio-cni to announce every app pod",
-            w.timeout(120),
+            w.data_plane_timeout(120),
             || async {
                 let mut by_node = BTreeMap::new();
                 for node in &w.cluster.node_names {

@@ -89,7 +89,7 @@ fn kiali_shows_the_traffic(apps: Arc<World>) {
         );
         let shown = until(
             "Kiali's graph to show sleep -> productpage",
-            w.timeout(240),
+            w.data_plane_timeout(240),
             || {
                 let http = http.clone();
                 let graph_url = graph_url.clone();

@@ -5,6 +5,7 @@
 //! them with `cargo test -- --ignored`. They share one cluster, set up once per process by the
 //! fixtures in `world`, and run one at a time (`#[serial(cluster)]`).
 
+mod sim_provider;
 mod world;
 
 mod demo_apps;

@@ -20,7 +20,7 @@ use support::judge::{HTTP_CODE_MARKER, Traffic};
 use support::k8s::{apply, pods};
 use support::logs::{AccessRecord, parse_access};
 use support::process::Tools;
-use support::settings::Settings;
+use support::settings::{Provider, Settings};
 use tokio::sync::OnceCell;
 
 /// One runtime for every cluster test: kube's connection pool must outlive each test.
@@ -47,6 +47,8 @@ where
 }
 
 pub struct World {
+    /// The processes of a `sim` cluster (they stop with the test process).
+    _sim: Option<support::cluster::sim::SimCluster>,
     pub settings: Settings,
     pub tools: Tools,
     pub release: IstioRelease,
@@ -61,15 +63,17 @@ static WORLD: OnceCell<Result<Arc<World>, String>> = OnceCell::const_new();
 
 async fn build() -> Result<Arc<World>, String> {
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
-    let doctor_inputs = support::doctor::Inputs::for_this_machine(settings.istio.clone());
-    let checks = support::doctor::run(&doctor_inputs).await;
-    if support::doctor::has_failures(&checks) {
-        return Err(format!(
-            "prerequisites missing:\n{}",
-            support::doctor::render(&checks)
-        ));
-    }
     let tools = Tools::default();
+    if settings.provider == Provider::Kind {
+        let doctor_inputs = support::doctor::Inputs::for_this_machine(settings.istio.clone());
+        let checks = support::doctor::run(&doctor_inputs).await;
+        if support::doctor::has_failures(&checks) {
+            return Err(format!(
+                "prerequisites missing:\n{}",
+                support::doctor::render(&checks)
+            ));
+        }
+    }
     let acquirer = Acquirer::new(settings.cache_dir.clone(), tools.clone());
     let release = acquirer
         .acquire(&settings.istio)
@@ -79,13 +83,32 @@ async fn build() -> Result<Arc<World>, String> {
         .map_err(|e| e.to_string())?
         .era();
     let facts = facts(era);
-    support::progress::say(format!("Istio {} (era {era})", release.version));
-    let cluster = cluster::ensure_kind(&settings, &tools)
-        .await
-        .map_err(|e| e.to_string())?;
-    cluster::delete_at_exit(&settings, &tools);
-    let recorder = Recorder::new(&settings.artifacts_dir, era.id(), &release.version, "kind");
+    support::progress::say(format!(
+        "Istio {} (era {era}) on {}",
+        release.version,
+        settings.provider.id()
+    ));
+    let (cluster, sim) = match settings.provider {
+        Provider::Kind => {
+            let cluster = cluster::ensure_kind(&settings, &tools)
+                .await
+                .map_err(|e| e.to_string())?;
+            cluster::delete_at_exit(&settings, &tools);
+            (cluster, None)
+        }
+        Provider::Sim => {
+            let sim = crate::sim_provider::start_for_tutorial(&settings).await?;
+            (sim.cluster.clone(), Some(sim))
+        }
+    };
+    let recorder = Recorder::new(
+        &settings.artifacts_dir,
+        era.id(),
+        &release.version,
+        settings.provider.id(),
+    );
     Ok(Arc::new(World {
+        _sim: sim,
         settings,
         tools,
         release,
@@ -152,15 +175,21 @@ impl World {
     }
 
     async fn install(&self) -> Result<InstallReport, String> {
-        support::istio::install(
+        let timeout = self.timeout(600);
+        let report = support::istio::install(
             &self.release,
             &self.cluster,
             &self.facts,
             &self.tools,
-            self.timeout(600),
+            timeout,
         )
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+        // The whole output, as evidence beside the claim records.
+        let dir = &self.settings.artifacts_dir;
+        let _ = std::fs::write(dir.join("istioctl-install.stdout.txt"), &report.stdout);
+        let _ = std::fs::write(dir.join("istioctl-install.stderr.txt"), &report.stderr);
+        Ok(report)
     }
 
     async fn deploy_apps(&self) -> Result<(), String> {
@@ -199,25 +228,54 @@ impl World {
             .map_err(|e| e.to_string())
     }
 
+    /// Can this provider decide claims that need a data plane? (`sim` cannot.)
+    pub fn data_plane(&self) -> bool {
+        self.settings.provider == Provider::Kind
+    }
+
+    /// How long to wait for something only a data plane does: `secs` on kind, a moment on sim,
+    /// where the same code runs against replayed data only to exercise it.
+    pub fn data_plane_timeout(&self, secs: u64) -> Duration {
+        if self.data_plane() {
+            self.timeout(secs)
+        } else {
+            Duration::from_secs(3)
+        }
+    }
+
     /// Records a claim's verdict; a drift fails the test with expected vs actual and a
-    /// diagnostics bundle.
-    pub fn check(&self, claim_id: &str, verdict: Verdict) {
+    /// diagnostics bundle. On `sim`, a claim that needs a data plane is recorded as not applicable
+    /// (with what was observed) and never fails. Returns whether the claim held on a provider that
+    /// can decide it.
+    pub fn check(&self, claim_id: &str, verdict: Verdict) -> bool {
         let c = claim(claim_id).unwrap_or_else(|| panic!("unknown claim {claim_id}"));
+        let verdict = if c.needs_data_plane && !self.data_plane() {
+            Verdict::NotApplicable {
+                why: format!(
+                    "sim: not a data-plane verdict (observed: {})",
+                    describe(&verdict)
+                ),
+            }
+        } else {
+            verdict
+        };
         if let Err(e) = self.recorder.record(claim_id, &verdict) {
             support::progress::say(format!("could not record claim {claim_id}: {e}"));
         }
         if verdict.is_failure() {
             let bundle = block_on_aside(self.diagnostics(claim_id));
             panic!(
-                "claim {claim_id} ({}: {}) does not hold on Istio {} (era {}):\n{}\ndiagnostics: {}",
+                "claim {claim_id} ({}: {}) does not hold on Istio {} (era {}, {}):\n{}\ndiagnostics: {}",
                 c.section.title(),
                 c.statement,
                 self.release.version,
                 self.facts.era,
+                self.settings.provider.id(),
                 describe(&verdict),
                 bundle.display()
             );
         }
+        verdict == Verdict::Holds
     }
 
     pub async fn diagnostics(&self, label: &str) -> std::path::PathBuf {
@@ -354,6 +412,7 @@ impl World {
 
 fn describe(v: &Verdict) -> String {
     match v {
+        Verdict::Holds => "holds".into(),
         Verdict::Drifted { expected, actual } => {
             format!("expected: {expected}\nactual:   {actual}")
         }

@@ -133,6 +133,30 @@ pub fn approve_kind(kubeconfig_yaml: &str, cluster: &str) -> Result<Approved, Gu
     })
 }
 
+/// Approves the kubeconfig of a sim cluster this run started: context `sim-<name>`, API server on
+/// this machine.
+pub fn approve_sim(kubeconfig_yaml: &str, name: &str) -> Result<Approved, GuardError> {
+    let kubeconfig = parse(kubeconfig_yaml)?;
+    let expected = super::sim::context(name);
+    let current = kubeconfig.current_context.clone().unwrap_or_default();
+    if current != expected {
+        return Err(GuardError::Refused {
+            context: current,
+            reason: format!("this run manages {expected}"),
+        });
+    }
+    match server_of(&kubeconfig, &current) {
+        Some(server) if is_loopback_server(&server) => Ok(Approved {
+            kubeconfig,
+            context: current,
+        }),
+        other => Err(GuardError::Refused {
+            context: current,
+            reason: format!("its API server {other:?} is not on this machine, where sim serves it"),
+        }),
+    }
+}
+
 /// Approves `context` of a user's kubeconfig only when it is the one named in
 /// `AMBIENT_KUBE_CONTEXT` (`allowed`).
 pub fn approve_named(

@@ -52,20 +52,25 @@ pub async fn install(
         .echo()
         .run()
         .await?;
+    // istioctl writes its progress to stderr (seen with the 1.31 build on sim); keep stdout too.
+    let lines = component_lines(&format!("{}\n{}", out.stdout, out.stderr));
     Ok(InstallReport {
-        component_lines: component_lines(&out.stdout),
+        component_lines: lines,
         stdout: out.stdout,
         stderr: out.stderr,
     })
 }
 
-/// The `✔` lines of istioctl's progress output, without terminal colour codes.
-pub fn component_lines(stdout: &str) -> Vec<String> {
-    stdout
-        .lines()
-        .map(strip_ansi)
-        .map(|l| l.trim().to_string())
-        .filter(|l| l.starts_with('✔'))
+/// The `✔` lines of istioctl's progress output, without terminal colour codes. The spinner
+/// rewrites its line with `\r`, and the closing message can follow `✔ Installation complete` on
+/// the same line, so the lines are matched, not split.
+pub fn component_lines(output: &str) -> Vec<String> {
+    static LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"✔ (?:Installation complete|[A-Z][A-Za-z]*(?: [a-z]+)? installed(?: [^\s\x00-\x7f]+)?)").expect("valid regex")
+    });
+    let clean = strip_ansi(output);
+    LINE.find_iter(&clean)
+        .map(|m| m.as_str().trim_end().to_string())
         .collect()
 }
 
@@ -91,6 +96,15 @@ fn strip_ansi(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn component_lines_survive_spinners_and_a_message_on_the_same_line() {
+        let err = "- Processing resources for CNI, Istiod.\r\u{1b}[K✔ CNI installed 🪢\n- Pruning removed resources\r✔ Installation completeThe ambient profile has been installed successfully, enjoy Istio without sidecars!\n";
+        assert_eq!(
+            component_lines(err),
+            ["✔ CNI installed 🪢", "✔ Installation complete"]
+        );
+    }
 
     #[test]
     fn component_lines_are_found_among_noise() {
