@@ -8,6 +8,7 @@
 pub mod claims;
 pub mod cluster;
 pub mod diagnostics;
+pub mod docsync;
 pub mod doctor;
 pub mod eras;
 pub mod fixtures;
@@ -18,5 +19,6 @@ pub mod logs;
 pub mod manifests;
 pub mod process;
 pub mod progress;
+pub mod report;
 pub mod settings;
 pub mod snapshot;

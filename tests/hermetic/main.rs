@@ -3,6 +3,7 @@
 
 mod acquire;
 mod doctor;
+mod drift;
 mod fixtures;
 mod judges;
 mod logs;

@@ -31,6 +31,21 @@ enum Command {
     Doctor,
     /// Delete the suite's kind cluster (AMBIENT_CLUSTER_NAME, default `ambient`) if it exists.
     DeleteCluster,
+    /// Turn claim records (claims.jsonl of one or more runs) into the drift report (Markdown on
+    /// stdout).
+    Report {
+        /// claims.jsonl files
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// Also write the JSON summary here.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
+    },
+    /// Compare the commands of the tutorial's Markdown with the commands the suite performs.
+    Docsync {
+        /// The tutorial's Markdown file.
+        markdown: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -56,6 +71,37 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS
+            }
+        }
+        Command::Report { files, json } => {
+            let paths: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+            let loaded = match support::report::load(&paths) {
+                Ok(l) => l,
+                Err(e) => return fail(&e),
+            };
+            let report = support::report::build(&loaded);
+            if let Some(path) = json
+                && let Err(e) = std::fs::write(&path, format!("{:#}\n", report.json()))
+            {
+                return fail(&format!("{}: {e}", path.display()));
+            }
+            print!("{}", report.markdown());
+            ExitCode::SUCCESS
+        }
+        Command::Docsync { markdown } => {
+            let text = match std::fs::read_to_string(&markdown) {
+                Ok(t) => t,
+                Err(e) => return fail(&format!("{}: {e}", markdown.display())),
+            };
+            let result = support::docsync::compare(
+                &support::docsync::extract(&text),
+                support::docsync::PERFORMED,
+            );
+            print!("{}", result.render());
+            if result.in_sync() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
             }
         }
         Command::DeleteCluster => {

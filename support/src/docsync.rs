@@ -1,0 +1,364 @@
+//! Doc sync: the shell commands of the tutorial's fenced blocks, compared with the commands the
+//! suite performs (the registry below, one entry per documented command, with the reason where the
+//! suite performs it differently). It reports documented commands the suite does not perform,
+//! performed commands the tutorial no longer shows, and commands that changed.
+
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
+
+/// How the suite performs a documented command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    /// As documented (through kube-rs where the tutorial uses kubectl).
+    Same,
+    /// Differently, for this reason.
+    Differently(&'static str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Performed {
+    /// The documented command, whitespace-normalized (a heredoc includes its body).
+    pub command: &'static str,
+    /// The test that performs it.
+    pub by: &'static str,
+    pub how: How,
+}
+
+/// The tutorial's commands as the suite performs them.
+pub const PERFORMED: &[Performed] = &[
+    Performed {
+        command: "kind create cluster --config=- <<EOF kind: Cluster apiVersion: kind.x-k8s.io/v1alpha4 name: ambient nodes: - role: control-plane - role: worker - role: worker EOF",
+        by: "world::world (cluster::ensure_kind)",
+        how: How::Differently(
+            "the same config from fixtures/kind/ambient.yaml, reused when the cluster exists, with --wait",
+        ),
+    },
+    Performed {
+        command: "curl https://storage.googleapis.com/istio-build/dev/0.0.0-ambient.191fe680b52c1754ee72a06b3e0d3f9d116f2e82/istio-0.0.0-ambient.191fe680b52c1754ee72a06b3e0d3f9d116f2e82-linux-amd64.tar.gz --output istio.tar.gz",
+        by: "world::world (istio::acquire)",
+        how: How::Differently(
+            "downloaded with reqwest, checksum-verified where published, cached by version",
+        ),
+    },
+    Performed {
+        command: "tar -xvf istio.tar.gz",
+        by: "istio::acquire",
+        how: How::Differently("unpacked with the tar and flate2 crates"),
+    },
+    Performed {
+        command: "rm istio.tar.gz",
+        by: "istio::acquire",
+        how: How::Differently("the archive is a temporary file"),
+    },
+    Performed {
+        command: "mkdir istio",
+        by: "istio::acquire",
+        how: How::Differently("the release stays in the cache as <version>/"),
+    },
+    Performed {
+        command: "mv istio*/* istio",
+        by: "istio::acquire",
+        how: How::Differently("the release stays in the cache as <version>/"),
+    },
+    Performed {
+        command: "./istio/bin/istioctl install --set profile=ambient -y",
+        by: "installation::istioctl_prints_component_lines",
+        how: How::Differently("the same, plus --kubeconfig/--context of the guarded cluster"),
+    },
+    Performed {
+        command: "kubectl -n istio-system get all",
+        by: "installation::*",
+        how: How::Differently(
+            "reads the DaemonSets, Deployments, autoscalers and pods through kube-rs",
+        ),
+    },
+    Performed {
+        command: "kubectl apply -f ./istio/samples/bookinfo/platform/kube/bookinfo.yaml",
+        by: "world::apps",
+        how: How::Same,
+    },
+    Performed {
+        command: "kubectl apply -f ./istio/samples/bookinfo/networking/bookinfo-gateway.yaml",
+        by: "world::apps",
+        how: How::Same,
+    },
+    Performed {
+        command: "kubectl apply -f https://raw.githubusercontent.com/linsun/sample-apps/main/sleep/sleep.yaml",
+        by: "world::apps",
+        how: How::Differently("an equivalent manifest kept in fixtures/apps/sleep.yaml"),
+    },
+    Performed {
+        command: "kubectl apply -f https://raw.githubusercontent.com/linsun/sample-apps/main/sleep/notsleep.yaml",
+        by: "world::apps",
+        how: How::Differently("an equivalent manifest kept in fixtures/apps/notsleep.yaml"),
+    },
+    Performed {
+        command: "kubectl label namespace default istio.io/dataplane-mode=ambient",
+        by: "world::apps",
+        how: How::Same,
+    },
+    Performed {
+        command: "kubectl logs <istio-cni-node-id> -n istio-system|grep route",
+        by: "demo_apps::each_app_pod_is_added_to_the_ambient_mesh",
+        how: How::Differently(
+            "the istio-cni pod on each app pod's node, its lines parsed in the era's format",
+        ),
+    },
+    Performed {
+        command: "kubectl exec deploy/sleep -- curl -s http://productpage:9080/",
+        by: "l4, l7, kiali",
+        how: How::Differently("the same exec, with -w to see the HTTP status"),
+    },
+    Performed {
+        command: "kubectl -n istio-system logs <ztunnel_id> -cistio-proxy --tail 1",
+        by: "l4, l7",
+        how: How::Differently(
+            "the ztunnel on the workload's node (spec.nodeName), its log since the curl",
+        ),
+    },
+    Performed {
+        command: "kubectl apply -f - <<EOF apiVersion: gateway.networking.k8s.io/v1alpha2 kind: Gateway metadata: name: productpage annotations: istio.io/service-account: bookinfo-productpage spec: gatewayClassName: istio-mesh EOF",
+        by: "l7::l7_processing_through_the_productpage_waypoint",
+        how: How::Differently(
+            "the era's declaration from fixtures/waypoint/ (this one for the 2022 build)",
+        ),
+    },
+    Performed {
+        command: "kubectl get pod | grep waypoint",
+        by: "l7::l7_processing_through_the_productpage_waypoint",
+        how: How::Differently("waits for the era's waypoint Deployment to be available"),
+    },
+    Performed {
+        command: "kubectl apply -f ./istio/samples/addons",
+        by: "kiali::kiali_shows_the_traffic",
+        how: How::Same,
+    },
+    Performed {
+        command: "kubectl rollout status deployment/kiali -n istio-system",
+        by: "kiali::kiali_shows_the_traffic",
+        how: How::Differently(
+            "a bounded wait on the Deployment that stops early on pods that cannot start",
+        ),
+    },
+    Performed {
+        command: "./istio/bin/istioctl dashboard kiali",
+        by: "kiali::kiali_shows_the_traffic",
+        how: How::Differently("with --browser=false: the printed URL is read and fetched"),
+    },
+];
+
+/// A command found in the Markdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Documented {
+    /// The nearest heading above it.
+    pub section: String,
+    pub command: String,
+}
+
+fn is_command(first: &str) -> bool {
+    matches!(
+        first,
+        "kubectl"
+            | "kind"
+            | "curl"
+            | "tar"
+            | "rm"
+            | "mkdir"
+            | "mv"
+            | "cp"
+            | "istioctl"
+            | "helm"
+            | "export"
+            | "cd"
+    ) || first.ends_with("/istioctl")
+}
+
+fn normalize(s: &str) -> String {
+    s.trim()
+        .trim_start_matches("$ ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The shell commands of every fenced `bash`/`sh`/`shell` block, with their section. Output
+/// shown in the same kind of block (the tutorial does this) is not a command: a command starts
+/// with a tool's name; a heredoc runs to its terminator; `\` continues a line.
+pub fn extract(markdown: &str) -> Vec<Documented> {
+    let mut out: Vec<Documented> = Vec::new();
+    let mut section = String::new();
+    let mut heading: Option<String> = None;
+    let mut block: Option<String> = None;
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) if level <= HeadingLevel::H4 => {
+                heading = Some(String::new())
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some(h) = heading.take() {
+                    section = h.trim().to_string();
+                }
+            }
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(lang))) => {
+                let lang = lang
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                if matches!(lang.as_str(), "bash" | "sh" | "shell" | "console") {
+                    block = Some(String::new());
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some(text) = block.take() {
+                    for command in commands_in(&text) {
+                        if !out.iter().any(|d| d.command == command) {
+                            out.push(Documented {
+                                section: section.clone(),
+                                command,
+                            });
+                        }
+                    }
+                }
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(h) = heading.as_mut() {
+                    h.push_str(&t);
+                } else if let Some(b) = block.as_mut() {
+                    b.push_str(&t);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn commands_in(text: &str) -> Vec<String> {
+    let mut commands = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let line = line.trim().trim_start_matches("$ ");
+        let first = line.split_whitespace().next().unwrap_or_default();
+        if !is_command(first) {
+            continue;
+        }
+        let mut command = line.to_string();
+        while command.ends_with('\\') {
+            command.pop();
+            match lines.next() {
+                Some(next) => command.push_str(next.trim()),
+                None => break,
+            }
+        }
+        if let Some((_, marker)) = command.rsplit_once("<<") {
+            let marker = marker.trim().trim_matches(['\'', '"', '-']).to_string();
+            for body in lines.by_ref() {
+                command.push(' ');
+                command.push_str(body.trim());
+                if body.trim() == marker {
+                    break;
+                }
+            }
+        }
+        commands.push(normalize(&command));
+    }
+    commands
+}
+
+/// The outcome of a comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Sync {
+    /// Documented, not performed (and not a changed form of a performed one).
+    pub not_performed: Vec<Documented>,
+    /// Performed, no longer documented.
+    pub no_longer_documented: Vec<&'static str>,
+    /// (documented now, performed as) pairs that look like the same step, changed.
+    pub changed: Vec<(Documented, &'static str)>,
+    /// Documented and performed.
+    pub matched: usize,
+}
+
+fn tokens(s: &str) -> std::collections::BTreeSet<&str> {
+    s.split_whitespace().collect()
+}
+
+fn similarity(a: &str, b: &str) -> f64 {
+    let (ta, tb) = (tokens(a), tokens(b));
+    let both = ta.intersection(&tb).count() as f64;
+    let either = ta.union(&tb).count() as f64;
+    if either == 0.0 { 0.0 } else { both / either }
+}
+
+/// Compares documented commands with a registry.
+pub fn compare(documented: &[Documented], registry: &[Performed]) -> Sync {
+    let mut sync = Sync::default();
+    let mut unmatched_registry: Vec<&'static str> = Vec::new();
+    for p in registry {
+        if !documented.iter().any(|d| d.command == normalize(p.command)) {
+            unmatched_registry.push(p.command);
+        }
+    }
+    for d in documented {
+        if registry.iter().any(|p| normalize(p.command) == d.command) {
+            sync.matched += 1;
+            continue;
+        }
+        // The closest registry command with the same tool and subcommand is the same step, changed.
+        let same_start = |p: &&&str| {
+            let a: Vec<&str> = d.command.split_whitespace().take(2).collect();
+            let b: Vec<&str> = p.split_whitespace().take(2).collect();
+            a == b
+        };
+        let best = unmatched_registry
+            .iter()
+            .filter(same_start)
+            .map(|p| (similarity(&d.command, p), *p))
+            .filter(|(s, _)| *s >= 0.4)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        match best {
+            Some((_, p)) => {
+                unmatched_registry.retain(|q| *q != p);
+                sync.changed.push((d.clone(), p));
+            }
+            None => sync.not_performed.push(d.clone()),
+        }
+    }
+    sync.no_longer_documented = unmatched_registry;
+    sync
+}
+
+impl Sync {
+    pub fn in_sync(&self) -> bool {
+        self.not_performed.is_empty()
+            && self.no_longer_documented.is_empty()
+            && self.changed.is_empty()
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "{} documented commands performed by the suite\n",
+            self.matched
+        );
+        for d in &self.not_performed {
+            out.push_str(&format!(
+                "ADDED   [{}] {}\n        documented, but the suite does not perform it\n",
+                d.section, d.command
+            ));
+        }
+        for (d, was) in &self.changed {
+            out.push_str(&format!(
+                "CHANGED [{}] {}\n        the suite performs: {was}\n",
+                d.section, d.command
+            ));
+        }
+        for p in &self.no_longer_documented {
+            out.push_str(&format!(
+                "REMOVED {p}\n        the suite performs it, the tutorial no longer shows it\n"
+            ));
+        }
+        if self.in_sync() {
+            out.push_str("in sync\n");
+        }
+        out
+    }
+}

@@ -1,0 +1,265 @@
+//! The drift report: claim records of one or more runs → a Markdown table of claims (rows, in
+//! tutorial order, grouped by section) × Istio builds (columns), the details of every drift, and a
+//! JSON summary.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::claims::{CLAIMS, ClaimRecord, RECORD_FORMAT, Section, Verdict};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: not a claim record: {reason}")]
+    Malformed {
+        path: String,
+        line: usize,
+        reason: String,
+    },
+    #[error(
+        "{path}:{line}: record format {found} is newer than this report understands ({RECORD_FORMAT}): \
+         update the suite (git pull) and run the report again"
+    )]
+    NewerFormat {
+        path: String,
+        line: usize,
+        found: u64,
+    },
+}
+
+/// Records read from files, and what was skipped.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub records: Vec<ClaimRecord>,
+    /// Notes for the reader: empty files, a truncated last line (a run killed mid-write).
+    pub notes: Vec<String>,
+}
+
+/// Reads JSON-lines claim files. A last line cut off mid-write is skipped with a note; any other
+/// unreadable line, or a record of a newer format, is an error naming file and line.
+pub fn load(paths: &[&Path]) -> Result<Loaded, ReportError> {
+    let mut loaded = Loaded::default();
+    for path in paths {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        if text.trim().is_empty() {
+            loaded.notes.push(format!("{shown}: no records"));
+            continue;
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        let complete_last = text.ends_with('\n');
+        for (i, line) in lines.iter().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let number = i + 1;
+            let value: serde_json::Value = match serde_json::from_str(line) {
+                Ok(v) => v,
+                Err(e) => {
+                    if i + 1 == lines.len() && !complete_last {
+                        loaded
+                            .notes
+                            .push(format!("{shown}:{number}: ignored a truncated last line"));
+                        continue;
+                    }
+                    return Err(ReportError::Malformed {
+                        path: shown,
+                        line: number,
+                        reason: e.to_string(),
+                    });
+                }
+            };
+            let format = value.get("format").and_then(|f| f.as_u64()).unwrap_or(0);
+            if format > u64::from(RECORD_FORMAT) {
+                return Err(ReportError::NewerFormat {
+                    path: shown,
+                    line: number,
+                    found: format,
+                });
+            }
+            let record: ClaimRecord =
+                serde_json::from_value(value).map_err(|e| ReportError::Malformed {
+                    path: shown.clone(),
+                    line: number,
+                    reason: e.to_string(),
+                })?;
+            loaded.records.push(record);
+        }
+    }
+    Ok(loaded)
+}
+
+/// One column: an Istio build on a provider.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Build {
+    pub istio_version: String,
+    pub era: String,
+    pub provider: String,
+}
+
+impl Build {
+    fn label(&self) -> String {
+        format!("{} ({}, {})", self.istio_version, self.era, self.provider)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    pub claim: String,
+    pub build: Build,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+/// The table: the newest record per claim and build.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub builds: Vec<Build>,
+    pub cells: Vec<Cell>,
+    pub notes: Vec<String>,
+    pub drifted: usize,
+    pub holds: usize,
+}
+
+pub fn build(loaded: &Loaded) -> Report {
+    let mut newest: BTreeMap<(String, Build), &ClaimRecord> = BTreeMap::new();
+    for r in &loaded.records {
+        let build = Build {
+            istio_version: r.istio_version.clone(),
+            era: r.era.clone(),
+            provider: r.provider.clone(),
+        };
+        let key = (r.claim.clone(), build);
+        match newest.get(&key) {
+            Some(old) if old.at >= r.at => {}
+            _ => {
+                newest.insert(key, r);
+            }
+        }
+    }
+    let mut builds: Vec<Build> = newest.keys().map(|(_, b)| b.clone()).collect();
+    builds.sort();
+    builds.dedup();
+    let cells: Vec<Cell> = newest
+        .iter()
+        .map(|((claim, build), r)| Cell {
+            claim: claim.clone(),
+            build: build.clone(),
+            verdict: r.verdict.clone(),
+        })
+        .collect();
+    let drifted = cells
+        .iter()
+        .filter(|c| matches!(c.verdict, Verdict::Drifted { .. }))
+        .count();
+    let holds = cells.iter().filter(|c| c.verdict == Verdict::Holds).count();
+    Report {
+        builds,
+        cells,
+        notes: loaded.notes.clone(),
+        drifted,
+        holds,
+    }
+}
+
+fn mark(v: Option<&Verdict>) -> &'static str {
+    match v {
+        Some(Verdict::Holds) => "holds",
+        Some(Verdict::Drifted { .. }) => "**DRIFTED**",
+        Some(Verdict::NotApplicable { .. }) => "n/a",
+        Some(Verdict::NotReached { .. }) | None => "not reached",
+    }
+}
+
+impl Report {
+    fn cell(&self, claim: &str, build: &Build) -> Option<&Verdict> {
+        self.cells
+            .iter()
+            .find(|c| c.claim == claim && &c.build == build)
+            .map(|c| &c.verdict)
+    }
+
+    /// The Markdown report.
+    pub fn markdown(&self) -> String {
+        let mut out = String::from("# Tutorial drift report\n\n");
+        if self.builds.is_empty() {
+            out.push_str("No claim records.\n");
+        } else {
+            out.push_str(&format!(
+                "{} claims × {} builds: {} drifted, {} hold.\n\n",
+                CLAIMS.len(),
+                self.builds.len(),
+                self.drifted,
+                self.holds
+            ));
+            out.push_str("| claim |");
+            for b in &self.builds {
+                out.push_str(&format!(" {} |", b.label()));
+            }
+            out.push_str("\n|---|");
+            out.push_str(&"---|".repeat(self.builds.len()));
+            out.push('\n');
+            let mut section: Option<Section> = None;
+            for claim in CLAIMS {
+                if section != Some(claim.section) {
+                    section = Some(claim.section);
+                    out.push_str(&format!(
+                        "| **{}** |{}\n",
+                        claim.section.title(),
+                        " |".repeat(self.builds.len())
+                    ));
+                }
+                out.push_str(&format!("| `{}` — {} |", claim.id, claim.statement));
+                for b in &self.builds {
+                    out.push_str(&format!(" {} |", mark(self.cell(claim.id, b))));
+                }
+                out.push('\n');
+            }
+        }
+        let drifts: Vec<&Cell> = CLAIMS
+            .iter()
+            .flat_map(|c| self.cells.iter().filter(move |cell| cell.claim == c.id))
+            .filter(|c| matches!(c.verdict, Verdict::Drifted { .. }))
+            .collect();
+        if !drifts.is_empty() {
+            out.push_str("\n## What drifted\n");
+            for cell in drifts {
+                let Verdict::Drifted { expected, actual } = &cell.verdict else {
+                    continue;
+                };
+                let section = crate::claims::claim(&cell.claim)
+                    .map(|c| c.section.title())
+                    .unwrap_or("?");
+                out.push_str(&format!(
+                    "\n### `{}` on {}\n\nTutorial section: {section}\n\nExpected:\n```\n{}\n```\nActual:\n```\n{}\n```\n",
+                    cell.claim,
+                    cell.build.label(),
+                    crate::snapshot::redact(expected),
+                    crate::snapshot::redact(actual)
+                ));
+            }
+        }
+        if !self.notes.is_empty() {
+            out.push_str("\n## Notes\n\n");
+            for n in &self.notes {
+                out.push_str(&format!("- {n}\n"));
+            }
+        }
+        out
+    }
+
+    /// The JSON summary.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
