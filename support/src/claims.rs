@@ -60,6 +60,7 @@ claims! {
     "installation.istiod_available", Installation, control, "istiod runs in istio-system";
     "installation.ztunnel_one_pod_per_node", Installation, control, "one ztunnel per node";
     "installation.istio_cni_one_pod_per_node", Installation, control, "one istio-cni-node per node";
+    "installation.three_ztunnels_on_three_nodes", Installation, control, "three ambient proxies on the three-node cluster";
     "installation.ingress_gateway_as_era_says", Installation, control, "istio-ingressgateway and its autoscaler run";
     "demo_apps.bookinfo_available", DemoApps, control, "the Bookinfo deployments run";
     "demo_apps.clients_available", DemoApps, control, "sleep and notsleep run";

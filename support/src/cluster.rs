@@ -1,7 +1,10 @@
 //! The cluster the tutorial runs on: created or reused, and reachable only through the guard.
 
+pub mod existing;
 pub mod guard;
+pub mod k3s;
 pub mod kind;
+pub mod provider;
 pub mod sim;
 
 use std::path::PathBuf;

@@ -66,6 +66,25 @@ pub fn one_pod_per_node(ds: &DaemonSet, pods: &[Pod], nodes: &[String]) -> Verdi
     Verdict::holds_if(problems.is_empty(), expected, problems.join("; "))
 }
 
+/// The tutorial's numbers: three nodes, three ready ztunnels. Only meaningful on its topology; a
+/// provider with another node count makes it not applicable.
+pub fn three_on_three(
+    topology_nodes: Option<usize>,
+    nodes: usize,
+    ready_ztunnels: usize,
+) -> Verdict {
+    if topology_nodes.is_some_and(|n| n != 3) || (topology_nodes.is_none() && nodes != 3) {
+        return Verdict::NotApplicable {
+            why: format!("the tutorial's 3-node topology; this cluster has {nodes} node(s)"),
+        };
+    }
+    Verdict::holds_if(
+        nodes == 3 && ready_ztunnels == 3,
+        "3 nodes, 3 ready ztunnel pods",
+        format!("{nodes} nodes, {ready_ztunnels} ready ztunnel pods"),
+    )
+}
+
 /// Something the era says is there (or is not).
 pub fn presence(what: &str, expected_present: bool, found: bool) -> Verdict {
     let say = |present: bool| format!("{what} {}", if present { "present" } else { "absent" });

@@ -21,7 +21,7 @@ pub const GATEWAY_API_CRDS: &str = "AMBIENT_GATEWAY_API_CRDS";
 pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         PROVIDER,
-        "`kind` (the tutorial's 3-node cluster) or `sim` (a local control plane with kwok nodes, no docker)",
+        "`kind` (the tutorial's 3-node cluster), `sim` (a local control plane with kwok nodes, no docker), `k3s` (one container, docker only), `existing` (needs AMBIENT_KUBE_CONTEXT)",
         "`kind`",
     ),
     (
@@ -66,6 +66,10 @@ pub enum Provider {
     /// etcd, kube-apiserver, controllers and kwok nodes as local processes (no docker, no data
     /// plane); built by `fixtures/sim/build.sh`.
     Sim,
+    /// A single-node k3s in a container started by the suite (testcontainers), removed at exit.
+    K3s,
+    /// A cluster the user already has, named by `AMBIENT_KUBE_CONTEXT`; never deleted.
+    Existing,
 }
 
 impl Provider {
@@ -73,6 +77,8 @@ impl Provider {
         match self {
             Provider::Kind => "kind",
             Provider::Sim => "sim",
+            Provider::K3s => "k3s",
+            Provider::Existing => "existing",
         }
     }
 }
@@ -148,11 +154,13 @@ impl Settings {
         let provider = match get(PROVIDER).as_deref().map(str::trim) {
             None | Some("kind") => Provider::Kind,
             Some("sim") => Provider::Sim,
+            Some("k3s") => Provider::K3s,
+            Some("existing") => Provider::Existing,
             Some(other) => return Err(invalid(PROVIDER, other, "not a provider")),
         };
         let istio = match (get(ISTIO), provider) {
             (Some(v), _) => parse_istio(&v)?,
-            (None, Provider::Kind) => IstioSource::Tutorial,
+            (None, Provider::Kind | Provider::K3s | Provider::Existing) => IstioSource::Tutorial,
             // sim has no internet: the istioctl and samples/ that fixtures/sim/build.sh built.
             (None, Provider::Sim) => IstioSource::Local(workspace.join("target/sim/istio")),
         };
@@ -168,6 +176,14 @@ impl Settings {
             None => 1.0,
             Some(v) => parse_scale(&v)?,
         };
+        let kube_context = get(KUBE_CONTEXT).map(|v| v.trim().to_string());
+        if provider == Provider::Existing && kube_context.is_none() {
+            return Err(invalid(
+                PROVIDER,
+                "existing",
+                format!("an existing cluster needs {KUBE_CONTEXT} naming its context"),
+            ));
+        }
         let target = workspace.join("target").join("ambient");
         let dir = |var: &'static str, default: PathBuf| -> Result<PathBuf, SettingsError> {
             match get(var) {
@@ -193,7 +209,7 @@ impl Settings {
             timeout_scale,
             artifacts_dir: dir(ARTIFACTS_DIR, target.join("artifacts"))?,
             cache_dir: dir(CACHE_DIR, target.join("cache"))?,
-            kube_context: get(KUBE_CONTEXT).map(|v| v.trim().to_string()),
+            kube_context,
             gateway_api_crds: match (get(GATEWAY_API_CRDS), provider) {
                 (Some(v), _) => {
                     let p = PathBuf::from(v.trim());
@@ -208,7 +224,7 @@ impl Settings {
                     Some(p)
                 }
                 (None, Provider::Sim) => Some(workspace.join("target/sim/gateway-api-crds")),
-                (None, Provider::Kind) => None,
+                (None, _) => None,
             },
         })
     }
@@ -383,6 +399,28 @@ mod tests {
             assert!(text.starts_with(&format!("invalid {var}=")), "{text}");
             assert!(text.contains("accepted:"), "{text}");
         }
+    }
+
+    #[test]
+    fn every_provider_is_selectable_and_existing_needs_a_context() {
+        assert_eq!(
+            settings(&[(PROVIDER, "kind")]).unwrap().provider,
+            Provider::Kind
+        );
+        assert_eq!(
+            settings(&[(PROVIDER, "k3s")]).unwrap().provider,
+            Provider::K3s
+        );
+        let err = settings(&[(PROVIDER, "existing")]).unwrap_err();
+        assert!(
+            err.to_string().contains("needs AMBIENT_KUBE_CONTEXT"),
+            "{err}"
+        );
+        let s = settings(&[(PROVIDER, "existing"), (KUBE_CONTEXT, "ci-cluster")]).unwrap();
+        assert_eq!(
+            (s.provider, s.kube_context.as_deref()),
+            (Provider::Existing, Some("ci-cluster"))
+        );
     }
 
     #[test]

@@ -434,3 +434,20 @@ fn the_2022_snapshots_of_the_tutorial_tests_are_the_tutorials_own_lines() {
         );
     }
 }
+
+#[test]
+fn three_ztunnels_is_a_claim_about_the_tutorials_topology() {
+    assert_eq!(judge::three_on_three(Some(3), 3, 3), Verdict::Holds);
+    assert!(judge::three_on_three(Some(3), 3, 2).is_failure());
+    // One node (k3s): not applicable, never holds or drifts.
+    assert!(matches!(
+        judge::three_on_three(Some(1), 1, 1),
+        Verdict::NotApplicable { .. }
+    ));
+    // An existing cluster: decided by its real node count.
+    assert!(matches!(
+        judge::three_on_three(None, 5, 5),
+        Verdict::NotApplicable { .. }
+    ));
+    assert_eq!(judge::three_on_three(None, 3, 3), Verdict::Holds);
+}

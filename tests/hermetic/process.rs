@@ -80,10 +80,24 @@ async fn a_hung_tool_is_killed_at_the_timeout_with_its_children() {
         .trim()
         .parse()
         .unwrap();
-    // The grandchild belonged to the killed process group: it must be gone (or a zombie).
-    let state = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
-    let alive = state.split_whitespace().nth(2).is_some_and(|s| s != "Z");
-    assert!(!alive, "child {child} of the hung tool survived: {state}");
+    // The grandchild belonged to the killed process group: it must be gone (or a zombie) once the
+    // kernel has delivered the signal.
+    let gone = support::k8s::wait::until(
+        "the hung tool's child to die",
+        Duration::from_secs(3),
+        || async move {
+            let state = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+            match state.split_whitespace().nth(2) {
+                Some(s) if s != "Z" => support::k8s::wait::Probe::NotYet(state.clone()),
+                _ => support::k8s::wait::Probe::Ready(()),
+            }
+        },
+    )
+    .await;
+    assert!(
+        gone.is_ok(),
+        "child {child} of the hung tool survived: {gone:?}"
+    );
 }
 
 #[tokio::test]

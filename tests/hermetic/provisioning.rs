@@ -208,6 +208,7 @@ async fn istioctl_install_is_the_tutorial_command_pointed_at_the_guarded_cluster
         &release,
         &cluster,
         &era,
+        &[],
         &bin.tools(),
         std::time::Duration::from_secs(10),
     )
@@ -250,6 +251,7 @@ async fn a_failed_install_names_the_command() {
         &release,
         &cluster,
         &facts(Era::Ga1_24),
+        &[],
         &bin.tools(),
         std::time::Duration::from_secs(10),
     )
@@ -261,4 +263,99 @@ async fn a_failed_install_names_the_command() {
             && err.contains("context deadline exceeded"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn k3s_gets_the_cni_paths_istio_documents_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = test_cluster(dir.path()).await;
+    let k3s = support::cluster::provider::facts(support::settings::Provider::K3s);
+    let args =
+        support::istio::install::install_args(&cluster, &facts(Era::Ga1_24), k3s.install_flags);
+    let joined = args.join(" ");
+    assert!(
+        joined.starts_with("install --set profile=ambient -y --set values.cni.cniConfDir=/var/lib/rancher/k3s/agent/etc/cni/net.d --set values.cni.cniBinDir=/var/lib/rancher/k3s/data/current/bin/ --kubeconfig "),
+        "{joined}"
+    );
+    // kind, sim and existing clusters need no platform flags.
+    for p in [
+        support::settings::Provider::Kind,
+        support::settings::Provider::Sim,
+        support::settings::Provider::Existing,
+    ] {
+        assert!(
+            support::cluster::provider::facts(p)
+                .install_flags
+                .is_empty(),
+            "{p:?}"
+        );
+    }
+}
+
+#[test]
+fn provider_topologies() {
+    use support::cluster::provider::facts as provider;
+    use support::settings::Provider;
+    assert_eq!(provider(Provider::Kind).nodes, Some(3));
+    assert_eq!(provider(Provider::K3s).nodes, Some(1));
+    assert_eq!(
+        provider(Provider::Existing).nodes,
+        None,
+        "read from the cluster"
+    );
+    assert!(
+        !provider(Provider::Existing).deletable,
+        "never delete a cluster the suite did not create"
+    );
+    assert!(!provider(Provider::Sim).data_plane);
+}
+
+#[test]
+fn the_k3s_container_is_defined_as_k3s_needs() {
+    use testcontainers::Image;
+    let dir = tempfile::tempdir().unwrap();
+    let request = support::cluster::k3s::request(dir.path());
+    assert_eq!(request.image().name(), "rancher/k3s");
+    assert!(
+        request.image().tag().starts_with('v') && request.image().tag().contains("-k3s"),
+        "{}",
+        request.image().tag()
+    );
+    assert!(request.privileged());
+    assert_eq!(request.userns_mode(), Some("host"));
+    let ports: Vec<_> = request.image().expose_ports().to_vec();
+    assert!(
+        ports.contains(&testcontainers_modules::k3s::KUBE_SECURE_PORT),
+        "{ports:?}"
+    );
+    assert!(
+        request
+            .mounts()
+            .any(|m| m.source() == Some(dir.path().to_str().unwrap()))
+    );
+}
+
+#[test]
+fn the_k3s_kubeconfig_is_pointed_at_the_mapped_port_under_our_context() {
+    let k3s_yaml = "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: Zm9v\n    server: https://127.0.0.1:6443\n  name: default\ncontexts:\n- context:\n    cluster: default\n    user: default\n  name: default\ncurrent-context: default\nkind: Config\nusers:\n- name: default\n  user:\n    token: t\n";
+    let rewritten = support::cluster::k3s::rewrite_kubeconfig(k3s_yaml, 40123, "ambient");
+    let approved = guard::approve_local(&rewritten, "k3s-ambient").unwrap();
+    assert_eq!(approved.context(), "k3s-ambient");
+    assert!(rewritten.contains("https://127.0.0.1:40123"));
+    // The same kubeconfig under any other expected context is refused.
+    assert!(guard::approve_local(&rewritten, "kind-ambient").is_err());
+}
+
+#[test]
+fn an_existing_clusters_kubeconfig_is_found_like_kubectl_finds_it() {
+    use support::cluster::existing::kubeconfig_path;
+    assert_eq!(
+        kubeconfig_path(Some("/a/config:/b/config"), Some("/home/u")),
+        Some("/a/config".into())
+    );
+    assert_eq!(
+        kubeconfig_path(None, Some("/home/u")),
+        Some("/home/u/.kube/config".into())
+    );
+    assert_eq!(kubeconfig_path(Some(""), None), None);
 }

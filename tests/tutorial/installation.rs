@@ -131,3 +131,34 @@ fn ingress_gateway_is_installed_where_the_era_installs_it(installed: Arc<World>)
     });
     installed.check("installation.ingress_gateway_as_era_says", verdict);
 }
+
+#[rstest]
+#[ignore = "needs docker and kind: cargo test -- --ignored"]
+#[serial(cluster)]
+fn three_ambient_proxies_run_on_the_three_node_cluster(installed: Arc<World>) {
+    let (k, v) = installed.facts.ztunnel_label;
+    let c = &installed.cluster.client;
+    let verdict = block_on(async {
+        let ns = installed.facts.istio_namespace;
+        if let Err(e) = pods::wait_daemonset(
+            c,
+            ns,
+            installed.facts.ztunnel_daemonset,
+            installed.timeout(300),
+        )
+        .await
+        {
+            return Verdict::drifted("ztunnel ready", e.to_string());
+        }
+        let ready = pods::list(c, ns, &format!("{k}={v}"))
+            .await
+            .unwrap_or_default();
+        let ready = ready
+            .iter()
+            .filter(|p| support::k8s::conditions::pod_ready(p))
+            .count();
+        let topology = support::cluster::provider::facts(installed.settings.provider).nodes;
+        judge::three_on_three(topology, installed.cluster.node_names.len(), ready)
+    });
+    installed.check("installation.three_ztunnels_on_three_nodes", verdict);
+}

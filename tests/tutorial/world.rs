@@ -49,6 +49,8 @@ where
 pub struct World {
     /// The processes of a `sim` cluster (they stop with the test process).
     _sim: Option<support::cluster::sim::SimCluster>,
+    /// The k3s container (removed at process exit).
+    _k3s: Option<support::cluster::k3s::K3sCluster>,
     pub settings: Settings,
     pub tools: Tools,
     pub release: IstioRelease,
@@ -64,9 +66,13 @@ static WORLD: OnceCell<Result<Arc<World>, String>> = OnceCell::const_new();
 async fn build() -> Result<Arc<World>, String> {
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
     let tools = Tools::default();
-    if settings.provider == Provider::Kind {
+    // kind needs docker and kind; k3s needs docker; sim and existing clusters need neither.
+    if matches!(settings.provider, Provider::Kind | Provider::K3s) {
         let doctor_inputs = support::doctor::Inputs::for_this_machine(settings.istio.clone());
-        let checks = support::doctor::run(&doctor_inputs).await;
+        let mut checks = support::doctor::run(&doctor_inputs).await;
+        if settings.provider == Provider::K3s {
+            checks.retain(|c| c.name != "kind");
+        }
         if support::doctor::has_failures(&checks) {
             return Err(format!(
                 "prerequisites missing:\n{}",
@@ -88,18 +94,32 @@ async fn build() -> Result<Arc<World>, String> {
         release.version,
         settings.provider.id()
     ));
-    let (cluster, sim) = match settings.provider {
+    let (cluster, sim, k3s) = match settings.provider {
         Provider::Kind => {
             let cluster = cluster::ensure_kind(&settings, &tools)
                 .await
                 .map_err(|e| e.to_string())?;
             cluster::delete_at_exit(&settings, &tools);
-            (cluster, None)
+            (cluster, None, None)
         }
         Provider::Sim => {
             let sim = crate::sim_provider::start_for_tutorial(&settings).await?;
-            (sim.cluster.clone(), Some(sim))
+            (sim.cluster.clone(), Some(sim), None)
         }
+        Provider::K3s => {
+            let k3s = cluster::k3s::start(&settings)
+                .await
+                .map_err(|e| e.to_string())?;
+            (k3s.cluster.clone(), None, Some(k3s))
+        }
+        // Never deleted: the suite did not create it.
+        Provider::Existing => (
+            cluster::existing::connect(&settings)
+                .await
+                .map_err(|e| e.to_string())?,
+            None,
+            None,
+        ),
     };
     let recorder = Recorder::new(
         &settings.artifacts_dir,
@@ -109,6 +129,7 @@ async fn build() -> Result<Arc<World>, String> {
     );
     Ok(Arc::new(World {
         _sim: sim,
+        _k3s: k3s,
         settings,
         tools,
         release,
@@ -180,6 +201,7 @@ impl World {
             &self.release,
             &self.cluster,
             &self.facts,
+            support::cluster::provider::facts(self.settings.provider).install_flags,
             &self.tools,
             timeout,
         )
@@ -230,7 +252,7 @@ impl World {
 
     /// Can this provider decide claims that need a data plane? (`sim` cannot.)
     pub fn data_plane(&self) -> bool {
-        self.settings.provider == Provider::Kind
+        support::cluster::provider::facts(self.settings.provider).data_plane
     }
 
     /// How long to wait for something only a data plane does: `secs` on kind, a moment on sim,

@@ -133,11 +133,10 @@ pub fn approve_kind(kubeconfig_yaml: &str, cluster: &str) -> Result<Approved, Gu
     })
 }
 
-/// Approves the kubeconfig of a sim cluster this run started: context `sim-<name>`, API server on
-/// this machine.
-pub fn approve_sim(kubeconfig_yaml: &str, name: &str) -> Result<Approved, GuardError> {
+/// Approves the kubeconfig of a cluster this run started on this machine (sim, k3s): its current
+/// context must be `expected` and its API server on this machine.
+pub fn approve_local(kubeconfig_yaml: &str, expected: &str) -> Result<Approved, GuardError> {
     let kubeconfig = parse(kubeconfig_yaml)?;
-    let expected = super::sim::context(name);
     let current = kubeconfig.current_context.clone().unwrap_or_default();
     if current != expected {
         return Err(GuardError::Refused {
@@ -152,9 +151,16 @@ pub fn approve_sim(kubeconfig_yaml: &str, name: &str) -> Result<Approved, GuardE
         }),
         other => Err(GuardError::Refused {
             context: current,
-            reason: format!("its API server {other:?} is not on this machine, where sim serves it"),
+            reason: format!(
+                "its API server {other:?} is not on this machine, where the suite started it"
+            ),
         }),
     }
+}
+
+/// Approves the kubeconfig of a sim cluster this run started (context `sim-<name>`).
+pub fn approve_sim(kubeconfig_yaml: &str, name: &str) -> Result<Approved, GuardError> {
+    approve_local(kubeconfig_yaml, &super::sim::context(name))
 }
 
 /// Approves `context` of a user's kubeconfig only when it is the one named in

@@ -22,12 +22,14 @@ pub enum InstallError {
     Process(#[from] ProcessError),
 }
 
-/// The argv of the tutorial's install step (Installation step 4), pointed at `cluster`.
-pub fn install_args(cluster: &Cluster, facts: &EraFacts) -> Vec<String> {
+/// The argv of the tutorial's install step (Installation step 4), plus the era's and the
+/// platform's flags, pointed at `cluster`.
+pub fn install_args(cluster: &Cluster, facts: &EraFacts, platform_flags: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = ["install", "--set", "profile=ambient", "-y"]
         .map(String::from)
         .into();
     args.extend(facts.install_extra_flags.iter().map(|f| f.to_string()));
+    args.extend(platform_flags.iter().map(|f| f.to_string()));
     // istioctl's global flags: never the user's current context.
     args.push("--kubeconfig".into());
     args.push(cluster.kubeconfig_path.display().to_string());
@@ -42,12 +44,13 @@ pub async fn install(
     release: &IstioRelease,
     cluster: &Cluster,
     facts: &EraFacts,
+    platform_flags: &[&str],
     tools: &Tools,
     timeout: Duration,
 ) -> Result<InstallReport, InstallError> {
     let out = tools
         .command(release.istioctl.display().to_string())
-        .args(install_args(cluster, facts))
+        .args(install_args(cluster, facts, platform_flags))
         .timeout(timeout)
         .echo()
         .run()
