@@ -451,3 +451,33 @@ fn three_ztunnels_is_a_claim_about_the_tutorials_topology() {
     ));
     assert_eq!(judge::three_on_three(None, 3, 3), Verdict::Holds);
 }
+
+fn captured<K: k8s_openapi::serde::de::DeserializeOwned>(name: &str) -> K {
+    serde_json::from_str(&fixtures::read(&format!("objects/captured/{name}")).unwrap()).unwrap()
+}
+
+#[test]
+fn readiness_rules_hold_on_objects_captured_from_a_real_api_server() {
+    let ds: DaemonSet = captured("ztunnel-daemonset.json");
+    assert_eq!(daemonset_ready(&ds), Ok(()));
+    assert_eq!(
+        daemonset_ready(&captured::<DaemonSet>("istio-cni-node-daemonset.json")),
+        Ok(())
+    );
+    assert_eq!(
+        deployment_available(&captured::<Deployment>("istiod-deployment.json")),
+        Ok(())
+    );
+    let pods: Vec<Pod> = (0..3)
+        .map(|i| captured(&format!("ztunnel-pod-{i}.json")))
+        .collect();
+    assert_eq!(
+        judge::one_pod_per_node(&ds, &pods, &tutorial_nodes()),
+        Verdict::Holds
+    );
+    // The controller placed them one per node, which is what the claim is about: drop one and it drifts.
+    assert!(judge::one_pod_per_node(&ds, &pods[1..], &tutorial_nodes()).is_failure());
+    for p in &pods {
+        assert_eq!(pod_blocker(p), None);
+    }
+}
