@@ -189,6 +189,21 @@ impl Cmd {
             .join(" ")
     }
 
+    /// Starts the program in a process group of its own (so a timeout can end its children too),
+    /// stdout and stderr piped, nothing on stdin, `PATH` = the tools' search path.
+    fn spawn_piped(&self, path: &Path) -> std::io::Result<tokio::process::Child> {
+        tokio::process::Command::new(path)
+            .args(&self.args)
+            .env("PATH", &self.tools.search_path)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .process_group(0)
+            .spawn()
+    }
+
     /// Runs to completion; a non-zero exit is [`ProcessError::Failed`] with the tail of stderr.
     pub async fn run(self) -> Result<Output, ProcessError> {
         let command = self.display();
@@ -216,17 +231,7 @@ impl Cmd {
             progress::say(format!("running: {command}"));
         }
         let started = Instant::now();
-        let mut child = tokio::process::Command::new(&path)
-            .args(&self.args)
-            .env("PATH", &self.tools.search_path)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .process_group(0)
-            .spawn()
-            .map_err(io)?;
+        let mut child = self.spawn_piped(&path).map_err(io)?;
         let prefix = self
             .program
             .rsplit('/')
@@ -340,17 +345,7 @@ impl Cmd {
             command: command.clone(),
             source,
         };
-        let mut child = tokio::process::Command::new(&path)
-            .args(&self.args)
-            .env("PATH", &self.tools.search_path)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .process_group(0)
-            .spawn()
-            .map_err(io)?;
+        let mut child = self.spawn_piped(&path).map_err(io)?;
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
         let mut lines = futures::stream::select(stream_lines(stdout), stream_lines(stderr));

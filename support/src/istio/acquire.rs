@@ -182,6 +182,34 @@ impl Acquirer {
             })
     }
 
+    /// GET `url`; any status but success is [`AcquireError::Http`] naming the URL and version.
+    async fn get(
+        &self,
+        url: &str,
+        version: &str,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, AcquireError> {
+        let resp = self
+            .http()?
+            .get(url)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| AcquireError::Network {
+                version: version.into(),
+                url: url.into(),
+                reason: error_chain(&e),
+            })?;
+        if !resp.status().is_success() {
+            return Err(AcquireError::Http {
+                version: version.into(),
+                url: url.into(),
+                status: resp.status().as_u16(),
+            });
+        }
+        Ok(resp)
+    }
+
     /// Resolves `source` to an unpacked release, downloading it only if it is not cached.
     pub async fn acquire(&self, source: &IstioSource) -> Result<IstioRelease, AcquireError> {
         let arch = istio_arch(&self.machine)?;
@@ -242,20 +270,7 @@ impl Acquirer {
             url: url.into(),
             reason: e.to_string(),
         };
-        let resp = self
-            .http()?
-            .get(url)
-            .timeout(Duration::from_secs(60))
-            .send()
-            .await
-            .map_err(net)?;
-        if !resp.status().is_success() {
-            return Err(AcquireError::Http {
-                version: version.into(),
-                url: url.into(),
-                status: resp.status().as_u16(),
-            });
-        }
+        let resp = self.get(url, version, Duration::from_secs(60)).await?;
         resp.text().await.map_err(net)
     }
 
@@ -362,20 +377,7 @@ impl Acquirer {
             reason: error_chain(&e),
         };
         progress::say(format!("downloading Istio {version} from {url}"));
-        let resp = self
-            .http()?
-            .get(url)
-            .timeout(self.timeout)
-            .send()
-            .await
-            .map_err(net)?;
-        if !resp.status().is_success() {
-            return Err(AcquireError::Http {
-                version: version.into(),
-                url: url.into(),
-                status: resp.status().as_u16(),
-            });
-        }
+        let resp = self.get(url, version, self.timeout).await?;
         let total = resp.content_length();
         let mut file = std::fs::File::create(to).map_err(io(to))?;
         let mut hasher = Sha256::new();

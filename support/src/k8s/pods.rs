@@ -254,34 +254,22 @@ pub async fn wait_deployment(
     name: &str,
     timeout: Duration,
 ) -> Result<Deployment, PodError> {
-    let api: Api<Deployment> = Api::namespaced(client.client(), ns);
     let what = format!("deployment {ns}/{name} to be available");
-    Ok(until(&what, timeout, || {
-        let api = api.clone();
-        async move {
-            let d = match api.get_opt(name).await {
-                Ok(Some(d)) => d,
-                Ok(None) => return Probe::NotYet("not created yet".into()),
-                Err(e) => return Probe::NotYet(e.to_string()),
-            };
-            match deployment_available(&d) {
-                Ok(()) => Probe::Ready(d),
-                Err(state) => match blocker_of(
-                    client,
-                    ns,
-                    d.spec
-                        .as_ref()
-                        .and_then(|s| s.selector.match_labels.clone()),
-                )
-                .await
-                {
-                    Some(reason) => Probe::Hopeless(reason),
-                    None => Probe::NotYet(state),
-                },
-            }
-        }
-    })
-    .await?)
+    let selector = |d: &Deployment| {
+        d.spec
+            .as_ref()
+            .and_then(|s| s.selector.match_labels.clone())
+    };
+    wait_workload(
+        client,
+        ns,
+        name,
+        &what,
+        timeout,
+        deployment_available,
+        selector,
+    )
+    .await
 }
 
 /// Waits until a DaemonSet is ready by Istio's rule; stops at once when one of its pods cannot start.
@@ -291,27 +279,45 @@ pub async fn wait_daemonset(
     name: &str,
     timeout: Duration,
 ) -> Result<DaemonSet, PodError> {
-    let api: Api<DaemonSet> = Api::namespaced(client.client(), ns);
     let what = format!("daemonset {ns}/{name} to be ready on every node");
-    Ok(until(&what, timeout, || {
+    let selector = |d: &DaemonSet| {
+        d.spec
+            .as_ref()
+            .and_then(|s| s.selector.match_labels.clone())
+    };
+    wait_workload(client, ns, name, &what, timeout, daemonset_ready, selector).await
+}
+
+/// One wait for any workload: ready by `ready`, or hopeless as soon as a pod matched by its
+/// selector cannot start.
+async fn wait_workload<K>(
+    client: &GuardedClient,
+    ns: &str,
+    name: &str,
+    what: &str,
+    timeout: Duration,
+    ready: fn(&K) -> Result<(), String>,
+    selector: impl Fn(&K) -> Option<BTreeMap<String, String>>,
+) -> Result<K, PodError>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned,
+{
+    let api: Api<K> = Api::namespaced(client.client(), ns);
+    let selector = &selector;
+    Ok(until(what, timeout, || {
         let api = api.clone();
         async move {
-            let ds = match api.get_opt(name).await {
-                Ok(Some(ds)) => ds,
+            let object = match api.get_opt(name).await {
+                Ok(Some(o)) => o,
                 Ok(None) => return Probe::NotYet("not created yet".into()),
                 Err(e) => return Probe::NotYet(e.to_string()),
             };
-            match daemonset_ready(&ds) {
-                Ok(()) => Probe::Ready(ds),
-                Err(state) => match blocker_of(
-                    client,
-                    ns,
-                    ds.spec
-                        .as_ref()
-                        .and_then(|s| s.selector.match_labels.clone()),
-                )
-                .await
-                {
+            match ready(&object) {
+                Ok(()) => Probe::Ready(object),
+                Err(state) => match blocker_of(client, ns, selector(&object)).await {
                     Some(reason) => Probe::Hopeless(reason),
                     None => Probe::NotYet(state),
                 },
