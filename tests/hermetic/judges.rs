@@ -57,21 +57,54 @@ fn deployment_availability() {
     assert!(err.contains("Available=false"), "{err}");
 }
 
+fn now() -> k8s_openapi::jiff::Timestamp {
+    k8s_openapi::jiff::Timestamp::now()
+}
+
+#[test]
+fn a_pod_unschedulable_for_a_moment_is_not_hopeless_yet() {
+    let mut pod: Pod = object("pod-unschedulable.yaml");
+    let just_now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now());
+    pod.status.as_mut().unwrap().conditions.as_mut().unwrap()[0].last_transition_time =
+        Some(just_now);
+    assert_eq!(pod_blocker(&pod, now()), None);
+    let later = now() + std::time::Duration::from_secs(61);
+    assert!(
+        pod_blocker(&pod, later)
+            .unwrap()
+            .contains("cannot be scheduled")
+    );
+}
+
+#[test]
+fn nodes_are_ready_once_the_not_ready_taint_is_lifted() {
+    use k8s_openapi::api::core::v1::Node;
+    let mut node: Node = serde_json::from_value(serde_json::json!({
+        "metadata": { "name": "ambient-worker" },
+        "spec": { "taints": [{ "key": "node.kubernetes.io/not-ready", "effect": "NoSchedule" }] },
+        "status": { "conditions": [{ "type": "Ready", "status": "True" }] },
+    }))
+    .unwrap();
+    assert!(!support::k8s::conditions::node_ready(&node));
+    node.spec.as_mut().unwrap().taints = None;
+    assert!(support::k8s::conditions::node_ready(&node));
+}
+
 #[test]
 fn waits_stop_early_on_pods_that_cannot_start() {
-    let pull = pod_blocker(&object::<Pod>("pod-image-pull-backoff.yaml")).unwrap();
+    let pull = pod_blocker(&object::<Pod>("pod-image-pull-backoff.yaml"), now()).unwrap();
     assert!(
         pull.contains("cannot pull image gcr.io/istio-testing/proxyv2:0.0.0-ambient.191fe680"),
         "{pull}"
     );
-    let crash = pod_blocker(&object::<Pod>("pod-crash-loop.yaml")).unwrap();
+    let crash = pod_blocker(&object::<Pod>("pod-crash-loop.yaml"), now()).unwrap();
     assert!(crash.contains("crash-looping (5 restarts)"), "{crash}");
-    let pending = pod_blocker(&object::<Pod>("pod-unschedulable.yaml")).unwrap();
+    let pending = pod_blocker(&object::<Pod>("pod-unschedulable.yaml"), now()).unwrap();
     assert!(
         pending.contains("cannot be scheduled: 0/3 nodes are available: 3 Insufficient memory"),
         "{pending}"
     );
-    assert_eq!(pod_blocker(&object::<Pod>("pod-running.yaml")), None);
+    assert_eq!(pod_blocker(&object::<Pod>("pod-running.yaml"), now()), None);
 }
 
 #[test]
@@ -478,6 +511,6 @@ fn readiness_rules_hold_on_objects_captured_from_a_real_api_server() {
     // The controller placed them one per node, which is what the claim is about: drop one and it drifts.
     assert!(judge::one_pod_per_node(&ds, &pods[1..], &tutorial_nodes()).is_failure());
     for p in &pods {
-        assert_eq!(pod_blocker(p), None);
+        assert_eq!(pod_blocker(p, now()), None);
     }
 }

@@ -52,12 +52,29 @@ pub fn deployment_available(d: &Deployment) -> Result<(), String> {
     }
 }
 
+/// A node is ready for pods when its Ready condition is true and the node lifecycle controller
+/// has lifted its `not-ready`/`unreachable` taints (it does so shortly after Ready turns true).
 pub fn node_ready(n: &Node) -> bool {
-    n.status
+    let ready = n
+        .status
         .as_ref()
         .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    let lifecycle_taint = n
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.as_ref())
+        .is_some_and(|ts| {
+            ts.iter().any(|t| {
+                t.key == "node.kubernetes.io/not-ready" || t.key == "node.kubernetes.io/unreachable"
+            })
+        });
+    ready && !lifecycle_taint
 }
+
+/// How long a pod may stay unschedulable before a wait gives up on it: new nodes and freshly
+/// lifted taints make the scheduler's first "no" transient.
+pub const UNSCHEDULABLE_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub fn pod_ready(p: &Pod) -> bool {
     p.status
@@ -67,9 +84,10 @@ pub fn pod_ready(p: &Pod) -> bool {
 }
 
 /// Why a pod will not become ready without help, if that is already certain: an image that cannot
-/// be pulled, a container crash-looping, or a pod the scheduler cannot place. Waits stop at once
-/// with this instead of running out the clock.
-pub fn pod_blocker(p: &Pod) -> Option<String> {
+/// be pulled, a container crash-looping, or a pod the scheduler has not been able to place for
+/// [`UNSCHEDULABLE_GRACE`] (as of `now`). Waits stop at once with this instead of running out the
+/// clock.
+pub fn pod_blocker(p: &Pod, now: k8s_openapi::jiff::Timestamp) -> Option<String> {
     let name = p.metadata.name.clone().unwrap_or_default();
     let status = p.status.as_ref()?;
     let statuses = status
@@ -111,7 +129,14 @@ pub fn pod_blocker(p: &Pod) -> Option<String> {
                 && c.status == "False"
                 && c.reason.as_deref() == Some("Unschedulable")
         });
-        if let Some(c) = unschedulable {
+        let since = |c: &&k8s_openapi::api::core::v1::PodCondition| {
+            c.last_transition_time.as_ref().map(|t| t.0)
+        };
+        let long_enough = unschedulable
+            .as_ref()
+            .and_then(since)
+            .is_none_or(|t| now.duration_since(t).unsigned_abs() >= UNSCHEDULABLE_GRACE);
+        if let Some(c) = unschedulable.filter(|_| long_enough) {
             return Some(format!(
                 "pod {name} cannot be scheduled: {}",
                 c.message.as_deref().unwrap_or("Unschedulable")

@@ -334,7 +334,8 @@ async fn blocker_of(
 ) -> Option<String> {
     let labels = labels?;
     let pods = list(client, ns, &selector(&labels)).await.ok()?;
-    pods.iter().find_map(pod_blocker)
+    let now = k8s_openapi::jiff::Timestamp::now();
+    pods.iter().find_map(|p| pod_blocker(p, now))
 }
 
 /// A local TCP port that forwards each connection to `port` of `pod` through the API server
