@@ -219,15 +219,7 @@ pub async fn logs_since(
     container: &str,
     since: Timestamp,
 ) -> Result<String, PodError> {
-    let pods: Api<Pod> = Api::namespaced(client.client(), ns);
-    let params = LogParams {
-        container: Some(container.into()),
-        since_time: Some(since),
-        ..LogParams::default()
-    };
-    pods.logs(pod, &params)
-        .await
-        .map_err(api_err(format!("logs of {ns}/{pod} -c {container}")))
+    read_logs(client, ns, pod, container, Some(since)).await
 }
 
 /// A container's whole current log.
@@ -237,9 +229,20 @@ pub async fn logs(
     pod: &str,
     container: &str,
 ) -> Result<String, PodError> {
+    read_logs(client, ns, pod, container, None).await
+}
+
+async fn read_logs(
+    client: &GuardedClient,
+    ns: &str,
+    pod: &str,
+    container: &str,
+    since: Option<Timestamp>,
+) -> Result<String, PodError> {
     let pods: Api<Pod> = Api::namespaced(client.client(), ns);
     let params = LogParams {
         container: Some(container.into()),
+        since_time: since,
         ..LogParams::default()
     };
     pods.logs(pod, &params)
