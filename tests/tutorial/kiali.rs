@@ -53,7 +53,9 @@ fn kiali_shows_the_traffic(apps: Arc<World>) {
             .timeout(w.timeout(60))
             .spawn_until(|line| line.contains("http://"))
             .await;
-        let (dashboard, base) = match dashboard {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::new();
+        let (dashboard, base, reachable) = match dashboard {
             Ok(d) => {
                 let url = d
                     .ready_line
@@ -61,27 +63,21 @@ fn kiali_shows_the_traffic(apps: Arc<World>) {
                     .find(|t| t.starts_with("http://"))
                     .unwrap_or_default()
                     .to_string();
-                (Some(d), url)
-            }
-            Err(e) => {
-                w.check(
-                    "kiali.dashboard_reachable",
-                    Verdict::drifted("istioctl dashboard kiali prints its URL", e.to_string()),
+                let page = http.get(&url).send().await.map(|r| r.status().as_u16());
+                let verdict = Verdict::holds_if(
+                    page.as_ref().is_ok_and(|s| *s == 200),
+                    format!("HTTP 200 from {url}"),
+                    format!("{page:?}"),
                 );
-                (None, String::new())
+                (Some(d), url, verdict)
             }
-        };
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::new();
-        let page = http.get(&base).send().await.map(|r| r.status().as_u16());
-        w.check(
-            "kiali.dashboard_reachable",
-            Verdict::holds_if(
-                page.as_ref().is_ok_and(|s| *s == 200),
-                format!("HTTP 200 from {base}"),
-                format!("{page:?}"),
+            Err(e) => (
+                None,
+                String::new(),
+                Verdict::drifted("istioctl dashboard kiali prints its URL", e.to_string()),
             ),
-        );
+        };
+        w.check("kiali.dashboard_reachable", reachable);
 
         let graph_url = format!(
             "{}/api/namespaces/graph?namespaces=default&graphType=workload&duration=120s",
