@@ -29,14 +29,14 @@ fn deployments_available(w: &World, claim_id: &str, names: &[&str]) {
 }
 
 #[rstest]
-#[ignore = "needs docker and kind: cargo test -- --ignored"]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn bookinfo_is_available(apps: Arc<World>) {
     deployments_available(&apps, "demo_apps.bookinfo_available", BOOKINFO);
 }
 
 #[rstest]
-#[ignore = "needs docker and kind: cargo test -- --ignored"]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn sleep_and_notsleep_are_available(apps: Arc<World>) {
     deployments_available(&apps, "demo_apps.clients_available", CLIENTS);
@@ -57,7 +57,7 @@ async fn app_pods(w: &World) -> Vec<(String, String, String)> {
 }
 
 #[rstest]
-#[ignore = "needs docker and kind: cargo test -- --ignored"]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn each_app_pod_is_added_to_the_ambient_mesh(apps: Arc<World>) {
     let w = &apps;
@@ -107,7 +107,7 @@ fn each_app_pod_is_added_to_the_ambient_mesh(apps: Arc<World>) {
 }
 
 #[rstest]
-#[ignore = "needs docker and kind: cargo test -- --ignored"]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn no_app_pod_has_a_sidecar(apps: Arc<World>) {
     let verdict = block_on(async {

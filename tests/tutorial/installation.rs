@@ -15,7 +15,7 @@ use support::k8s::pods;
 use crate::world::{World, block_on, installed};
 
 #[rstest]
-#[ignore = "needs docker and kind: cargo test -- --ignored"]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn istioctl_prints_component_lines(installed: Arc<World>) {
     let lines = installed.install_report().component_lines;
@@ -31,7 +31,7 @@ fn istioctl_prints_component_lines(installed: Arc<World>) {
 }
 
 #[rstest]
-#[ignore = "needs docker and kind: cargo test -- --ignored"]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn istiod_is_available(installed: Arc<World>) {
     let c = &installed.cluster.client;
@@ -69,7 +69,7 @@ fn one_pod_per_node(w: &World, claim_id: &str, daemonset: &str, (k, v): (&str, &
 }
 
 #[rstest]
-#[ignore = "needs docker and kind: cargo test -- --ignored"]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn one_ztunnel_runs_on_each_node(installed: Arc<World>) {
     let f = &installed.facts;
@@ -82,7 +82,7 @@ fn one_ztunnel_runs_on_each_node(installed: Arc<World>) {
 }
 
 #[rstest]
-#[ignore = "needs docker and kind: cargo test -- --ignored"]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn one_istio_cni_node_runs_on_each_node(installed: Arc<World>) {
     let f = &installed.facts;
@@ -95,7 +95,7 @@ fn one_istio_cni_node_runs_on_each_node(installed: Arc<World>) {
 }
 
 #[rstest]
-#[ignore = "needs docker and kind: cargo test -- --ignored"]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn ingress_gateway_is_installed_where_the_era_installs_it(installed: Arc<World>) {
     let c = installed.cluster.client.client();
@@ -133,7 +133,7 @@ fn ingress_gateway_is_installed_where_the_era_installs_it(installed: Arc<World>)
 }
 
 #[rstest]
-#[ignore = "needs docker and kind: cargo test -- --ignored"]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn three_ambient_proxies_run_on_the_three_node_cluster(installed: Arc<World>) {
     let (k, v) = installed.facts.ztunnel_label;

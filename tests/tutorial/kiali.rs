@@ -21,7 +21,7 @@ fn free_port() -> u16 {
 }
 
 #[rstest]
-#[ignore = "needs docker and kind: cargo test -- --ignored"]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn kiali_shows_the_traffic(apps: Arc<World>) {
     let w = &apps;

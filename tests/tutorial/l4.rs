@@ -15,7 +15,7 @@ use support::logs::AccessRecord;
 use crate::world::{World, apps, block_on};
 
 #[rstest]
-#[ignore = "needs docker and kind: cargo test -- --ignored"]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn curl_from_sleep_returns_the_product_page(apps: Arc<World>) {
     let w = &apps;
@@ -67,7 +67,7 @@ pub async fn logged(
 }
 
 #[rstest]
-#[ignore = "needs docker and kind: cargo test -- --ignored"]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn sleeps_ztunnel_logs_the_outbound_connection(apps: Arc<World>) {
     let traffic = block_on(apps.traffic(None));
@@ -80,7 +80,7 @@ fn sleeps_ztunnel_logs_the_outbound_connection(apps: Arc<World>) {
 }
 
 #[rstest]
-#[ignore = "needs docker and kind: cargo test -- --ignored"]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn productpages_ztunnel_logs_the_inbound_connection(apps: Arc<World>) {
     let traffic = block_on(apps.traffic(None));

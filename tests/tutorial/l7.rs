@@ -112,7 +112,7 @@ async fn remove_waypoint(w: &World) {
 }
 
 #[rstest]
-#[ignore = "needs docker and kind: cargo test -- --ignored"]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn l7_processing_through_the_productpage_waypoint(apps: Arc<World>) {
     let w = &apps;
