@@ -18,7 +18,12 @@ fn the_report_is_a_claim_by_build_table_with_the_drifts_explained() {
     let md = report.markdown();
     // The superseded record of the same claim and build does not count: the newest one does.
     assert!(md.contains("| `l4.sleep_ztunnel_logs_outbound` — sleep's ztunnel logs the outbound connection, no waypoint | holds | **DRIFTED** |"), "{md}");
-    assert!(md.contains("### `l7.waypoint_pod_running` on 0.0.0-ambient.191fe680b52c1754ee72a06b3e0d3f9d116f2e82 (exp2022, kind)"), "{md}");
+    assert!(
+        md.contains(
+            "### `l7.waypoint_pod_running` on 0.0.0-ambient.191fe680b52c1754ee72a06b3e0d3f9d116f2e82 (exp2022, kind)"
+        ),
+        "{md}"
+    );
     insta::assert_snapshot!(md);
     let json = report.json();
     assert_eq!(json["drifted"], 2);

@@ -261,7 +261,10 @@ fn structured_lines_judge_by_identity_and_service() {
         service_host: "backend.envoy-gateway-system.svc.cluster.local".into(),
         server_ips: vec![],
         waypoint: Some(WaypointExpectation {
-            identity: Some("spiffe://cluster.local/ns/envoy-gateway-system/sa/envoy-envoy-gateway-system-eg-waypoint-3d55183b".into()),
+            identity: Some(
+                "spiffe://cluster.local/ns/envoy-gateway-system/sa/envoy-envoy-gateway-system-eg-waypoint-3d55183b"
+                    .into(),
+            ),
             pod_ips: vec![],
         }),
     };

@@ -69,7 +69,8 @@ pub async fn install(
 /// the same line, so the lines are matched, not split.
 pub fn component_lines(output: &str) -> Vec<String> {
     static LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"✔ (?:Installation complete|[A-Z][A-Za-z]*(?: [a-z]+)? installed(?: [^\s\x00-\x7f]+)?)").expect("valid regex")
+        regex::Regex::new(r"✔ (?:Installation complete|[A-Z][A-Za-z]*(?: [a-z]+)? installed(?: [^\s\x00-\x7f]+)?)")
+            .expect("valid regex")
     });
     let clean = strip_ansi(output);
     LINE.find_iter(&clean)
