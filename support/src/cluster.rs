@@ -33,7 +33,7 @@ pub enum ClusterError {
     Process(#[from] ProcessError),
     #[error(transparent)]
     Guard(#[from] GuardError),
-    #[error("kind config {path}: {reason}")]
+    #[error("{path}: {reason}")]
     Config { path: String, reason: String },
     #[error("writing {path}: {source}")]
     Write {
@@ -116,20 +116,19 @@ pub async fn prepare_kind(
     })
 }
 
-/// Deletes the kind cluster unless the settings keep it. Returns whether it was deleted.
-pub async fn finish_kind(settings: &Settings, tools: &Tools) -> Result<bool, ClusterError> {
-    if settings.keep_cluster {
-        crate::progress::say(format!(
-            "keeping kind cluster {:?} (AMBIENT_KEEP_CLUSTER=true); delete it with `kind delete cluster --name {}`",
-            settings.cluster_name, settings.cluster_name
-        ));
-        return Ok(false);
-    }
-    delete_kind(settings, tools).await.map(|()| true)
-}
-
 /// Deletes the kind cluster of these settings, if it exists (the explicit entry point CI uses).
+/// Refuses for any other provider: the suite deletes only clusters it creates with kind (sim and
+/// k3s clusters end with the test process, existing clusters are never deleted).
 pub async fn delete_kind(settings: &Settings, tools: &Tools) -> Result<(), ClusterError> {
+    if settings.provider != crate::settings::Provider::Kind {
+        return Err(ClusterError::Config {
+            path: crate::settings::PROVIDER.into(),
+            reason: format!(
+                "delete-cluster deletes the suite's kind cluster only; AMBIENT_PROVIDER is {}",
+                settings.provider.id()
+            ),
+        });
+    }
     let kind = kind::KindCli::new(tools.clone());
     if kind.clusters().await?.contains(&settings.cluster_name) {
         crate::progress::say(format!("deleting kind cluster {:?}", settings.cluster_name));
