@@ -187,6 +187,16 @@ async fn test_cluster(dir: &Path) -> Cluster {
     }
 }
 
+/// A release whose istioctl is the fake one in `bin`.
+fn fake_release(bin: &FakeBin, version: &str) -> support::istio::IstioRelease {
+    support::istio::IstioRelease {
+        version: version.into(),
+        root: bin.dir.path().into(),
+        istioctl: bin.dir.path().join("istioctl"),
+        samples: None,
+    }
+}
+
 #[tokio::test]
 async fn istioctl_install_is_the_tutorial_command_pointed_at_the_guarded_cluster() {
     let bin = FakeBin::new();
@@ -197,12 +207,10 @@ async fn istioctl_install_is_the_tutorial_command_pointed_at_the_guarded_cluster
     );
     let dir = tempfile::tempdir().unwrap();
     let cluster = test_cluster(dir.path()).await;
-    let release = support::istio::IstioRelease {
-        version: "0.0.0-ambient.191fe680b52c1754ee72a06b3e0d3f9d116f2e82".into(),
-        root: bin.dir.path().into(),
-        istioctl: bin.dir.path().join("istioctl"),
-        samples: None,
-    };
+    let release = fake_release(
+        &bin,
+        "0.0.0-ambient.191fe680b52c1754ee72a06b3e0d3f9d116f2e82",
+    );
     let era = facts(Era::Experimental2022);
     let report = support::istio::install(
         &release,
@@ -241,12 +249,7 @@ async fn a_failed_install_names_the_command() {
     );
     let dir = tempfile::tempdir().unwrap();
     let cluster = test_cluster(dir.path()).await;
-    let release = support::istio::IstioRelease {
-        version: "1.24.2".into(),
-        root: bin.dir.path().into(),
-        istioctl: bin.dir.path().join("istioctl"),
-        samples: None,
-    };
+    let release = fake_release(&bin, "1.24.2");
     let err = support::istio::install(
         &release,
         &cluster,
