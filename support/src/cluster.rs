@@ -4,6 +4,7 @@ pub mod existing;
 pub mod guard;
 pub mod k3s;
 pub mod kind;
+pub mod ownership;
 pub mod provider;
 pub mod sim;
 
@@ -43,6 +44,88 @@ pub enum ClusterError {
     },
     #[error(transparent)]
     Wait(#[from] crate::k8s::wait::WaitError),
+    #[error(transparent)]
+    NotOurs(#[from] ownership::NotOurs),
+    #[error(transparent)]
+    Sim(Box<sim::SimError>),
+    #[error("prerequisites missing:\n{0}")]
+    Prerequisites(String),
+}
+
+/// A cluster ready for the tutorial, and whatever keeps it alive: the sim cluster's processes
+/// stop, the k3s container is removed, when this is dropped (or the process ends). A kind cluster
+/// is kept or deleted at exit as `AMBIENT_KEEP_CLUSTER` says; an existing one is never touched.
+pub struct Running {
+    pub cluster: Cluster,
+    /// Whether kwok serves `exec` (sim only; always true elsewhere).
+    pub exec_served: bool,
+    _keep: Keep,
+}
+
+enum Keep {
+    Nothing,
+    Sim(Box<sim::SimCluster>),
+    /// Dropping it removes the container.
+    K3s {
+        _container: Box<k3s::K3sCluster>,
+    },
+}
+
+/// The one entry point from settings to a running cluster, whichever the provider: checks the
+/// provider's prerequisites first (docker and kind for kind, docker for k3s), then creates,
+/// reuses, starts or connects.
+pub async fn start(settings: &Settings, tools: &Tools) -> Result<Running, ClusterError> {
+    settings.prepare_dirs().map_err(|e| ClusterError::Config {
+        path: e.var.into(),
+        reason: e.to_string(),
+    })?;
+    let checks = crate::doctor::run(&crate::doctor::Inputs::for_settings(settings)).await;
+    if crate::doctor::has_failures(&checks) {
+        return Err(ClusterError::Prerequisites(crate::doctor::render(&checks)));
+    }
+    use crate::settings::Provider;
+    let (cluster, exec_served, keep) = match settings.provider {
+        Provider::Kind => {
+            let cluster = ensure_kind(settings, tools).await?;
+            delete_at_exit(settings, tools);
+            (cluster, true, Keep::Nothing)
+        }
+        Provider::Sim => {
+            let sim = sim::start_for_settings(settings).await?;
+            (
+                sim.cluster.clone(),
+                sim.exec_served,
+                Keep::Sim(Box::new(sim)),
+            )
+        }
+        Provider::K3s => {
+            let k3s = k3s::start(settings).await?;
+            (
+                k3s.cluster.clone(),
+                true,
+                Keep::K3s {
+                    _container: Box::new(k3s),
+                },
+            )
+        }
+        // Never deleted: the suite did not create it.
+        Provider::Existing => (existing::connect(settings).await?, true, Keep::Nothing),
+    };
+    Ok(Running {
+        cluster,
+        exec_served,
+        _keep: keep,
+    })
+}
+
+impl Running {
+    /// Pids of the processes that run the cluster here (sim), for tests and diagnostics.
+    pub fn local_pids(&self) -> Vec<(String, u32)> {
+        match &self._keep {
+            Keep::Sim(sim) => sim.pids(),
+            Keep::Nothing | Keep::K3s { .. } => Vec::new(),
+        }
+    }
 }
 
 /// Creates the tutorial's kind cluster if none of that name exists, reuses it otherwise, and
@@ -84,6 +167,11 @@ pub async fn prepare_kind(
     let text = std::fs::read_to_string(&config_path).map_err(|e| config_error(e.to_string()))?;
     let config = kind::KindConfig::parse(&text).map_err(|e| config_error(e.to_string()))?;
     let name = settings.cluster_name.clone();
+    let state_dir = |source| ClusterError::Write {
+        path: settings.state_dir.display().to_string(),
+        source,
+    };
+    crate::settings::create_dir(&settings.state_dir, true).map_err(state_dir)?;
     let created = if kind.clusters().await?.contains(&name) {
         crate::progress::say(format!("reusing kind cluster {name:?}"));
         false
@@ -98,15 +186,14 @@ pub async fn prepare_kind(
             settings.timeout(Duration::from_secs(300)),
         )
         .await?;
+        // Mark it as ours before anything else can fail: only marked clusters are ever deleted.
+        let id = kind::control_plane_id(tools, &name).await?;
+        ownership::mark(&settings.state_dir, &name, &id)?;
         true
     };
     let kubeconfig = kind.kubeconfig(&name).await?;
     let approved = guard::approve_kind(&kubeconfig, &name)?;
-    std::fs::create_dir_all(&settings.artifacts_dir).map_err(|source| ClusterError::Write {
-        path: settings.artifacts_dir.display().to_string(),
-        source,
-    })?;
-    let kubeconfig_path = settings.artifacts_dir.join(format!("{name}.kubeconfig"));
+    let kubeconfig_path = settings.state_dir.join(format!("{name}.kubeconfig"));
     write_private(&kubeconfig_path, &kubeconfig)?;
     Ok(PreparedKind {
         created,
@@ -116,9 +203,9 @@ pub async fn prepare_kind(
     })
 }
 
-/// Deletes the kind cluster of these settings, if it exists (the explicit entry point CI uses).
-/// Refuses for any other provider: the suite deletes only clusters it creates with kind (sim and
-/// k3s clusters end with the test process, existing clusters are never deleted).
+/// Deletes the kind cluster of these settings if it exists and this suite created it (the
+/// explicit entry point CI uses). Refuses for any other provider: sim and k3s clusters end with
+/// the test process, existing clusters are never deleted.
 pub async fn delete_kind(settings: &Settings, tools: &Tools) -> Result<(), ClusterError> {
     if settings.provider != crate::settings::Provider::Kind {
         return Err(ClusterError::Config {
@@ -130,14 +217,23 @@ pub async fn delete_kind(settings: &Settings, tools: &Tools) -> Result<(), Clust
         });
     }
     let kind = kind::KindCli::new(tools.clone());
-    if kind.clusters().await?.contains(&settings.cluster_name) {
-        crate::progress::say(format!("deleting kind cluster {:?}", settings.cluster_name));
-        kind.delete(&settings.cluster_name).await?;
+    let name = &settings.cluster_name;
+    if !kind.clusters().await?.contains(name) {
+        crate::progress::say(format!("no kind cluster {name:?}: nothing to delete"));
+        ownership::forget(&settings.state_dir, name);
+        return Ok(());
     }
+    let id = kind::control_plane_id(tools, name).await?;
+    ownership::check(&settings.state_dir, name, &id)?;
+    crate::progress::say(format!(
+        "deleting kind cluster {name:?} (created by this suite)"
+    ));
+    kind.delete(name).await?;
+    ownership::forget(&settings.state_dir, name);
     Ok(())
 }
 
-fn write_private(path: &std::path::Path, text: &str) -> Result<(), ClusterError> {
+pub(crate) fn write_private(path: &std::path::Path, text: &str) -> Result<(), ClusterError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let err = |source| ClusterError::Write {
@@ -154,31 +250,57 @@ fn write_private(path: &std::path::Path, text: &str) -> Result<(), ClusterError>
     f.write_all(text.as_bytes()).map_err(err)
 }
 
-/// Deletes the kind cluster when the test process exits (`AMBIENT_KEEP_CLUSTER=false`): libtest
-/// has no "after all tests" hook, but it ends with `exit`, which runs `atexit` handlers.
+/// Deletes the kind cluster when the test process exits (`AMBIENT_KEEP_CLUSTER=false`), if this
+/// suite created it (its ownership marker matches the cluster): libtest has no "after all tests"
+/// hook, but it ends with `exit`, which runs `atexit` handlers.
 pub fn delete_at_exit(settings: &Settings, tools: &Tools) {
     use std::sync::Mutex;
-    static TARGET: Mutex<Option<(PathBuf, String)>> = Mutex::new(None);
+    struct Target {
+        kind: PathBuf,
+        docker: PathBuf,
+        state_dir: PathBuf,
+        name: String,
+    }
+    static TARGET: Mutex<Option<Target>> = Mutex::new(None);
     extern "C" fn delete() {
         let target = TARGET.lock().ok().and_then(|mut t| t.take());
-        if let Some((kind, name)) = target {
-            crate::progress::say(format!(
-                "deleting kind cluster {name:?} (AMBIENT_KEEP_CLUSTER=false)"
-            ));
-            let _ = std::process::Command::new(kind)
-                .args(["delete", "cluster", "--name", &name])
-                .status();
+        if let Some(t) = target {
+            match kind::control_plane_id_blocking(&t.docker, &t.name)
+                .map_err(|e| e.to_string())
+                .and_then(|id| {
+                    ownership::check(&t.state_dir, &t.name, &id).map_err(|e| e.to_string())
+                }) {
+                Ok(()) => {
+                    crate::progress::say(format!(
+                        "deleting kind cluster {:?} (AMBIENT_KEEP_CLUSTER=false)",
+                        t.name
+                    ));
+                    let _ = std::process::Command::new(&t.kind)
+                        .args(["delete", "cluster", "--name", &t.name])
+                        .status();
+                    ownership::forget(&t.state_dir, &t.name);
+                }
+                Err(why) => crate::progress::say(format!(
+                    "keeping kind cluster {:?} although AMBIENT_KEEP_CLUSTER=false: {why}",
+                    t.name
+                )),
+            }
         }
     }
     if settings.keep_cluster {
         return;
     }
-    let Ok(kind) = tools.find("kind") else { return };
+    let (Ok(kind), Ok(docker)) = (tools.find("kind"), tools.find("docker")) else {
+        return;
+    };
     let mut target = TARGET.lock().unwrap_or_else(|e| e.into_inner());
-    if target
-        .replace((kind, settings.cluster_name.clone()))
-        .is_none()
-    {
+    let new = Target {
+        kind,
+        docker,
+        state_dir: settings.state_dir.clone(),
+        name: settings.cluster_name.clone(),
+    };
+    if target.replace(new).is_none() {
         // SAFETY: registers a plain function; it runs once at process exit.
         unsafe {
             libc::atexit(delete);

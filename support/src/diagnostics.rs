@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use kube::Api;
 use kube::api::{ListParams, LogParams};
 
-use crate::cluster::GuardedClient;
+use crate::k8s::GuardedClient;
 
 /// Namespaces the bundle covers.
 pub const NAMESPACES: &[&str] = &["istio-system", "default"];

@@ -185,6 +185,7 @@ fn normalize(s: &str) -> String {
 /// with a tool's name; a heredoc runs to its terminator; `\` continues a line.
 pub fn extract(markdown: &str) -> Vec<Documented> {
     let mut out: Vec<Documented> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut section = String::new();
     let mut heading: Option<String> = None;
     let mut block: Option<String> = None;
@@ -211,7 +212,7 @@ pub fn extract(markdown: &str) -> Vec<Documented> {
             Event::End(TagEnd::CodeBlock) => {
                 if let Some(text) = block.take() {
                     for command in commands_in(&text) {
-                        if !out.iter().any(|d| d.command == command) {
+                        if seen.insert(command.clone()) {
                             out.push(Documented {
                                 section: section.clone(),
                                 command,
@@ -289,41 +290,67 @@ fn similarity(a: &str, b: &str) -> f64 {
     if either == 0.0 { 0.0 } else { both / either }
 }
 
-/// Compares documented commands with a registry.
+/// The first two words of a command (tool and subcommand): commands that share them are the same
+/// step when they changed.
+fn step_key(command: &str) -> String {
+    command
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Compares documented commands with a registry. Linear in the number of documented commands:
+/// exact matches are hash lookups; a changed command is looked for only among the unmatched
+/// registry commands of the same step (tool and subcommand).
 pub fn compare(documented: &[Documented], registry: &[Performed]) -> Sync {
+    use std::collections::{HashMap, HashSet};
     let mut sync = Sync::default();
-    let mut unmatched_registry: Vec<&'static str> = Vec::new();
-    for p in registry {
-        if !documented.iter().any(|d| d.command == normalize(p.command)) {
-            unmatched_registry.push(p.command);
+    let normalized: Vec<(String, &'static str)> = registry
+        .iter()
+        .map(|p| (normalize(p.command), p.command))
+        .collect();
+    let documented_set: HashSet<&str> = documented.iter().map(|d| d.command.as_str()).collect();
+    let registry_set: HashSet<&str> = normalized.iter().map(|(n, _)| n.as_str()).collect();
+    // Registry commands the document does not show, by step, in registry order.
+    let mut unmatched: HashMap<String, Vec<(&str, &'static str)>> = HashMap::new();
+    for (n, raw) in &normalized {
+        if !documented_set.contains(n.as_str()) {
+            unmatched
+                .entry(step_key(n))
+                .or_default()
+                .push((n.as_str(), *raw));
         }
     }
     for d in documented {
-        if registry.iter().any(|p| normalize(p.command) == d.command) {
+        if registry_set.contains(d.command.as_str()) {
             sync.matched += 1;
             continue;
         }
-        // The closest registry command with the same tool and subcommand is the same step, changed.
-        let same_start = |p: &&&str| {
-            let a: Vec<&str> = d.command.split_whitespace().take(2).collect();
-            let b: Vec<&str> = p.split_whitespace().take(2).collect();
-            a == b
-        };
-        let best = unmatched_registry
-            .iter()
-            .filter(same_start)
-            .map(|p| (similarity(&d.command, p), *p))
-            .filter(|(s, _)| *s >= 0.4)
-            .max_by(|a, b| a.0.total_cmp(&b.0));
-        match best {
-            Some((_, p)) => {
-                unmatched_registry.retain(|q| *q != p);
-                sync.changed.push((d.clone(), p));
+        let candidates = unmatched.get_mut(&step_key(&d.command));
+        let best = candidates.as_ref().and_then(|c| {
+            c.iter()
+                .enumerate()
+                .map(|(i, (n, _))| (similarity(&d.command, n), i))
+                .filter(|(s, _)| *s >= 0.4)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, i)| i)
+        });
+        match (candidates, best) {
+            (Some(c), Some(i)) => {
+                let (_, raw) = c.remove(i);
+                sync.changed.push((d.clone(), raw));
             }
-            None => sync.not_performed.push(d.clone()),
+            _ => sync.not_performed.push(d.clone()),
         }
     }
-    sync.no_longer_documented = unmatched_registry;
+    // What is left, in registry order.
+    let left: HashSet<&'static str> = unmatched.values().flatten().map(|(_, raw)| *raw).collect();
+    sync.no_longer_documented = registry
+        .iter()
+        .map(|p| p.command)
+        .filter(|c| left.contains(c))
+        .collect();
     sync
 }
 

@@ -1,12 +1,13 @@
-//! Prerequisites, checked before anything slow starts: docker, kind, memory, inotify limits, and
-//! an Istio archive for this machine's architecture.
+//! Prerequisites, checked before anything slow starts, for the provider chosen: docker, kind,
+//! memory and inotify limits for kind; docker and memory for k3s; the built binaries for sim;
+//! and, for every provider, an Istio archive for this machine's architecture.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::istio::acquire::istio_arch;
 use crate::process::{ProcessError, Tools};
-use crate::settings::IstioSource;
+use crate::settings::{IstioSource, Provider, Settings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -31,15 +32,20 @@ pub struct Inputs {
     pub proc_root: PathBuf,
     pub machine: String,
     pub istio: IstioSource,
+    pub provider: Provider,
+    /// Where the sim binaries are expected (`target/sim/bin`).
+    pub sim_bin_dir: PathBuf,
 }
 
 impl Inputs {
-    pub fn for_this_machine(istio: IstioSource) -> Self {
+    pub fn for_settings(settings: &Settings) -> Self {
         Inputs {
             tools: Tools::default(),
             proc_root: "/proc".into(),
             machine: std::env::consts::ARCH.into(),
-            istio,
+            istio: settings.istio.clone(),
+            provider: settings.provider,
+            sim_bin_dir: crate::cluster::sim::SimBinaries::default_dir(),
         }
     }
 }
@@ -49,15 +55,40 @@ pub const MIN_WATCHES: u64 = 524_288;
 pub const MIN_INSTANCES: u64 = 512;
 /// Three kind nodes, istiod, ztunnel, istio-cni, Bookinfo and Kiali, with some room.
 pub const MIN_AVAILABLE_GIB: u64 = 6;
+/// One k3s node with the same workloads.
+pub const MIN_AVAILABLE_GIB_K3S: u64 = 2;
 
 pub async fn run(inputs: &Inputs) -> Vec<Check> {
-    vec![
-        docker(&inputs.tools).await,
-        kind(&inputs.tools).await,
-        memory(&inputs.proc_root),
-        inotify(&inputs.proc_root),
-        arch(&inputs.machine, &inputs.istio),
-    ]
+    let mut checks = Vec::new();
+    match inputs.provider {
+        Provider::Kind => {
+            checks.push(docker(&inputs.tools).await);
+            checks.push(kind(&inputs.tools).await);
+            checks.push(memory(&inputs.proc_root, MIN_AVAILABLE_GIB));
+            checks.push(inotify(&inputs.proc_root));
+        }
+        Provider::K3s => {
+            checks.push(docker(&inputs.tools).await);
+            checks.push(memory(&inputs.proc_root, MIN_AVAILABLE_GIB_K3S));
+        }
+        Provider::Sim => checks.push(sim_binaries(&inputs.sim_bin_dir)),
+        Provider::Existing => {}
+    }
+    checks.push(arch(&inputs.machine, &inputs.istio));
+    checks
+}
+
+fn sim_binaries(dir: &Path) -> Check {
+    let name = "sim binaries";
+    match crate::cluster::sim::SimBinaries::locate(dir) {
+        Ok(_) => Check {
+            name,
+            status: Status::Ok,
+            detail: format!("in {}", dir.display()),
+            fix: None,
+        },
+        Err(e) => fail(name, e.to_string(), "bash fixtures/sim/build.sh"),
+    }
 }
 
 async fn docker(tools: &Tools) -> Check {
@@ -109,7 +140,7 @@ async fn kind(tools: &Tools) -> Check {
     }
 }
 
-fn memory(proc_root: &Path) -> Check {
+fn memory(proc_root: &Path, min_gib: u64) -> Check {
     let name = "memory";
     let text = std::fs::read_to_string(proc_root.join("meminfo")).unwrap_or_default();
     let available_kib = text
@@ -126,7 +157,7 @@ fn memory(proc_root: &Path) -> Check {
         },
         Some(kib) => {
             let gib = kib as f64 / 1048576.0;
-            if kib >= MIN_AVAILABLE_GIB * 1048576 {
+            if kib >= min_gib * 1048576 {
                 Check {
                     name,
                     status: Status::Ok,
@@ -138,7 +169,7 @@ fn memory(proc_root: &Path) -> Check {
                     name,
                     status: Status::Warn,
                     detail: format!(
-                        "{gib:.1} GiB available, the tutorial cluster wants about {MIN_AVAILABLE_GIB} GiB"
+                        "{gib:.1} GiB available, the tutorial cluster wants about {min_gib} GiB"
                     ),
                     fix: Some(
                         "close memory-hungry programs or give the Docker VM more memory".into(),

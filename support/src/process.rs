@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncRead, BufReader};
 
 use crate::progress;
 
@@ -283,26 +283,93 @@ fn kill_group(pid: u32) {
     }
 }
 
+/// How much of a stream is kept: the first and the last [`KEEP`] bytes, with a note of what was
+/// dropped between them. A tool that floods its output cannot grow the suite.
+pub const KEEP: usize = 1 << 20;
+/// Longer lines are cut (the rest of the line is counted as dropped).
+pub const MAX_LINE: usize = 64 << 10;
+
+/// The head and tail of a stream.
+#[derive(Debug, Default)]
+struct Capture {
+    head: Vec<u8>,
+    tail: std::collections::VecDeque<u8>,
+    dropped: u64,
+}
+
+impl Capture {
+    fn push(&mut self, mut data: &[u8]) {
+        if self.head.len() < KEEP {
+            let n = (KEEP - self.head.len()).min(data.len());
+            self.head.extend_from_slice(&data[..n]);
+            data = &data[n..];
+        }
+        self.tail.extend(data);
+        if self.tail.len() > KEEP {
+            let excess = self.tail.len() - KEEP;
+            self.tail.drain(..excess);
+            self.dropped += excess as u64;
+        }
+    }
+
+    fn finish(self) -> String {
+        let mut out = String::from_utf8_lossy(&self.head).into_owned();
+        if self.dropped > 0 {
+            out.push_str(&format!("[... {} bytes dropped ...]\n", self.dropped));
+        }
+        let (a, b) = self.tail.as_slices();
+        out.push_str(&String::from_utf8_lossy(&[a, b].concat()));
+        out
+    }
+}
+
+/// The next line of `reader` without its newline, at most [`MAX_LINE`] bytes of it (the count of
+/// bytes cut off is returned too); `None` at the end.
+async fn next_line_bounded<R: AsyncRead + Unpin>(
+    reader: &mut BufReader<R>,
+) -> std::io::Result<Option<(Vec<u8>, usize)>> {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut line = Vec::new();
+    let mut cut = 0usize;
+    loop {
+        let buf = reader.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok((!line.is_empty() || cut > 0).then_some((line, cut)));
+        }
+        let (chunk, done) = match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => (&buf[..i], Some(i + 1)),
+            None => (buf, None),
+        };
+        let room = MAX_LINE.saturating_sub(line.len());
+        let take = room.min(chunk.len());
+        line.extend_from_slice(&chunk[..take]);
+        cut += chunk.len() - take;
+        let used = done.unwrap_or(buf.len());
+        reader.consume(used);
+        if done.is_some() {
+            return Ok(Some((line, cut)));
+        }
+    }
+}
+
 async fn collect(stream: Option<impl AsyncRead + Unpin>, echo: Option<String>) -> String {
     let Some(stream) = stream else {
         return String::new();
     };
-    let mut lines = BufReader::new(stream).lines();
-    let mut out = String::new();
-    loop {
-        match lines.next_line().await {
-            Ok(Some(line)) => {
-                if let Some(prefix) = &echo {
-                    progress::say(format!("  {prefix}: {line}"));
-                }
-                out.push_str(&line);
-                out.push('\n');
-            }
-            Ok(None) => break,
-            Err(_) => break, // invalid UTF-8 or a closed pipe: keep what was read
+    let mut reader = BufReader::new(stream);
+    let mut capture = Capture::default();
+    // A read error (a closed pipe) ends the stream: what was read is kept.
+    while let Ok(Some((line, cut))) = next_line_bounded(&mut reader).await {
+        if let Some(prefix) = &echo {
+            progress::say(format!("  {prefix}: {}", String::from_utf8_lossy(&line)));
         }
+        capture.push(&line);
+        if cut > 0 {
+            capture.push(format!("[... {cut} bytes of this line dropped]").as_bytes());
+        }
+        capture.push(b"\n");
     }
-    out
+    capture.finish()
 }
 
 fn describe(status: &std::process::ExitStatus) -> String {
@@ -349,12 +416,12 @@ impl Cmd {
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
         let mut lines = futures::stream::select(stream_lines(stdout), stream_lines(stderr));
-        let mut seen = String::new();
+        let mut seen = Capture::default();
         let wait = async {
             use futures::StreamExt;
             while let Some(line) = lines.next().await {
-                seen.push_str(&line);
-                seen.push('\n');
+                seen.push(line.as_bytes());
+                seen.push(b"\n");
                 if ready(&line) {
                     return Some(line);
                 }
@@ -373,7 +440,7 @@ impl Cmd {
                     command,
                     status,
                     stdout: String::new(),
-                    stderr_tail: tail(&seen, 20),
+                    stderr_tail: tail(&seen.finish(), 20),
                 })
             }
             Err(_) => {
@@ -383,7 +450,7 @@ impl Cmd {
                 Err(ProcessError::Timeout {
                     command,
                     timeout: self.timeout,
-                    stderr_tail: tail(&seen, 20),
+                    stderr_tail: tail(&seen.finish(), 20),
                 })
             }
         }
@@ -396,9 +463,9 @@ fn stream_lines(
     use futures::StreamExt;
     match stream {
         None => futures::stream::empty().boxed(),
-        Some(s) => futures::stream::unfold(BufReader::new(s).lines(), |mut lines| async move {
-            match lines.next_line().await {
-                Ok(Some(line)) => Some((line, lines)),
+        Some(s) => futures::stream::unfold(BufReader::new(s), |mut reader| async move {
+            match next_line_bounded(&mut reader).await {
+                Ok(Some((line, _))) => Some((String::from_utf8_lossy(&line).into_owned(), reader)),
                 _ => None,
             }
         })
@@ -441,6 +508,7 @@ pub fn spawn_owned(
     args: &[String],
     env: &[(String, String)],
     log: &Path,
+    jail: Option<std::sync::Arc<crate::jail::ExecJail>>,
 ) -> Result<Owned, ProcessError> {
     use std::os::unix::process::CommandExt;
     use std::sync::mpsc;
@@ -476,15 +544,19 @@ pub fn spawn_owned(
     for (k, v) in env {
         cmd.env(k, v);
     }
-    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    // SAFETY: prctl, getppid and the jail's two system calls are async-signal-safe; nothing
+    // else runs between fork and exec.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             // The parent may have died between fork and prctl.
             if libc::getppid() == 1 {
                 return Err(std::io::Error::other("parent exited"));
+            }
+            if let Some(jail) = &jail {
+                jail.apply_in_child()?;
             }
             Ok(())
         });

@@ -17,6 +17,12 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path}:{line}: not UTF-8 text (byte {byte} of the file)")]
+    NotUtf8 {
+        path: String,
+        line: usize,
+        byte: usize,
+    },
     #[error("{path}:{line}: not a claim record: {reason}")]
     Malformed {
         path: String,
@@ -48,9 +54,18 @@ pub fn load(paths: &[&Path]) -> Result<Loaded, ReportError> {
     let mut loaded = Loaded::default();
     for path in paths {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
+        let bytes = std::fs::read(path).map_err(|source| ReportError::Read {
             path: shown.clone(),
             source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let byte = e.utf8_error().valid_up_to();
+            let line = 1 + e.as_bytes()[..byte].iter().filter(|b| **b == b'\n').count();
+            ReportError::NotUtf8 {
+                path: shown.clone(),
+                line,
+                byte,
+            }
         })?;
         if text.trim().is_empty() {
             loaded.notes.push(format!("{shown}: no records"));
@@ -108,8 +123,68 @@ pub struct Build {
 }
 
 impl Build {
+    /// The column heading, escaped for Markdown.
     fn label(&self) -> String {
-        format!("{} ({}, {})", self.istio_version, self.era, self.provider)
+        md::text(&format!(
+            "{} ({}, {})",
+            self.istio_version, self.era, self.provider
+        ))
+    }
+}
+
+/// Markdown that stays what it says whatever the records contain: a job summary may append it.
+pub mod md {
+    /// Longest text kept of one field; the rest is cut with a note (a record cannot flood a page).
+    pub const MAX_FIELD: usize = 8 << 10;
+
+    fn cut(s: &str) -> std::borrow::Cow<'_, str> {
+        if s.len() <= MAX_FIELD {
+            return s.into();
+        }
+        let mut end = MAX_FIELD;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}… ({} bytes cut)", &s[..end], s.len() - end).into()
+    }
+
+    /// Characters that can start Markdown or HTML inside a line: table columns, code spans,
+    /// emphasis, links and images, HTML tags and entities, escapes.
+    const SPECIAL: &[char] = &[
+        '\\', '`', '*', '_', '[', ']', '<', '>', '|', '!', '~', '&', '#',
+    ];
+
+    /// Inline text (a table cell, a heading): on one line, with every character in [`SPECIAL`]
+    /// backslash-escaped (CommonMark makes escaped punctuation literal), so no value can end a
+    /// table cell, open a code span, a link or an HTML tag, or start a heading.
+    pub fn text(s: &str) -> String {
+        let s = cut(s);
+        let mut out = String::with_capacity(s.len() + 8);
+        for c in s.chars() {
+            match c {
+                '\n' | '\r' | '\t' => out.push(' '),
+                c if c.is_control() => {}
+                c if SPECIAL.contains(&c) => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// A fenced code block holding `s` verbatim: the fence is longer than any run of backticks
+    /// in `s`, so nothing inside can close it.
+    pub fn fenced(s: &str) -> String {
+        let s = cut(s);
+        let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+        let fence = "`".repeat(longest.max(2) + 1);
+        let body: String = s
+            .chars()
+            .filter(|c| *c == '\n' || !c.is_control())
+            .collect();
+        format!("{fence}text\n{}\n{fence}\n", body.trim_end_matches('\n'))
     }
 }
 
@@ -172,6 +247,14 @@ pub fn build(loaded: &Loaded) -> Report {
     }
 }
 
+/// A claim id as shown: a code span for the suite's own ids, escaped text for any other.
+fn claim_label(id: &str) -> String {
+    match crate::claims::claim(id) {
+        Some(c) => format!("`{}`", c.id),
+        None => md::text(id),
+    }
+}
+
 fn mark(v: Option<&Verdict>) -> &'static str {
     match v {
         Some(Verdict::Holds) => "holds",
@@ -182,6 +265,17 @@ fn mark(v: Option<&Verdict>) -> &'static str {
 }
 
 impl Report {
+    /// Claim ids in the records that this suite does not define, in first-seen order.
+    pub fn unknown_claims(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for c in &self.cells {
+            if crate::claims::claim(&c.claim).is_none() && !out.contains(&c.claim) {
+                out.push(c.claim.clone());
+            }
+        }
+        out
+    }
+
     fn cell(&self, claim: &str, build: &Build) -> Option<&Verdict> {
         self.cells
             .iter()
@@ -225,10 +319,28 @@ impl Report {
                 }
                 out.push('\n');
             }
+            let unknown = self.unknown_claims();
+            if !unknown.is_empty() {
+                out.push_str(&format!(
+                    "| **Claims this suite does not know** |{}\n",
+                    " |".repeat(self.builds.len())
+                ));
+                for id in &unknown {
+                    out.push_str(&format!("| {} |", md::text(id)));
+                    for b in &self.builds {
+                        out.push_str(&format!(" {} |", mark(self.cell(id, b))));
+                    }
+                    out.push('\n');
+                }
+            }
         }
-        let drifts: Vec<&Cell> = CLAIMS
+        let unknown = self.unknown_claims();
+        let order = CLAIMS
             .iter()
-            .flat_map(|c| self.cells.iter().filter(move |cell| cell.claim == c.id))
+            .map(|c| c.id)
+            .chain(unknown.iter().map(String::as_str));
+        let drifts: Vec<&Cell> = order
+            .flat_map(|id| self.cells.iter().filter(move |cell| cell.claim == id))
             .filter(|c| matches!(c.verdict, Verdict::Drifted { .. }))
             .collect();
         if !drifts.is_empty() {
@@ -239,20 +351,20 @@ impl Report {
                 };
                 let section = crate::claims::claim(&cell.claim)
                     .map(|c| c.section.title())
-                    .unwrap_or("?");
+                    .unwrap_or("not a claim of this suite (records of another version?)");
                 out.push_str(&format!(
-                    "\n### `{}` on {}\n\nTutorial section: {section}\n\nExpected:\n```\n{}\n```\nActual:\n```\n{}\n```\n",
-                    cell.claim,
+                    "\n### {} on {}\n\nTutorial section: {section}\n\nExpected:\n{}Actual:\n{}",
+                    claim_label(&cell.claim),
                     cell.build.label(),
-                    crate::snapshot::redact(expected),
-                    crate::snapshot::redact(actual)
+                    md::fenced(&crate::snapshot::redact(expected)),
+                    md::fenced(&crate::snapshot::redact(actual))
                 ));
             }
         }
         if !self.notes.is_empty() {
             out.push_str("\n## Notes\n\n");
             for n in &self.notes {
-                out.push_str(&format!("- {n}\n"));
+                out.push_str(&format!("- {}\n", md::text(n)));
             }
         }
         out

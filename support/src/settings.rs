@@ -16,6 +16,10 @@ pub const CACHE_DIR: &str = "AMBIENT_CACHE_DIR";
 pub const KUBE_CONTEXT: &str = "AMBIENT_KUBE_CONTEXT";
 pub const PROVIDER: &str = "AMBIENT_PROVIDER";
 pub const GATEWAY_API_CRDS: &str = "AMBIENT_GATEWAY_API_CRDS";
+pub const STATE_DIR: &str = "AMBIENT_STATE_DIR";
+
+/// Variables the suite's own tests set for a child test process; not user settings.
+pub const INTERNAL: &[&str] = &["AMBIENT_SIM_HOLD"];
 
 /// Every variable, with its accepted forms and default: the README's table is this list.
 pub const VARIABLES: &[(&str, &str, &str)] = &[
@@ -53,6 +57,21 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         CACHE_DIR,
         "a directory for downloaded Istio releases",
         "`target/ambient/cache`",
+    ),
+    (
+        STATE_DIR,
+        "a private directory (created 0700) for kubeconfigs, keys and cluster state; never part of the evidence",
+        "`target/ambient/state`",
+    ),
+    (
+        GATEWAY_API_CRDS,
+        "a file or directory of Gateway API CRDs to apply instead of downloading the era's release",
+        "unset (sim: `target/sim/gateway-api-crds`)",
+    ),
+    (
+        KUBE_CONTEXT,
+        "the context of your kubeconfig the suite may change (with `AMBIENT_PROVIDER=existing`; never deleted)",
+        "unset",
     ),
 ];
 
@@ -105,8 +124,12 @@ pub struct Settings {
     pub cluster_name: String,
     pub keep_cluster: bool,
     pub timeout_scale: f64,
+    /// Evidence: claim records, diagnostics, logs, istioctl output. Safe to upload.
     pub artifacts_dir: PathBuf,
     pub cache_dir: PathBuf,
+    /// Secrets and cluster state (kubeconfigs, keys, etcd data, ownership markers): private,
+    /// never uploaded.
+    pub state_dir: PathBuf,
     /// A context of the user's kubeconfig the suite may change; `None` = only its own kind cluster.
     pub kube_context: Option<String>,
     /// Local Gateway API CRDs (file or directory) to apply instead of downloading them.
@@ -141,7 +164,11 @@ fn invalid(var: &'static str, value: &str, reason: impl Into<String>) -> Setting
 
 impl Settings {
     /// Reads the process environment. `workspace` anchors the defaults under `target/`.
+    ///
+    /// Every `AMBIENT_*` variable that is set is either valid or an error: a value that is not
+    /// UTF-8, or a name the suite does not know (a typo), stops the run instead of being ignored.
     pub fn from_env() -> Result<Self, SettingsError> {
+        check_environment(std::env::vars_os())?;
         Self::from_lookup(|name| std::env::var(name).ok(), &workspace_root())
     }
 
@@ -209,6 +236,7 @@ impl Settings {
             timeout_scale,
             artifacts_dir: dir(ARTIFACTS_DIR, target.join("artifacts"))?,
             cache_dir: dir(CACHE_DIR, target.join("cache"))?,
+            state_dir: dir(STATE_DIR, target.join("state"))?,
             kube_context,
             gateway_api_crds: match (get(GATEWAY_API_CRDS), provider) {
                 (Some(v), _) => {
@@ -234,11 +262,89 @@ impl Settings {
         base.mul_f64(self.timeout_scale)
     }
 
+    /// Creates the artifacts directory and the private state directory (0700), naming the
+    /// variable that chose a directory that cannot be created.
+    pub fn prepare_dirs(&self) -> Result<(), SettingsError> {
+        for (var, dir, private) in [
+            (ARTIFACTS_DIR, &self.artifacts_dir, false),
+            (STATE_DIR, &self.state_dir, true),
+        ] {
+            let shown = dir.display().to_string();
+            create_dir(dir, private)
+                .map_err(|e| invalid(var, &shown, format!("cannot create it: {e}")))?;
+        }
+        Ok(())
+    }
+
     /// The kubeconfig context kind gives this cluster.
     pub fn kind_context(&self) -> String {
         format!("kind-{}", self.cluster_name)
     }
 }
+
+/// Creates `dir` and its parents; a private one is 0700 (and made so if it exists with looser
+/// permissions), because it holds keys.
+pub fn create_dir(dir: &Path, private: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if private {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+        if mode != 0o700 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        Ok(())
+    } else {
+        std::fs::create_dir_all(dir)
+    }
+}
+
+/// Refuses `AMBIENT_*` variables that are set but unusable: not UTF-8, or unknown.
+pub fn check_environment(
+    vars: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> Result<(), SettingsError> {
+    let known = |name: &str| VARIABLES.iter().any(|(v, ..)| *v == name) || INTERNAL.contains(&name);
+    for (name, value) in vars {
+        let name_text = name.to_string_lossy();
+        if !name_text.starts_with("AMBIENT_") {
+            continue;
+        }
+        let Some(name) = name.to_str() else {
+            return Err(unknown_variable(&name_text));
+        };
+        if !known(name) {
+            return Err(unknown_variable(name));
+        }
+        if value.to_str().is_none() {
+            let var = VARIABLES
+                .iter()
+                .map(|(v, ..)| *v)
+                .chain(INTERNAL.iter().copied())
+                .find(|v| *v == name)
+                .unwrap_or("AMBIENT_*");
+            return Err(invalid(
+                var,
+                &value.to_string_lossy(),
+                "not valid UTF-8 (the suite never treats such a value as unset)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn unknown_variable(name: &str) -> SettingsError {
+    let names: Vec<&str> = VARIABLES.iter().map(|(v, ..)| *v).collect();
+    SettingsError {
+        var: "AMBIENT_*",
+        value: name.to_string(),
+        reason: "the suite knows no such variable (a typo?)".into(),
+        accepted: KNOWN_NAMES.get_or_init(|| names.join(", ")),
+    }
+}
+
+static KNOWN_NAMES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 fn parse_istio(v: &str) -> Result<IstioSource, SettingsError> {
     let v = v.trim();
@@ -336,6 +442,7 @@ mod tests {
         assert_eq!(s.timeout(Duration::from_secs(10)), Duration::from_secs(10));
         assert_eq!(s.artifacts_dir, Path::new("/ws/target/ambient/artifacts"));
         assert_eq!(s.cache_dir, Path::new("/ws/target/ambient/cache"));
+        assert_eq!(s.state_dir, Path::new("/ws/target/ambient/state"));
     }
 
     #[test]
@@ -428,6 +535,71 @@ mod tests {
         let s = settings(&[(PROVIDER, "sim")]).unwrap();
         assert_eq!(s.provider, Provider::Sim);
         assert_eq!(s.istio, IstioSource::Local("/ws/target/sim/istio".into()));
+    }
+
+    #[test]
+    fn a_value_that_is_not_utf8_is_an_error_never_unset() {
+        use std::ffi::OsString;
+        use std::os::unix::ffi::OsStringExt;
+        for (var, value) in [
+            (PROVIDER, &b"sim\xff"[..]),
+            (KEEP_CLUSTER, &b"false\xff"[..]),
+        ] {
+            let env = [(OsString::from(var), OsString::from_vec(value.to_vec()))];
+            let err = check_environment(env).unwrap_err();
+            assert_eq!(err.var, var);
+            assert!(err.to_string().contains("not valid UTF-8"), "{err}");
+        }
+        let fine = [(OsString::from(PROVIDER), OsString::from("sim"))];
+        assert_eq!(check_environment(fine), Ok(()));
+    }
+
+    #[test]
+    fn an_unknown_ambient_variable_is_a_typo_not_ignored() {
+        use std::ffi::OsString;
+        let env = [
+            (OsString::from("PATH"), OsString::from("/bin")),
+            (OsString::from("AMBIENT_PROVDER"), OsString::from("sim")),
+        ];
+        let err = check_environment(env).unwrap_err().to_string();
+        assert!(err.contains("AMBIENT_PROVDER"), "{err}");
+        assert!(
+            err.contains("AMBIENT_PROVIDER"),
+            "the known names are listed: {err}"
+        );
+        let internal = [(OsString::from("AMBIENT_SIM_HOLD"), OsString::from("1"))];
+        assert_eq!(check_environment(internal), Ok(()));
+    }
+
+    #[test]
+    fn directories_that_cannot_be_created_name_their_variable() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("a-file");
+        std::fs::write(&file, "x").unwrap();
+        let mut s = settings(&[]).unwrap();
+        s.artifacts_dir = file.join("below");
+        s.state_dir = tmp.path().join("state");
+        let err = s.prepare_dirs().unwrap_err();
+        assert_eq!(err.var, ARTIFACTS_DIR);
+        assert!(err.to_string().contains("cannot create it"), "{err}");
+        s.artifacts_dir = tmp.path().join("artifacts");
+        s.prepare_dirs().unwrap();
+        let mode = std::fs::metadata(&s.state_dir)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o700, "the state directory holds keys");
+        // A state directory left open by someone is closed again.
+        std::fs::set_permissions(&s.state_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        s.prepare_dirs().unwrap();
+        let mode = std::fs::metadata(&s.state_dir)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o700);
     }
 
     #[test]

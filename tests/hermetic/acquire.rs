@@ -272,3 +272,18 @@ async fn a_local_release_directory_is_used_in_place() {
         AcquireError::Layout { .. }
     ));
 }
+
+#[test]
+fn a_local_istioctl_of_an_unusable_version_says_why() {
+    use support::istio::acquire::version_in;
+    assert_eq!(version_in("client version: 1.23.1\n"), Ok("1.23.1".into()));
+    let old = version_in("client version: 1.17.2\n").unwrap_err();
+    assert!(
+        old.contains("has no ambient mode") && old.contains("1.18.0"),
+        "{old}"
+    );
+    let major = version_in("client version: 2.0.0\n").unwrap_err();
+    assert!(major.contains("printed version 2.0.0"), "{major}");
+    let nothing = version_in("Error: unknown flag --remote\n").unwrap_err();
+    assert!(nothing.starts_with("printed no Istio version"), "{nothing}");
+}

@@ -1,7 +1,7 @@
 //! The prerequisite check, on fake tools and a fake /proc.
 
 use support::doctor::{Inputs, Status, has_failures, render, run};
-use support::settings::IstioSource;
+use support::settings::{IstioSource, Provider};
 
 use crate::world::FakeBin;
 
@@ -30,6 +30,8 @@ async fn a_ready_machine_passes() {
         proc_root: proc.path().into(),
         machine: "x86_64".into(),
         istio: IstioSource::Tutorial,
+        provider: Provider::Kind,
+        sim_bin_dir: "/nonexistent".into(),
     };
     let checks = run(&inputs).await;
     assert!(
@@ -53,6 +55,8 @@ async fn each_missing_prerequisite_is_named_with_its_fix() {
         proc_root: proc.path().into(),
         machine: "aarch64".into(),
         istio: IstioSource::Tutorial,
+        provider: Provider::Kind,
+        sim_bin_dir: "/nonexistent".into(),
     };
     let checks = run(&inputs).await;
     let status = |name: &str| checks.iter().find(|c| c.name == name).unwrap().status;
@@ -78,4 +82,35 @@ async fn each_missing_prerequisite_is_named_with_its_fix() {
         "{report}"
     );
     assert!(report.contains("AMBIENT_ISTIO=1.24.2"), "{report}");
+}
+
+#[tokio::test]
+async fn each_provider_is_checked_for_what_it_needs_only() {
+    // No docker, no kind, a small machine: sim and existing need none of it.
+    let bin = FakeBin::new();
+    let proc = fake_proc(1048576, 8192, 128);
+    let inputs = |provider, sim_bin_dir: &std::path::Path| Inputs {
+        tools: bin.tools(),
+        proc_root: proc.path().into(),
+        machine: "x86_64".into(),
+        istio: IstioSource::Release(support::eras::IstioVersion::parse("1.24.2").unwrap()),
+        provider,
+        sim_bin_dir: sim_bin_dir.into(),
+    };
+    let names = |checks: &[support::doctor::Check]| -> Vec<&str> {
+        checks.iter().map(|c| c.name).collect()
+    };
+    let empty = tempfile::tempdir().unwrap();
+    let sim = run(&inputs(Provider::Sim, empty.path())).await;
+    assert_eq!(names(&sim), ["sim binaries", "architecture"]);
+    assert!(
+        render(&sim).contains("bash fixtures/sim/build.sh"),
+        "{}",
+        render(&sim)
+    );
+    let existing = run(&inputs(Provider::Existing, empty.path())).await;
+    assert_eq!(names(&existing), ["architecture"]);
+    assert!(!has_failures(&existing));
+    let k3s = run(&inputs(Provider::K3s, empty.path())).await;
+    assert_eq!(names(&k3s), ["docker", "memory", "architecture"]);
 }

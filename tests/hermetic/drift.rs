@@ -192,3 +192,123 @@ fn the_suites_registry_has_one_entry_per_command() {
     commands.dedup();
     assert_eq!(before, commands.len());
 }
+
+/// Records written to break the report: a version with `|` and a newline, an `actual` holding a
+/// code fence and a heading, HTML in a claim id, a claim this suite does not know.
+fn hostile_records() -> String {
+    let record = |claim: &str, version: &str, verdict: serde_json::Value| {
+        let mut r = serde_json::json!({
+            "format": 1, "run_id": "r", "claim": claim, "section": "l4", "era": "1.24",
+            "istio_version": version, "provider": "kind", "at": "2026-11-20T03:00:00Z",
+        });
+        r.as_object_mut()
+            .unwrap()
+            .extend(verdict.as_object().unwrap().clone());
+        r.to_string()
+    };
+    let drifted = |actual: &str| serde_json::json!({ "verdict": "drifted", "expected": "x", "actual": actual });
+    [
+        record(
+            "l4.sleep_ztunnel_logs_outbound",
+            "1.24.2 | evil\n## Injected heading",
+            drifted("````\n```\n# Owned\n<script>alert(1)</script>\n```"),
+        ),
+        record(
+            "<img src=x onerror=alert(1)>",
+            "1.24.2",
+            drifted("|a|b|\n---\n[click](javascript:alert(1))"),
+        ),
+        record("l4.retired_claim", "1.24.2", drifted("seen")),
+    ]
+    .join("\n")
+        + "\n"
+}
+
+#[test]
+fn hostile_records_cannot_break_the_report_or_inject_into_a_job_summary() {
+    use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.jsonl");
+    std::fs::write(&path, hostile_records()).unwrap();
+    let report = build(&load(&[&path]).unwrap());
+    let md = report.markdown();
+    // Unknown claims are shown, not only counted.
+    assert_eq!(report.drifted, 3, "{md}");
+    assert!(md.contains("Claims this suite does not know"), "{md}");
+    assert!(md.contains("l4.retired\\_claim"), "{md}");
+    // Parsed as GitHub renders it: our headings only, no HTML, every table row one cell per build.
+    let mut headings = Vec::new();
+    let mut heading: Option<String> = None;
+    let mut row_cells = Vec::new();
+    let mut cells = 0;
+    for event in Parser::new_ext(&md, Options::ENABLE_TABLES) {
+        match event {
+            Event::Html(h) | Event::InlineHtml(h) => panic!("HTML reached the output: {h}\n{md}"),
+            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => {
+                panic!("a link was injected\n{md}")
+            }
+            Event::Start(Tag::Heading { level, .. }) => {
+                assert!(level >= HeadingLevel::H1);
+                heading = Some(String::new());
+            }
+            Event::End(TagEnd::Heading(_)) => headings.push(heading.take().unwrap()),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(h) = heading.as_mut() {
+                    h.push_str(&t)
+                }
+            }
+            Event::Start(Tag::TableCell) => cells += 1,
+            Event::End(TagEnd::TableRow | TagEnd::TableHead) => {
+                row_cells.push(cells);
+                cells = 0;
+            }
+            _ => {}
+        }
+    }
+    let expected_headings = [
+        "Tutorial drift report",
+        "What drifted",
+        "l4.sleep_ztunnel_logs_outbound on 1.24.2 | evil ## Injected heading (1.24, kind)",
+        "<img src=x onerror=alert(1)> on 1.24.2 (1.24, kind)",
+        "l4.retired_claim on 1.24.2 (1.24, kind)",
+    ];
+    assert_eq!(headings, expected_headings, "{md}");
+    let columns = 1 + report.builds.len();
+    assert!(
+        row_cells.iter().all(|c| *c == columns),
+        "{row_cells:?}\n{md}"
+    );
+    // The fenced texts come back verbatim.
+    assert!(md.contains("# Owned\n<script>alert(1)</script>"), "{md}");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.jsonl");
+    let good = std::fs::read_to_string(claims("nightly-1.24.jsonl")).unwrap();
+    let first = good.lines().next().unwrap();
+    let mut bytes = format!("{first}\n{first}\n").into_bytes();
+    bytes.extend_from_slice(b"{\"claim\": \"\xff\"}\n");
+    std::fs::write(&path, bytes).unwrap();
+    let err = load(&[&path]).unwrap_err().to_string();
+    assert!(err.contains("claims.jsonl:3: not UTF-8"), "{err}");
+}
+
+#[test]
+fn doc_sync_is_linear_in_the_size_of_the_document() {
+    // 80,000 commands took a minute when each was compared with every other.
+    let mut doc = String::from("# Big\n\n## Steps\n```bash\n");
+    for i in 0..80_000 {
+        doc.push_str(&format!("kubectl apply -f https://example.com/{i}.yaml\n"));
+    }
+    doc.push_str("```\n");
+    let started = std::time::Instant::now();
+    let documented = extract(&doc);
+    let sync = compare(&documented, support::docsync::PERFORMED);
+    let elapsed = started.elapsed();
+    assert_eq!(documented.len(), 80_000);
+    assert_eq!(sync.not_performed.len() + sync.changed.len(), 80_000);
+    // Linear work is well under a second even in a debug build; quadratic work took ~60 s.
+    assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
+}

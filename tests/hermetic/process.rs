@@ -131,3 +131,42 @@ async fn a_tool_that_leaves_a_background_child_does_not_hang_the_run() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_tool_that_floods_its_output_cannot_grow_the_suite() {
+    let bin = FakeBin::new();
+    // 190 MB of lines on stdout, then 50 MB without a single newline on stderr.
+    bin.script(
+        "istioctl",
+        "yes 'flooding the pipe with a line of text' | head -n 5000000\nhead -c 50000000 /dev/zero | tr '\\0' 'x' >&2",
+    );
+    let out = bin
+        .tools()
+        .command("istioctl")
+        .timeout(std::time::Duration::from_secs(60))
+        .run()
+        .await
+        .unwrap();
+    let cap = 2 * support::process::KEEP + 200;
+    assert!(out.stdout.len() <= cap, "{} bytes kept", out.stdout.len());
+    assert!(out.stdout.starts_with("flooding the pipe"));
+    assert!(
+        out.stdout.contains(" bytes dropped ...]"),
+        "says how much was dropped"
+    );
+    assert!(
+        out.stdout
+            .ends_with("flooding the pipe with a line of text\n"),
+        "the tail is kept"
+    );
+    assert!(
+        out.stderr.len() <= support::process::MAX_LINE + 100,
+        "{}",
+        out.stderr.len()
+    );
+    assert!(
+        out.stderr.contains("bytes of this line dropped"),
+        "{}",
+        &out.stderr[out.stderr.len() - 80..]
+    );
+}

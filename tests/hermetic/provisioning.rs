@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use support::cluster::{Cluster, ClusterError, GuardError, guard, prepare_kind};
+use support::cluster::{Cluster, ClusterError, GuardError, delete_kind, guard, prepare_kind};
 use support::eras::{Era, facts};
 use support::settings::Settings;
 
@@ -24,10 +24,16 @@ fn fake_kind(bin: &FakeBin, existing: &str, kubeconfig: &str) {
     bin.script(
         "kind",
         &format!(
-            "case \"$1 $2\" in\n  'get clusters') printf '{existing}' ;;\n  'get kubeconfig') cat '{}' ;;\n  'create cluster') echo 'Creating cluster' ;;\n  *) echo \"unexpected $*\" >&2; exit 9 ;;\nesac",
+            "case \"$1 $2\" in\n  'get clusters') printf '{existing}' ;;\n  'get kubeconfig') cat '{}' ;;\n  'create cluster') echo 'Creating cluster' ;;\n  'delete cluster') echo 'Deleting cluster' ;;\n  *) echo \"unexpected $*\" >&2; exit 9 ;;\nesac",
             kc.display()
         ),
     );
+    fake_docker(bin, "c0ffee0123456789");
+}
+
+/// `docker inspect --format {{.Id}} <name>-control-plane` answering with `id`.
+fn fake_docker(bin: &FakeBin, id: &str) {
+    bin.answering("docker", &format!("{id}\n"), 0);
 }
 
 #[tokio::test]
@@ -94,8 +100,23 @@ async fn a_missing_cluster_is_created_from_the_fixture_config() {
                 "kind", "create", "cluster", "--name", "ci-7", "--config", &config, "--wait",
                 "600s"
             ]),
+            argv(&[
+                "docker",
+                "inspect",
+                "--format",
+                "{{.Id}}",
+                "ci-7-control-plane"
+            ]),
             argv(&["kind", "get", "kubeconfig", "--name", "ci-7"]),
         ]
+    );
+    // The suite marked it as its own, in the private state directory.
+    let marker =
+        support::cluster::ownership::marker_path(&ws.path().join("target/ambient/state"), "ci-7");
+    let text = std::fs::read_to_string(&marker).unwrap();
+    assert!(
+        text.contains("control-plane-container=c0ffee0123456789"),
+        "{text}"
     );
     assert_eq!(
         prepared.node_names,
@@ -126,8 +147,131 @@ async fn a_kubeconfig_for_another_context_is_refused_before_any_change() {
     );
     assert!(
         !ws.path()
-            .join("target/ambient/artifacts/ambient.kubeconfig")
+            .join("target/ambient/state/ambient.kubeconfig")
             .exists()
+    );
+}
+
+#[tokio::test]
+async fn the_kubeconfig_is_private_state_never_evidence() {
+    let bin = FakeBin::new();
+    fake_kind(
+        &bin,
+        "ambient\n",
+        &kind_kubeconfig("ambient", "https://127.0.0.1:41234"),
+    );
+    let ws = tempfile::tempdir().unwrap();
+    let prepared = prepare_kind(&settings(ws.path(), &[]), &bin.tools())
+        .await
+        .unwrap();
+    assert!(
+        prepared
+            .kubeconfig_path
+            .starts_with(ws.path().join("target/ambient/state"))
+    );
+    let artifacts = ws.path().join("target/ambient/artifacts");
+    let leaked: Vec<_> = walk(&artifacts)
+        .into_iter()
+        .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("token:")))
+        .collect();
+    assert!(leaked.is_empty(), "{leaked:?}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn deleted(bin: &FakeBin) -> bool {
+    bin.calls()
+        .iter()
+        .any(|c| c.get(1).map(String::as_str) == Some("delete"))
+}
+
+#[tokio::test]
+async fn a_cluster_the_suite_did_not_create_is_never_deleted() {
+    // It existed before the suite ran: no ownership marker.
+    let bin = FakeBin::new();
+    fake_kind(
+        &bin,
+        "ambient\n",
+        &kind_kubeconfig("ambient", "https://127.0.0.1:1"),
+    );
+    let ws = tempfile::tempdir().unwrap();
+    let s = settings(ws.path(), &[("AMBIENT_KEEP_CLUSTER", "false")]);
+    prepare_kind(&s, &bin.tools()).await.unwrap();
+    let err = delete_kind(&s, &bin.tools()).await.unwrap_err().to_string();
+    assert!(
+        err.contains("refusing to delete kind cluster \"ambient\""),
+        "{err}"
+    );
+    assert!(err.contains("the suite did not create it"), "{err}");
+    assert!(!deleted(&bin), "{:?}", bin.calls());
+}
+
+#[tokio::test]
+async fn a_cluster_recreated_by_someone_else_under_the_same_name_is_not_deleted() {
+    let bin = FakeBin::new();
+    fake_kind(&bin, "", &kind_kubeconfig("ambient", "https://127.0.0.1:1"));
+    let ws = tempfile::tempdir().unwrap();
+    let s = settings(ws.path(), &[]);
+    prepare_kind(&s, &bin.tools()).await.unwrap(); // created and marked
+    // Deleted and re-created by hand: kind lists it, with another control-plane container.
+    fake_kind(
+        &bin,
+        "ambient\n",
+        &kind_kubeconfig("ambient", "https://127.0.0.1:1"),
+    );
+    fake_docker(&bin, "5ca1ab1e99999999");
+    let err = delete_kind(&s, &bin.tools()).await.unwrap_err().to_string();
+    assert!(err.contains("not the cluster the suite created"), "{err}");
+    assert!(!deleted(&bin), "{:?}", bin.calls());
+}
+
+#[tokio::test]
+async fn the_cluster_the_suite_created_is_deleted_and_forgotten() {
+    let bin = FakeBin::new();
+    fake_kind(&bin, "", &kind_kubeconfig("ambient", "https://127.0.0.1:1"));
+    let ws = tempfile::tempdir().unwrap();
+    let s = settings(ws.path(), &[]);
+    prepare_kind(&s, &bin.tools()).await.unwrap();
+    fake_kind(
+        &bin,
+        "ambient\n",
+        &kind_kubeconfig("ambient", "https://127.0.0.1:1"),
+    );
+    delete_kind(&s, &bin.tools()).await.unwrap();
+    assert!(deleted(&bin), "{:?}", bin.calls());
+    let marker = support::cluster::ownership::marker_path(&s.state_dir, "ambient");
+    assert!(!marker.exists(), "the marker goes with the cluster");
+}
+
+#[test]
+fn a_server_with_userinfo_cannot_pass_for_this_machine() {
+    // The host dialled is after the `@`: 10.1.2.3, not 127.0.0.1.
+    let sneaky = kind_kubeconfig("ambient", "https://127.0.0.1:6443@10.1.2.3:6443");
+    let err = guard::approve_kind(&sneaky, "ambient")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("userinfo"), "{err}");
+    for server in [
+        "https://localhost.:6443",
+        "https://127.0.0.1.nip.io:6443",
+        "https://[2001:db8::1]:6443",
+    ] {
+        let err = guard::approve_kind(&kind_kubeconfig("ambient", server), "ambient").unwrap_err();
+        assert!(matches!(err, GuardError::Refused { .. }), "{server}: {err}");
+    }
+    assert!(
+        guard::approve_kind(&kind_kubeconfig("ambient", "https://[::1]:6443"), "ambient").is_ok()
     );
 }
 
@@ -147,27 +291,113 @@ fn a_kind_context_whose_server_is_not_local_is_refused() {
 
 #[test]
 fn a_users_context_needs_to_be_named_explicitly() {
-    let kubeconfig = kind_kubeconfig("x", "https://prod.example.com").replace("kind-x", "prod");
-    let err = guard::approve_named(&kubeconfig, "prod", None).unwrap_err();
+    let text = kind_kubeconfig("x", "https://prod.example.com").replace("kind-x", "prod");
+    let kubeconfig = guard::parse_kubeconfig("f", &text).unwrap();
+    let approve =
+        |context, allowed| guard::approve_named(kubeconfig.clone(), "f", context, allowed);
+    let err = approve("prod", None).unwrap_err();
     assert!(
         err.to_string().contains("AMBIENT_KUBE_CONTEXT is not set"),
         "{err}"
     );
-    let err = guard::approve_named(&kubeconfig, "prod", Some("staging")).unwrap_err();
+    let err = approve("prod", Some("staging")).unwrap_err();
     assert!(err.to_string().contains("names \"staging\""), "{err}");
-    assert_eq!(
-        guard::approve_named(&kubeconfig, "prod", Some("prod"))
-            .unwrap()
-            .context(),
-        "prod"
-    );
-    assert!(guard::approve_named(&kubeconfig, "nope", Some("nope")).is_err());
+    assert_eq!(approve("prod", Some("prod")).unwrap().context(), "prod");
+    assert!(approve("nope", Some("nope")).is_err());
 }
 
 #[test]
-fn a_broken_kubeconfig_is_a_clear_error() {
-    let err = guard::approve_kind("{{{", "ambient").unwrap_err();
-    assert!(err.to_string().starts_with("kubeconfig:"), "{err}");
+fn a_broken_kubeconfig_is_a_clear_error_that_quotes_nothing() {
+    let err = guard::approve_kind("{{{", "ambient")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(
+            "kubeconfig printed by `kind get kubeconfig --name ambient`: not valid YAML at line 1"
+        ),
+        "{err}"
+    );
+    // A YAML error right at a credential: file, line and column, never the token.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config");
+    let leaky = kind_kubeconfig("ambient", "https://127.0.0.1:1")
+        .replace("token: t", "token: sup3r-s3cret: {");
+    write(&path, &leaky);
+    let err = guard::read_merged(std::slice::from_ref(&path))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(&path.display().to_string()), "{err}");
+    assert!(err.contains("line ") && err.contains("column "), "{err}");
+    assert!(
+        !err.contains("sup3r-s3cret"),
+        "the error quotes the token: {err}"
+    );
+}
+
+#[test]
+fn several_kubeconfig_files_merge_like_kubectl_merges_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    let second = dir.path().join("second");
+    write(
+        &first,
+        &kind_kubeconfig("a", "https://127.0.0.1:1").replace("kind-a", "ctx-a"),
+    );
+    write(
+        &second,
+        &kind_kubeconfig("b", "https://127.0.0.1:2").replace("kind-b", "ctx-b"),
+    );
+    let missing = dir.path().join("missing");
+    let paths = guard::kubeconfig_paths(
+        Some(std::ffi::OsStr::new(&format!(
+            "{}:{}:{}",
+            first.display(),
+            missing.display(),
+            second.display()
+        ))),
+        None,
+    );
+    assert_eq!(paths.len(), 3);
+    let merged = guard::read_merged(&paths).unwrap();
+    // Both contexts are there (the second file is read too); the first current-context wins.
+    let approved = guard::approve_named(merged, "x", "ctx-b", Some("ctx-b")).unwrap();
+    assert_eq!(approved.server(), "https://127.0.0.1:2");
+    assert_eq!(
+        approved.kubeconfig().current_context.as_deref(),
+        Some("ctx-a")
+    );
+    assert!(guard::read_merged(&[missing]).is_err());
+}
+
+#[tokio::test]
+async fn a_cluster_that_does_not_answer_is_named_with_the_cause() {
+    // A loopback port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config");
+    write(
+        &path,
+        &kind_kubeconfig("x", &format!("https://127.0.0.1:{port}")).replace("kind-x", "mine"),
+    );
+    let ws = tempfile::tempdir().unwrap();
+    let s = settings(
+        ws.path(),
+        &[
+            ("AMBIENT_PROVIDER", "existing"),
+            ("AMBIENT_KUBE_CONTEXT", "mine"),
+        ],
+    );
+    let err = support::cluster::existing::connect_with(&s, &[path])
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains(&format!("https://127.0.0.1:{port}")), "{err}");
+    assert!(err.to_lowercase().contains("connection refused"), "{err}");
 }
 
 async fn test_cluster(dir: &Path) -> Cluster {
@@ -342,23 +572,23 @@ fn the_k3s_container_is_defined_as_k3s_needs() {
 fn the_k3s_kubeconfig_is_pointed_at_the_mapped_port_under_our_context() {
     let k3s_yaml = "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: Zm9v\n    server: https://127.0.0.1:6443\n  name: default\ncontexts:\n- context:\n    cluster: default\n    user: default\n  name: default\ncurrent-context: default\nkind: Config\nusers:\n- name: default\n  user:\n    token: t\n";
     let rewritten = support::cluster::k3s::rewrite_kubeconfig(k3s_yaml, 40123, "ambient");
-    let approved = guard::approve_local(&rewritten, "k3s-ambient").unwrap();
+    let approved = guard::approve_local("k3s", &rewritten, "k3s-ambient").unwrap();
     assert_eq!(approved.context(), "k3s-ambient");
     assert!(rewritten.contains("https://127.0.0.1:40123"));
     // The same kubeconfig under any other expected context is refused.
-    assert!(guard::approve_local(&rewritten, "kind-ambient").is_err());
+    assert!(guard::approve_local("k3s", &rewritten, "kind-ambient").is_err());
 }
 
 #[test]
 fn an_existing_clusters_kubeconfig_is_found_like_kubectl_finds_it() {
-    use support::cluster::existing::kubeconfig_path;
+    use support::cluster::existing::kubeconfig_paths;
     assert_eq!(
-        kubeconfig_path(Some("/a/config:/b/config"), Some("/home/u")),
-        Some("/a/config".into())
+        kubeconfig_paths(Some("/a/config:/b/config"), Some("/home/u")),
+        [Path::new("/a/config"), Path::new("/b/config")]
     );
     assert_eq!(
-        kubeconfig_path(None, Some("/home/u")),
-        Some("/home/u/.kube/config".into())
+        kubeconfig_paths(None, Some("/home/u")),
+        [Path::new("/home/u/.kube/config")]
     );
-    assert_eq!(kubeconfig_path(Some(""), None), None);
+    assert!(kubeconfig_paths(Some(""), None).is_empty());
 }

@@ -1,191 +1,59 @@
-//! The `sim` provider as the tutorial uses it, and the tests of the provider itself: exec, logs
-//! and port-forward through the API server to kwok, cleanup when the test process is killed, and
-//! the errors a user can meet. Needs the binaries of `bash fixtures/sim/build.sh`, no docker.
-
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-use support::cluster::sim::{self, Ports, SimBinaries, SimCluster, SimOptions};
-use support::settings::Settings;
-
-/// kwok resources: ztunnel and istio-cni containers serve recorded logs of their era; `exec`
-/// runs the suite's replay program (only it is on kwok's PATH); port 20001 (Kiali) forwards to
-/// `forward_to` (kubernetes-sigs/kwok site docs: logs-, exec- and port-forward-configuration).
-pub fn kwok_resources(replay_dir: &Path, forward_to: Option<u16>) -> String {
-    let recorded = |f: &str| replay_dir.join(f).display().to_string();
-    let mut yaml = format!(
-        r#"apiVersion: kwok.x-k8s.io/v1alpha1
-kind: ClusterLogs
-metadata:
-  name: ztunnel-recorded
-spec:
-  selector:
-    matchNamespaces: [istio-system]
-  logs:
-  - containers: [istio-proxy]
-    logsFile: {ztunnel}
-    follow: false
-  - containers: [install-cni]
-    logsFile: {cni}
-    follow: false
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: ClusterExec
-metadata:
-  name: replay-only
-spec:
-  execs:
-  - local:
-      workDir: {work}
-"#,
-        ztunnel = recorded("ztunnel.cri.log"),
-        cni = recorded("istio-cni.cri.log"),
-        work = replay_dir.display(),
-    );
-    if let Some(port) = forward_to {
-        yaml.push_str(&format!(
-            r#"---
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: ClusterPortForward
-metadata:
-  name: local-forward
-spec:
-  forwards:
-  - ports: [20001, 8080]
-    target:
-      port: {port}
-      address: 127.0.0.1
-"#
-        ));
-    }
-    yaml
-}
-
-/// The recorded real lines of a `fixtures/recorded` file, without comments.
-pub fn recorded(file: &str) -> Vec<String> {
-    support::fixtures::recorded_lines(file)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|l| l.text)
-        .collect()
-}
-
-/// The replay directory: the recorded logs in the CRI log format kwok serves (`<time> stdout F
-/// <line>`); `bin/curl` stands in for curl inside a kwok pod and says there is no data plane;
-/// `bin/echo-args` prints its arguments (for the exec test). Nothing else is on kwok's PATH.
-pub fn write_replay(dir: &Path) -> std::io::Result<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(dir)?;
-    for (recording, cri) in [
-        ("ztunnel-access-1.22.log", "ztunnel.cri.log"),
-        ("istio-cni.log", "istio-cni.cri.log"),
-    ] {
-        let now = k8s_openapi::jiff::Timestamp::now();
-        let text: String = recorded(recording)
-            .iter()
-            .map(|l| format!("{now} stdout F {l}\n"))
-            .collect();
-        std::fs::write(dir.join(cri), text)?;
-    }
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin)?;
-    let scripts = [
-        (
-            "curl",
-            "#!/bin/sh\necho \"sim: no data plane; curl $* was not sent\"\n",
-        ),
-        (
-            "echo-args",
-            "#!/bin/sh\nprintf 'replayed:'\nprintf ' %s' \"$@\"\nprintf '\\n'\n",
-        ),
-    ];
-    for (name, body) in scripts {
-        let p = bin.join(name);
-        std::fs::write(&p, body)?;
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755))?;
-    }
-    Ok(bin)
-}
-
-pub fn options(
-    settings: &Settings,
-    name: &str,
-    forward_to: Option<u16>,
-) -> Result<SimOptions, String> {
-    let dir = settings.artifacts_dir.join(format!("sim-{name}"));
-    let replay = settings.artifacts_dir.join(format!("sim-{name}-replay"));
-    let bin = write_replay(&replay).map_err(|e| format!("{}: {e}", replay.display()))?;
-    let config_text = support::fixtures::read("kind/ambient.yaml").map_err(|e| e.to_string())?;
-    let config =
-        support::cluster::kind::KindConfig::parse(&config_text).map_err(|e| e.to_string())?;
-    Ok(SimOptions {
-        name: name.to_string(),
-        dir,
-        node_names: config.node_names_for(name),
-        ports: Ports::free().map_err(|e| e.to_string())?,
-        timeout: settings.timeout(Duration::from_secs(120)),
-        kwok_config: Some(kwok_resources(&replay, forward_to)),
-        kwok_env: vec![("PATH".into(), bin.display().to_string())],
-    })
-}
-
-/// Starts the sim cluster the tutorial sections run on.
-pub async fn start_for_tutorial(settings: &Settings) -> Result<SimCluster, String> {
-    let bins = SimBinaries::locate(&SimBinaries::default_dir()).map_err(|e| e.to_string())?;
-    let opts = options(settings, &settings.cluster_name, None)?;
-    sim::start(&opts, &bins).await.map_err(|e| e.to_string())
-}
-
-// ---- tests of the provider itself ------------------------------------------------------------
+//! The `sim` provider's own tests: exec, logs and port-forward through the API server to kwok,
+//! what kwok may execute, where secrets live, cleanup when the test process is killed, two runs
+//! side by side, and the errors a user can meet. Needs the binaries of `bash
+//! fixtures/sim/build.sh`, no docker. Every cluster here is named after `AMBIENT_CLUSTER_NAME`
+//! and lives under `AMBIENT_STATE_DIR` / `AMBIENT_ARTIFACTS_DIR`, so two runs with different
+//! names never meet.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
 use serial_test::serial;
+use support::cluster::sim::{self, SimBinaries, SimCluster, SimOptions, owner};
+use support::k8s::wait::{Probe, until};
 use support::k8s::{apply, pods};
+use support::settings::Settings;
 
 use crate::world::block_on;
 
-fn test_settings(tag: &str) -> Settings {
-    let dir = support::settings::workspace_root()
-        .join("target/ambient/sim-tests")
-        .join(tag);
-    let map = std::collections::HashMap::from([
-        ("AMBIENT_PROVIDER".to_string(), "sim".to_string()),
-        (
-            "AMBIENT_ARTIFACTS_DIR".to_string(),
-            dir.display().to_string(),
-        ),
-    ]);
-    Settings::from_lookup(
-        |k| map.get(k).cloned(),
-        &support::settings::workspace_root(),
-    )
-    .unwrap()
+/// The run's settings, forced to the sim provider.
+fn settings() -> Settings {
+    let mut s = Settings::from_env().unwrap_or_else(|e| panic!("{e}"));
+    s.provider = support::settings::Provider::Sim;
+    s
+}
+
+/// A cluster name of this run for one test: `<AMBIENT_CLUSTER_NAME>-<tag>`.
+fn name(settings: &Settings, tag: &str) -> String {
+    format!("{}-{tag}", settings.cluster_name)
 }
 
 fn bins() -> SimBinaries {
     SimBinaries::locate(&SimBinaries::default_dir()).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn alive(pid: u32) -> bool {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    stat.split_whitespace()
-        .nth(2)
-        .is_some_and(|state| state != "Z")
+fn start(settings: &Settings, tag: &str, forward_to: Option<u16>) -> SimCluster {
+    let opts = SimOptions::for_settings(settings, &name(settings, tag), forward_to)
+        .unwrap_or_else(|e| panic!("{e}"));
+    block_on(sim::start(&opts, &bins())).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Also the helper of `components_die_with_a_killed_test_process`: with AMBIENT_SIM_HOLD set it
+fn alive(pid: u32) -> bool {
+    owner::ProcessId::of(pid).is_some()
+}
+
+/// Also the helper of the tests below that need a child process: with AMBIENT_SIM_HOLD set it
 /// prints the component pids and waits to be killed.
 #[test]
 #[ignore = "needs the sim binaries: bash fixtures/sim/build.sh"]
 #[serial(sim)]
 fn sim_cluster_starts_with_three_ready_nodes() {
     let hold = std::env::var_os("AMBIENT_SIM_HOLD").is_some();
-    let settings = test_settings(if hold { "hold" } else { "start" });
-    let opts = options(&settings, "simtest", None).unwrap();
-    let sim = block_on(sim::start(&opts, &bins())).unwrap_or_else(|e| panic!("{e}"));
+    let settings = settings();
+    let sim = start(&settings, "start", None);
     let nodes: Api<Node> = Api::all(sim.cluster.client.client());
     let list = block_on(nodes.list(&Default::default())).unwrap();
     let mut names: Vec<String> = list
@@ -194,12 +62,17 @@ fn sim_cluster_starts_with_three_ready_nodes() {
         .filter_map(|n| n.metadata.name.clone())
         .collect();
     names.sort();
+    let cluster = name(&settings, "start");
     assert_eq!(
         names,
-        ["simtest-control-plane", "simtest-worker", "simtest-worker2"]
+        [
+            format!("{cluster}-control-plane"),
+            format!("{cluster}-worker"),
+            format!("{cluster}-worker2")
+        ]
     );
     assert!(list.items.iter().all(support::k8s::conditions::node_ready));
-    assert_eq!(sim.cluster.context, "sim-simtest");
+    assert_eq!(sim.cluster.context, format!("sim-{cluster}"));
     let pids: Vec<u32> = sim.pids().iter().map(|(_, p)| *p).collect();
     assert_eq!(pids.len(), 5, "{:?}", sim.pids());
     if hold {
@@ -220,25 +93,28 @@ fn sim_cluster_starts_with_three_ready_nodes() {
     }
 }
 
-#[test]
-#[ignore = "needs the sim binaries: bash fixtures/sim/build.sh"]
-#[serial(sim)]
-fn components_die_with_a_killed_test_process() {
+/// Runs `sim_cluster_starts_with_three_ready_nodes` in a child test process with `env`.
+fn child(env: &[(&str, &str)], hold: bool) -> std::process::Child {
     let exe = std::env::current_exe().unwrap();
-    let mut helper = std::process::Command::new(exe)
-        .args([
-            "--exact",
-            "sim_provider::sim_cluster_starts_with_three_ready_nodes",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env("AMBIENT_SIM_HOLD", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args([
+        "--exact",
+        "sim_provider::sim_cluster_starts_with_three_ready_nodes",
+        "--ignored",
+        "--nocapture",
+    ])
+    .envs(env.iter().copied())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    if hold {
+        cmd.env("AMBIENT_SIM_HOLD", "1");
+    }
+    cmd.spawn().unwrap()
+}
+
+fn wait_pids(helper: &mut std::process::Child) -> Vec<u32> {
     let stdout = BufReader::new(helper.stdout.take().unwrap());
-    let pids: Vec<u32> = stdout
+    stdout
         .lines()
         .map_while(Result::ok)
         .find_map(|l| {
@@ -248,13 +124,23 @@ fn components_die_with_a_killed_test_process() {
                     .collect()
             })
         })
-        .expect("the helper started a cluster");
+        .expect("the helper started a cluster")
+}
+
+#[test]
+#[ignore = "needs the sim binaries: bash fixtures/sim/build.sh"]
+#[serial(sim)]
+fn components_die_with_a_killed_test_process() {
+    let settings = settings();
+    let cluster = format!("{}-hold", settings.cluster_name);
+    let mut helper = child(&[("AMBIENT_CLUSTER_NAME", &cluster)], true);
+    let pids = wait_pids(&mut helper);
     assert_eq!(pids.len(), 5);
     assert!(pids.iter().all(|p| alive(*p)));
     // SIGKILL: no destructor runs in the helper.
     helper.kill().unwrap();
     helper.wait().unwrap();
-    let gone = block_on(support::k8s::wait::until(
+    let gone = block_on(until(
         "the helper's components to die",
         Duration::from_secs(15),
         || {
@@ -262,14 +148,101 @@ fn components_die_with_a_killed_test_process() {
             async move {
                 let left: Vec<u32> = pids.into_iter().filter(|p| alive(*p)).collect();
                 if left.is_empty() {
-                    support::k8s::wait::Probe::Ready(())
+                    Probe::Ready(())
                 } else {
-                    support::k8s::wait::Probe::NotYet(format!("alive: {left:?}"))
+                    Probe::NotYet(format!("alive: {left:?}"))
                 }
             }
         },
     ));
     gone.unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+#[ignore = "needs the sim binaries: bash fixtures/sim/build.sh"]
+#[serial(sim)]
+fn two_runs_with_different_names_both_pass_and_one_name_is_never_shared() {
+    let settings = settings();
+    // Two whole test runs at the same time, as two users (or two CI jobs) would start them.
+    let a = format!("{}-a", settings.cluster_name);
+    let b = format!("{}-b", settings.cluster_name);
+    let runs = [
+        child(&[("AMBIENT_CLUSTER_NAME", &a)], false),
+        child(&[("AMBIENT_CLUSTER_NAME", &b)], false),
+    ];
+    for run in runs {
+        let out = run.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "a concurrent run failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The same name while its owner still runs it: refused, and the first run is untouched.
+    let mut holder = child(&[("AMBIENT_CLUSTER_NAME", &a)], true);
+    let pids = wait_pids(&mut holder);
+    let mut second = settings.clone();
+    second.cluster_name = a.clone();
+    let opts = SimOptions::for_settings(&second, &format!("{a}-start"), None).unwrap();
+    let err = block_on(sim::start(&opts, &bins()))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("is in use by process"), "{err}");
+    assert!(
+        pids.iter().all(|p| alive(*p)),
+        "the first run was not harmed"
+    );
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+}
+
+/// Every file under `dir` whose content is a credential.
+fn secrets_under(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(text) = std::fs::read_to_string(&p)
+                && text.lines().any(|l| {
+                    l.contains("PRIVATE KEY")
+                        || l.contains("client-key-data")
+                        || l.trim_start().starts_with("token:")
+                })
+            {
+                found.push(p.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+#[ignore = "needs the sim binaries: bash fixtures/sim/build.sh"]
+#[serial(sim)]
+fn secrets_are_private_and_never_evidence() {
+    use std::os::unix::fs::PermissionsExt;
+    let settings = settings();
+    let sim = start(&settings, "files", None);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&sim.state_dir), 0o700, "{}", sim.state_dir.display());
+    let keys = secrets_under(&sim.state_dir);
+    assert!(keys.len() >= 2, "the admin key and kubeconfig: {keys:?}");
+    for file in &keys {
+        assert_eq!(mode(Path::new(file)), 0o600, "{file}");
+    }
+    let evidence = secrets_under(&settings.artifacts_dir);
+    assert!(evidence.is_empty(), "secrets in the evidence: {evidence:?}");
+    // The component logs are evidence, and they are there.
+    let logs = settings
+        .artifacts_dir
+        .join(format!("sim-{}", name(&settings, "files")))
+        .join("logs/kube-apiserver.log");
+    assert!(logs.is_file(), "{}", logs.display());
 }
 
 #[test]
@@ -289,10 +262,10 @@ fn exec_logs_and_port_forward_go_through_the_api_server() {
             );
         }
     });
-    let settings = test_settings("io");
-    let opts = options(&settings, "simio", Some(server_port)).unwrap();
-    let sim = block_on(sim::start(&opts, &bins())).unwrap_or_else(|e| panic!("{e}"));
+    let settings = settings();
+    let sim = start(&settings, "io", Some(server_port));
     let c = &sim.cluster.client;
+    let node = format!("{}-worker", name(&settings, "io"));
     block_on(async {
         apply::apply_path(c, &support::fixtures::path("apps/sleep.yaml"), "default")
             .await
@@ -302,67 +275,57 @@ fn exec_logs_and_port_forward_go_through_the_api_server() {
             .unwrap();
         let pod =
             pods::pick_running(pods::of_deployment(c, "default", "sleep").await.unwrap()).unwrap();
-        let name = pods::name_of(&pod).to_string();
-        // exec runs the suite's replay program, found on kwok's restricted PATH...
-        let out = pods::exec(
-            c,
-            "default",
-            &name,
-            None,
-            &["echo-args", "hello", "world"],
-            Duration::from_secs(30),
-        )
-        .await
-        .unwrap();
-        assert_eq!(out.stdout, "replayed: hello world\n", "{out:?}");
-        // ... and nothing else.
-        let refused = pods::exec(
-            c,
-            "default",
-            &name,
-            None,
-            &["sh", "-c", "id"],
-            Duration::from_secs(30),
-        )
-        .await;
-        assert!(
-            refused
-                .as_ref()
-                .map_or(true, |o| !o.success() && o.stdout.is_empty()),
-            "{refused:?}"
-        );
+        let pod_name = pods::name_of(&pod).to_string();
+        let exec = |argv: &'static [&'static str]| {
+            pods::exec(c, "default", &pod_name, None, argv, Duration::from_secs(30))
+        };
+        // kwok may execute the replay program and nothing else: not a shell, not an absolute
+        // path, whatever is on the machine (the kernel refuses; see support::jail).
+        for refused in [
+            &["sh", "-c", "id"][..],
+            &["/usr/bin/id"],
+            &["/bin/sh", "-c", "id"],
+        ] {
+            let out = exec(refused).await;
+            assert!(
+                out.as_ref()
+                    .map_or(true, |o| !o.success() && !o.stdout.contains("uid=")),
+                "{refused:?} ran: {out:?}"
+            );
+        }
+        let replayed = exec(&["echo-args", "hello", "world"]).await;
+        if sim.exec_served {
+            assert_eq!(replayed.unwrap().stdout, "replayed: hello world\n");
+        } else {
+            assert!(replayed.map_or(true, |o| !o.success()), "no exec at all");
+        }
         // logs serve the recorded file.
-        let recorded = recorded("ztunnel-access-1.22.log").join("\n");
-        let mut ztunnel = serde_json::json!({
+        let recorded = sim::replay::recorded("ztunnel-access-1.22.log").join("\n");
+        let ztunnel = serde_json::json!({
             "apiVersion": "v1", "kind": "Pod",
             "metadata": { "name": "ztunnel-replay", "namespace": "istio-system" },
-            "spec": { "nodeName": "simio-worker", "containers": [{ "name": "istio-proxy", "image": "istio/ztunnel" }] },
+            "spec": {
+                "nodeName": node,
+                "containers": [{ "name": "istio-proxy", "image": "istio/ztunnel" }],
+                "tolerations": [{ "operator": "Exists" }],
+            },
         });
-        ztunnel["spec"]["tolerations"] = serde_json::json!([{ "operator": "Exists" }]);
         let ns = serde_json::json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": "istio-system" } });
-        apply::apply_text(c, "test", &serde_json::to_string(&ns).unwrap(), "default")
-            .await
-            .unwrap();
-        apply::apply_text(
-            c,
-            "test",
-            &serde_json::to_string(&ztunnel).unwrap(),
-            "default",
-        )
-        .await
-        .unwrap();
+        for object in [ns, ztunnel] {
+            apply::apply_text(c, "test", &object.to_string(), "default")
+                .await
+                .unwrap();
+        }
         let api: Api<Pod> = Api::namespaced(c.client(), "istio-system");
-        support::k8s::wait::until(
+        until(
             "the replay ztunnel pod to run",
             Duration::from_secs(60),
             || {
                 let api = api.clone();
                 async move {
                     match api.get("ztunnel-replay").await {
-                        Ok(p) if support::k8s::conditions::pod_ready(&p) => {
-                            support::k8s::wait::Probe::Ready(())
-                        }
-                        other => support::k8s::wait::Probe::NotYet(format!(
+                        Ok(p) if support::k8s::conditions::pod_ready(&p) => Probe::Ready(()),
+                        other => Probe::NotYet(format!(
                             "{:?}",
                             other.map(|p| p.status.and_then(|s| s.phase))
                         )),
@@ -377,11 +340,14 @@ fn exec_logs_and_port_forward_go_through_the_api_server() {
             .unwrap();
         assert_eq!(log.trim_end(), recorded.trim_end());
         // port-forward reaches the local server.
-        let forward = pods::port_forward(c, "default", &name, 20001)
+        let forward = pods::port_forward(c, "default", &pod_name, 20001)
             .await
             .unwrap();
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let body = reqwest::get(format!("http://{}/", forward.local))
+        let http =
+            support::tls::http_client(Duration::from_secs(5), Duration::from_secs(30)).unwrap();
+        let body = http
+            .get(format!("http://{}/", forward.local))
+            .send()
             .await
             .unwrap()
             .text()
@@ -396,14 +362,15 @@ fn exec_logs_and_port_forward_go_through_the_api_server() {
 #[serial(sim)]
 fn startup_failures_are_named() {
     let real = bins();
-    let settings = test_settings("errors");
+    let settings = settings();
+    let cluster = name(&settings, "err");
     // A missing binary.
     let empty = tempfile::tempdir().unwrap();
     let err = SimBinaries::locate(empty.path()).unwrap_err().to_string();
     assert!(err.contains("is missing: build the sim binaries"), "{err}");
     // A port in use.
     let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut opts = options(&settings, "simerr", None).unwrap();
+    let mut opts = SimOptions::for_settings(&settings, &cluster, None).unwrap();
     opts.ports.apiserver = held.local_addr().unwrap().port();
     let err = block_on(sim::start(&opts, &real))
         .err()
@@ -419,7 +386,7 @@ fn startup_failures_are_named() {
         ),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        for b in support::cluster::sim::BINARIES {
+        for b in sim::BINARIES {
             std::os::unix::fs::symlink(real.dir.join(b), dir.path().join(b)).unwrap();
         }
         std::os::unix::fs::symlink(real.dir.join("kwok-stages"), dir.path().join("kwok-stages"))
@@ -429,7 +396,7 @@ fn startup_failures_are_named() {
         std::fs::write(&fake, format!("#!/bin/sh\n{body}\n")).unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let mut opts = options(&settings, "simerr", None).unwrap();
+        let mut opts = SimOptions::for_settings(&settings, &cluster, None).unwrap();
         opts.timeout = Duration::from_secs(3);
         let err = block_on(sim::start(&opts, &SimBinaries::locate(dir.path()).unwrap()))
             .err()

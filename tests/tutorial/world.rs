@@ -20,7 +20,7 @@ use support::judge::{HTTP_CODE_MARKER, Traffic};
 use support::k8s::{apply, pods};
 use support::logs::{AccessRecord, parse_access};
 use support::process::Tools;
-use support::settings::{Provider, Settings};
+use support::settings::Settings;
 use tokio::sync::OnceCell;
 
 /// One runtime for every cluster test: kube's connection pool must outlive each test.
@@ -47,10 +47,8 @@ where
 }
 
 pub struct World {
-    /// The processes of a `sim` cluster (they stop with the test process).
-    _sim: Option<support::cluster::sim::SimCluster>,
-    /// The k3s container (removed at process exit).
-    _k3s: Option<support::cluster::k3s::K3sCluster>,
+    /// Keeps the cluster alive (sim processes, the k3s container) for the whole test process.
+    _running: support::cluster::Running,
     pub settings: Settings,
     pub tools: Tools,
     pub release: IstioRelease,
@@ -66,20 +64,10 @@ static WORLD: OnceCell<Result<Arc<World>, String>> = OnceCell::const_new();
 async fn build() -> Result<Arc<World>, String> {
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
     let tools = Tools::default();
-    // kind needs docker and kind; k3s needs docker; sim and existing clusters need neither.
-    if matches!(settings.provider, Provider::Kind | Provider::K3s) {
-        let doctor_inputs = support::doctor::Inputs::for_this_machine(settings.istio.clone());
-        let mut checks = support::doctor::run(&doctor_inputs).await;
-        if settings.provider == Provider::K3s {
-            checks.retain(|c| c.name != "kind");
-        }
-        if support::doctor::has_failures(&checks) {
-            return Err(format!(
-                "prerequisites missing:\n{}",
-                support::doctor::render(&checks)
-            ));
-        }
-    }
+    // The provider's prerequisites are checked first, before any download.
+    let running = cluster::start(&settings, &tools)
+        .await
+        .map_err(|e| e.to_string())?;
     let acquirer = Acquirer::new(settings.cache_dir.clone(), tools.clone());
     let release = acquirer
         .acquire(&settings.istio)
@@ -94,33 +82,6 @@ async fn build() -> Result<Arc<World>, String> {
         release.version,
         settings.provider.id()
     ));
-    let (cluster, sim, k3s) = match settings.provider {
-        Provider::Kind => {
-            let cluster = cluster::ensure_kind(&settings, &tools)
-                .await
-                .map_err(|e| e.to_string())?;
-            cluster::delete_at_exit(&settings, &tools);
-            (cluster, None, None)
-        }
-        Provider::Sim => {
-            let sim = crate::sim_provider::start_for_tutorial(&settings).await?;
-            (sim.cluster.clone(), Some(sim), None)
-        }
-        Provider::K3s => {
-            let k3s = cluster::k3s::start(&settings)
-                .await
-                .map_err(|e| e.to_string())?;
-            (k3s.cluster.clone(), None, Some(k3s))
-        }
-        // Never deleted: the suite did not create it.
-        Provider::Existing => (
-            cluster::existing::connect(&settings)
-                .await
-                .map_err(|e| e.to_string())?,
-            None,
-            None,
-        ),
-    };
     let recorder = Recorder::new(
         &settings.artifacts_dir,
         era.id(),
@@ -128,13 +89,12 @@ async fn build() -> Result<Arc<World>, String> {
         settings.provider.id(),
     );
     Ok(Arc::new(World {
-        _sim: sim,
-        _k3s: k3s,
+        cluster: running.cluster.clone(),
+        _running: running,
         settings,
         tools,
         release,
         facts,
-        cluster,
         recorder,
         installed: OnceCell::new(),
         apps: OnceCell::new(),

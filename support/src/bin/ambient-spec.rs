@@ -64,7 +64,7 @@ fn main() -> ExitCode {
                 Err(e) => return fail(&e),
             };
             let checks = runtime().block_on(support::doctor::run(
-                &support::doctor::Inputs::for_this_machine(settings.istio),
+                &support::doctor::Inputs::for_settings(&settings),
             ));
             print!("{}", support::doctor::render(&checks));
             if support::doctor::has_failures(&checks) {

@@ -46,8 +46,9 @@ pub struct K3sCluster {
 
 pub async fn start(settings: &Settings) -> Result<K3sCluster, ClusterError> {
     let name = &settings.cluster_name;
-    let conf_dir = settings.artifacts_dir.join(format!("k3s-{name}"));
-    std::fs::create_dir_all(&conf_dir).map_err(|source| ClusterError::Write {
+    // k3s writes its admin kubeconfig here: private state, never evidence.
+    let conf_dir = settings.state_dir.join(format!("k3s-{name}"));
+    crate::settings::create_dir(&conf_dir, true).map_err(|source| ClusterError::Write {
         path: conf_dir.display().to_string(),
         source,
     })?;
@@ -64,14 +65,9 @@ pub async fn start(settings: &Settings) -> Result<K3sCluster, ClusterError> {
         .map_err(|e| err(&e))?;
     let yaml = container.image().read_kube_config().map_err(|e| err(&e))?;
     let kubeconfig = rewrite_kubeconfig(&yaml, port, name);
-    let kubeconfig_path = settings
-        .artifacts_dir
-        .join(format!("{name}.k3s.kubeconfig"));
-    std::fs::write(&kubeconfig_path, &kubeconfig).map_err(|source| ClusterError::Write {
-        path: kubeconfig_path.display().to_string(),
-        source,
-    })?;
-    let approved = guard::approve_local(&kubeconfig, &context(name))?;
+    let kubeconfig_path = settings.state_dir.join(format!("{name}.k3s.kubeconfig"));
+    super::write_private(&kubeconfig_path, &kubeconfig)?;
+    let approved = guard::approve_local("of the k3s container", &kubeconfig, &context(name))?;
     let context = approved.context().to_string();
     let client = approved.connect().await?;
     let timeout = settings.timeout(std::time::Duration::from_secs(180));

@@ -162,3 +162,40 @@ impl KindCli {
             .map(|_| ())
     }
 }
+
+/// The control-plane node container of kind cluster `name` (kind names node containers after the
+/// cluster: `<name>-control-plane`, the node names the suite waits for).
+pub fn control_plane_container(name: &str) -> String {
+    format!("{name}-control-plane")
+}
+
+/// The id of that container (`docker inspect --format {{.Id}}`), the cluster's identity for the
+/// ownership marker.
+pub async fn control_plane_id(tools: &Tools, name: &str) -> Result<String, ProcessError> {
+    let out = tools
+        .command("docker")
+        .args(["inspect", "--format", "{{.Id}}"])
+        .arg(control_plane_container(name))
+        .timeout(Duration::from_secs(30))
+        .run()
+        .await?;
+    Ok(out.stdout.trim().to_string())
+}
+
+/// [`control_plane_id`] without a runtime, for the exit handler.
+pub fn control_plane_id_blocking(docker: &Path, name: &str) -> Result<String, String> {
+    let out = std::process::Command::new(docker)
+        .args(["inspect", "--format", "{{.Id}}"])
+        .arg(control_plane_container(name))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("docker inspect: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "docker inspect {}: {}",
+            control_plane_container(name),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}

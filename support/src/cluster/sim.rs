@@ -10,21 +10,29 @@
 //! code). What it cannot: images, networking, ztunnel, istio-cni, traffic. Admission webhooks are
 //! off (nothing answers at the Services' addresses), as in kwok's own tooling.
 //!
-//! Flags follow kwokctl's binary runtime (kubernetes-sigs/kwok pkg/kwokctl/components) and
-//! controller-runtime's envtest; see shared notes `sim-cluster.md`.
+//! Files: the private state (certificates, kubeconfig, etcd data, replay programs, the `pids`
+//! file) lives in `<state>/sim-<name>` (0700, files 0600); the component logs, which are
+//! evidence, in `<artifacts>/sim-<name>/logs`.
 
-use std::net::TcpListener;
+mod components;
+pub mod nodes;
+pub mod owner;
+pub mod pki;
+mod ports;
+pub mod replay;
+
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Node;
-use kube::Api;
-use kube::api::{Patch, PatchParams};
+pub use ports::Ports;
 
 use super::guard::{self, GuardError};
 use super::{Cluster, ClusterError};
+use crate::jail::{ExecJail, JailError};
 use crate::k8s::wait::{Probe, WaitError, nodes_ready, until};
 use crate::process::{Owned, ProcessError, spawn_owned, tail};
+use crate::settings::Settings;
 
 /// Binaries `fixtures/sim/build.sh` puts in `target/sim/bin`.
 pub const BINARIES: &[&str] = &[
@@ -33,6 +41,7 @@ pub const BINARIES: &[&str] = &[
     "kube-controller-manager",
     "kube-scheduler",
     "kwok",
+    "replay",
 ];
 /// kwok stages copied from the kwok module's own `kustomize/stage/`.
 pub const STAGES: &[&str] = &[
@@ -63,6 +72,15 @@ pub enum SimError {
     },
     #[error("port {port} on 127.0.0.1 is already in use (wanted for {component})")]
     PortInUse { component: String, port: u16 },
+    #[error(
+        "sim cluster {name:?} is in use by process {owner} ({dir}): choose another \
+         AMBIENT_CLUSTER_NAME for a second run at the same time"
+    )]
+    InUse {
+        name: String,
+        owner: u32,
+        dir: String,
+    },
     #[error("certificates: {0}")]
     Pki(String),
     #[error("{path}: {source}")]
@@ -77,20 +95,19 @@ pub enum SimError {
     Guard(#[from] GuardError),
     #[error(transparent)]
     Wait(#[from] WaitError),
+    #[error(transparent)]
+    Jail(#[from] JailError),
     #[error("creating node {node}: {reason}")]
     Node { node: String, reason: String },
 }
 
 impl From<SimError> for ClusterError {
     fn from(e: SimError) -> Self {
-        ClusterError::Config {
-            path: "sim".into(),
-            reason: e.to_string(),
-        }
+        ClusterError::Sim(Box::new(e))
     }
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
     move |source| SimError::Io {
         path: path.display().to_string(),
         source,
@@ -110,16 +127,8 @@ impl SimBinaries {
 
     /// Checks every binary and stage file is there.
     pub fn locate(dir: &Path) -> Result<Self, SimError> {
-        for b in BINARIES {
-            let p = dir.join(b);
-            if !p.is_file() {
-                return Err(SimError::MissingBinary {
-                    path: p.display().to_string(),
-                });
-            }
-        }
-        for s in STAGES {
-            let p = dir.join("kwok-stages").join(s);
+        let stages = STAGES.iter().map(|s| dir.join("kwok-stages").join(s));
+        for p in BINARIES.iter().map(|b| dir.join(b)).chain(stages) {
             if !p.is_file() {
                 return Err(SimError::MissingBinary {
                     path: p.display().to_string(),
@@ -131,60 +140,8 @@ impl SimBinaries {
         })
     }
 
-    fn bin(&self, name: &str) -> PathBuf {
+    pub fn bin(&self, name: &str) -> PathBuf {
         self.dir.join(name)
-    }
-}
-
-/// Loopback ports of the components.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ports {
-    pub etcd_client: u16,
-    pub etcd_peer: u16,
-    pub apiserver: u16,
-    pub controller_manager: u16,
-    pub scheduler: u16,
-    pub kwok: u16,
-}
-
-impl Ports {
-    /// Ports free right now (the OS picks them).
-    pub fn free() -> Result<Self, SimError> {
-        let mut held = Vec::new();
-        let mut next = || -> Result<u16, SimError> {
-            let l = TcpListener::bind("127.0.0.1:0").map_err(io(Path::new("127.0.0.1:0")))?;
-            let port = l.local_addr().map_err(io(Path::new("127.0.0.1:0")))?.port();
-            held.push(l); // keep it bound until all are chosen, so no two are the same
-            Ok(port)
-        };
-        Ok(Ports {
-            etcd_client: next()?,
-            etcd_peer: next()?,
-            apiserver: next()?,
-            controller_manager: next()?,
-            scheduler: next()?,
-            kwok: next()?,
-        })
-    }
-
-    fn check_free(&self) -> Result<(), SimError> {
-        let named = [
-            ("etcd", self.etcd_client),
-            ("etcd peer", self.etcd_peer),
-            ("kube-apiserver", self.apiserver),
-            ("kube-controller-manager", self.controller_manager),
-            ("kube-scheduler", self.scheduler),
-            ("kwok", self.kwok),
-        ];
-        for (component, port) in named {
-            if TcpListener::bind(("127.0.0.1", port)).is_err() {
-                return Err(SimError::PortInUse {
-                    component: component.into(),
-                    port,
-                });
-            }
-        }
-        Ok(())
     }
 }
 
@@ -193,24 +150,54 @@ impl Ports {
 pub struct SimOptions {
     /// Cluster name: the kube context is `sim-<name>`.
     pub name: String,
-    /// State (etcd data, certificates, logs, kubeconfig), wiped at start.
-    pub dir: PathBuf,
+    /// Private state (etcd data, certificates, kubeconfig, replay programs), wiped at start.
+    pub state_dir: PathBuf,
+    /// Component logs (evidence), wiped at start.
+    pub logs_dir: PathBuf,
     pub node_names: Vec<String>,
     pub ports: Ports,
     /// Bound on each readiness wait.
     pub timeout: Duration,
-    /// Extra kwok resources (ClusterLogs, ClusterExec, ClusterPortForward), YAML.
-    pub kwok_config: Option<String>,
-    /// Environment for kwok itself. kwok runs `exec` commands as local processes looked up on its
-    /// own PATH: the suite sets PATH to a directory holding only its replay program.
-    pub kwok_env: Vec<(String, String)>,
+    /// Where port-forwards to ports 20001 and 8080 of any pod go (a local server), if anywhere.
+    pub forward_to: Option<u16>,
+}
+
+impl SimOptions {
+    /// The options for cluster `name` under these settings: its directories under the state and
+    /// artifacts directories, nodes named like the kind config's, free ports.
+    pub fn for_settings(
+        settings: &Settings,
+        name: &str,
+        forward_to: Option<u16>,
+    ) -> Result<Self, SimError> {
+        let config_path = crate::fixtures::path("kind/ambient.yaml");
+        let text = std::fs::read_to_string(&config_path).map_err(io(&config_path))?;
+        let config = super::kind::KindConfig::parse(&text).map_err(|e| SimError::Io {
+            path: config_path.display().to_string(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        Ok(SimOptions {
+            name: name.to_string(),
+            state_dir: settings.state_dir.join(format!("sim-{name}")),
+            logs_dir: settings
+                .artifacts_dir
+                .join(format!("sim-{name}"))
+                .join("logs"),
+            node_names: config.node_names_for(name),
+            ports: Ports::free()?,
+            timeout: settings.timeout(Duration::from_secs(120)),
+            forward_to,
+        })
+    }
 }
 
 /// A running sim cluster; every process stops when this is dropped.
 pub struct SimCluster {
     pub cluster: Cluster,
-    pub dir: PathBuf,
+    pub state_dir: PathBuf,
     pub processes: Vec<Owned>,
+    /// Whether kwok serves `exec` (only with Landlock, which confines it to the replay program).
+    pub exec_served: bool,
 }
 
 impl SimCluster {
@@ -228,308 +215,170 @@ pub fn context(name: &str) -> String {
     format!("sim-{name}")
 }
 
-struct Pki {
-    ca_pem: String,
-    cert_pem: String,
-    key_pem: String,
-    /// The admin key's public half: kube-apiserver reads service-account verification keys from
-    /// public keys or PKCS#1/SEC1 keys, not from the PKCS#8 file rcgen writes.
-    public_pem: String,
+/// The sim cluster the tutorial runs on (`AMBIENT_CLUSTER_NAME`, default `ambient`).
+pub async fn start_for_settings(settings: &Settings) -> Result<SimCluster, SimError> {
+    let bins = SimBinaries::locate(&SimBinaries::default_dir())?;
+    let opts = SimOptions::for_settings(settings, &settings.cluster_name, None)?;
+    start(&opts, &bins).await
 }
 
-/// One CA and one admin certificate (CN admin, O system:masters) that serves TLS, authenticates
-/// clients and signs service-account tokens: kwokctl's minimal PKI (pkg/kwokctl/pki/pki.go).
-fn pki() -> Result<Pki, SimError> {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
-        KeyPair, KeyUsagePurpose,
-    };
-    let e = |e: rcgen::Error| SimError::Pki(e.to_string());
-    let ca_key = KeyPair::generate().map_err(e)?;
-    let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(e)?;
-    ca.distinguished_name
-        .push(DnType::CommonName, "ambient-sim-ca");
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_cert = ca.self_signed(&ca_key).map_err(e)?;
-    let sans: Vec<String> = [
-        "127.0.0.1",
-        "::1",
-        "localhost",
-        "10.96.0.1",
-        "kubernetes",
-        "kubernetes.default",
-        "kubernetes.default.svc",
-        "kubernetes.default.svc.cluster.local",
-    ]
-    .map(String::from)
-    .into();
-    let key = KeyPair::generate().map_err(e)?;
-    let mut admin = CertificateParams::new(sans).map_err(e)?;
-    admin.distinguished_name.push(DnType::CommonName, "admin");
-    admin
-        .distinguished_name
-        .push(DnType::OrganizationName, "system:masters");
-    admin.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-    ];
-    admin.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ServerAuth,
-        ExtendedKeyUsagePurpose::ClientAuth,
-    ];
-    let issuer = Issuer::new(ca, &ca_key);
-    let cert = admin.signed_by(&key, &issuer).map_err(e)?;
-    Ok(Pki {
-        ca_pem: ca_cert.pem(),
-        cert_pem: cert.pem(),
-        key_pem: key.serialize_pem(),
-        public_pem: key.public_key_pem(),
-    })
+fn write_private(path: &Path, text: &str) -> Result<PathBuf, SimError> {
+    super::write_private(path, text).map_err(|e| SimError::Io {
+        path: path.display().to_string(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    Ok(path.to_path_buf())
 }
 
-fn b64(text: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let bytes = text.as_bytes();
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
+/// The launched components, recorded in the `pids` file as they start.
+struct Launcher<'a> {
+    opts: &'a SimOptions,
+    bins: &'a SimBinaries,
+    processes: Vec<Owned>,
+}
+
+impl Launcher<'_> {
+    fn launch(
+        &mut self,
+        name: &str,
+        args: Vec<String>,
+        env: &[(String, String)],
+        jail: Option<Arc<ExecJail>>,
+    ) -> Result<(), SimError> {
+        let log = self.opts.logs_dir.join(format!("{name}.log"));
+        let owned = spawn_owned(name, &self.bins.bin(name), &args, env, &log, jail)?;
+        self.processes.push(owned);
+        owner::Pids {
+            owner: owner::ProcessId::current(),
+            components: self
+                .processes
+                .iter()
+                .filter_map(|p| Some((p.name.clone(), owner::ProcessId::of(p.pid())?)))
+                .collect(),
         }
+        .write(&self.opts.state_dir)
     }
-    out
-}
 
-fn kubeconfig(name: &str, port: u16, pki: &Pki) -> String {
-    let ctx = context(name);
-    format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: {ctx}\n  cluster:\n    server: https://127.0.0.1:{port}\n    certificate-authority-data: {}\ncontexts:\n- name: {ctx}\n  context:\n    cluster: {ctx}\n    user: {ctx}\ncurrent-context: {ctx}\nusers:\n- name: {ctx}\n  user:\n    client-certificate-data: {}\n    client-key-data: {}\n",
-        b64(&pki.ca_pem),
-        b64(&pki.cert_pem),
-        b64(&pki.key_pem)
-    )
-}
-
-/// Kills what a previous run left behind (a test process killed with SIGKILL cannot clean up;
-/// PR_SET_PDEATHSIG normally takes the components with it, this is the second line of defence).
-pub fn reap_leftovers(dir: &Path, bins: &SimBinaries) -> Vec<u32> {
-    let Ok(text) = std::fs::read_to_string(dir.join("pids")) else {
-        return Vec::new();
-    };
-    let mut reaped = Vec::new();
-    for pid in text.lines().filter_map(|l| l.trim().parse::<u32>().ok()) {
-        let ours = std::fs::read_link(format!("/proc/{pid}/exe"))
-            .is_ok_and(|exe| exe.starts_with(&bins.dir));
-        if ours {
-            // SAFETY: kill(2) on a pid whose executable is one of our sim binaries.
-            unsafe {
-                libc::kill(pid as i32, libc::SIGKILL);
-            }
-            reaped.push(pid);
-        }
+    /// The first component that exited, with its status and log.
+    fn exited(&mut self) -> Option<(String, String, PathBuf)> {
+        self.processes
+            .iter_mut()
+            .find_map(|p| p.exited().map(|st| (p.name.clone(), st, p.log.clone())))
     }
-    reaped
 }
 
 /// Starts the control plane, creates the nodes, and waits until they are Ready.
 pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, SimError> {
-    let dir = &opts.dir;
-    reap_leftovers(dir, bins);
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(io(dir))?;
+    let state = &opts.state_dir;
+    let reaped = owner::reap_leftovers(state, &opts.name)?;
+    if !reaped.is_empty() {
+        crate::progress::say(format!(
+            "sim: stopped {} leftover components of a dead run of {:?}",
+            reaped.len(),
+            opts.name
+        ));
     }
-    std::fs::create_dir_all(dir.join("logs")).map_err(io(dir))?;
+    for dir in [state, &opts.logs_dir] {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(io(dir))?;
+        }
+    }
+    crate::settings::create_dir(state, true).map_err(io(state))?;
+    crate::settings::create_dir(&opts.logs_dir, false).map_err(io(&opts.logs_dir))?;
     opts.ports.check_free()?;
     let p = opts.ports;
-    let pki = pki()?;
-    let write = |name: &str, text: &str| -> Result<PathBuf, SimError> {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(io(&path))?;
-        Ok(path)
+    let pki = pki::generate()?;
+    let kubeconfig_text = pki::kubeconfig(&opts.name, p.apiserver, &pki);
+    let files_owned = [
+        write_private(&state.join("ca.crt"), &pki.ca_pem)?,
+        write_private(&state.join("admin.crt"), &pki.cert_pem)?,
+        write_private(&state.join("admin.key"), &pki.key_pem)?,
+        write_private(&state.join("admin.pub"), &pki.public_pem)?,
+        write_private(
+            &state.join(format!("{}.kubeconfig", opts.name)),
+            &kubeconfig_text,
+        )?,
+    ];
+    let files = components::Files {
+        state,
+        ca: &files_owned[0],
+        cert: &files_owned[1],
+        key: &files_owned[2],
+        public_key: &files_owned[3],
+        kubeconfig: &files_owned[4],
     };
-    let ca = write("ca.crt", &pki.ca_pem)?;
-    let crt = write("admin.crt", &pki.cert_pem)?;
-    let key = write("admin.key", &pki.key_pem)?;
-    let public = write("admin.pub", &pki.public_pem)?;
-    let kubeconfig_text = kubeconfig(&opts.name, p.apiserver, &pki);
-    let kubeconfig_path = write(&format!("{}.kubeconfig", opts.name), &kubeconfig_text)?;
-    let s = |p: &Path| p.display().to_string();
-    let mut processes: Vec<Owned> = Vec::new();
-    let launch = |processes: &mut Vec<Owned>,
-                  name: &str,
-                  args: Vec<String>,
-                  env: &[(String, String)]|
-     -> Result<(), SimError> {
-        let log = dir.join("logs").join(format!("{name}.log"));
-        let owned = spawn_owned(name, &bins.bin(name), &args, env, &log)?;
-        processes.push(owned);
-        let pids: String = processes.iter().map(|p| format!("{}\n", p.pid())).collect();
-        std::fs::write(dir.join("pids"), pids).map_err(io(dir))
+    let mut launcher = Launcher {
+        opts,
+        bins,
+        processes: Vec::new(),
     };
 
     crate::progress::say(format!("sim: starting etcd on 127.0.0.1:{}", p.etcd_client));
-    let etcd_client = format!("http://127.0.0.1:{}", p.etcd_client);
-    let etcd_peer = format!("http://127.0.0.1:{}", p.etcd_peer);
-    launch(
-        &mut processes,
-        "etcd",
-        vec![
-            "--name=node0".into(),
-            format!("--data-dir={}", s(&dir.join("etcd"))),
-            format!("--listen-client-urls={etcd_client}"),
-            format!("--advertise-client-urls={etcd_client}"),
-            format!("--listen-peer-urls={etcd_peer}"),
-            format!("--initial-advertise-peer-urls={etcd_peer}"),
-            format!("--initial-cluster=node0={etcd_peer}"),
-            "--unsafe-no-fsync=true".into(),
-            "--auto-compaction-retention=1".into(),
-            "--quota-backend-bytes=8589934592".into(),
-        ],
-        &[],
-    )?;
-
+    launcher.launch("etcd", components::etcd(&p, &files), &[], None)?;
     crate::progress::say(format!(
         "sim: starting kube-apiserver on 127.0.0.1:{}",
         p.apiserver
     ));
-    launch(
-        &mut processes,
+    launcher.launch(
         "kube-apiserver",
-        vec![
-            format!("--etcd-servers={etcd_client}"),
-            "--etcd-prefix=/registry".into(),
-            "--bind-address=127.0.0.1".into(),
-            "--advertise-address=127.0.0.1".into(),
-            format!("--secure-port={}", p.apiserver),
-            format!("--cert-dir={}", s(&dir.join("apiserver-certs"))),
-            format!("--tls-cert-file={}", s(&crt)),
-            format!("--tls-private-key-file={}", s(&key)),
-            format!("--client-ca-file={}", s(&ca)),
-            "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
-            format!("--service-account-key-file={}", s(&public)),
-            format!("--service-account-signing-key-file={}", s(&key)),
-            "--service-cluster-ip-range=10.96.0.0/16".into(),
-            "--authorization-mode=Node,RBAC".into(),
-            "--allow-privileged=true".into(),
-            // Nothing answers at a Service's address: webhooks could only time out.
-            "--disable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook"
-                .into(),
-            // The lease reconciler refuses a loopback advertise address (kwokctl does the same).
-            "--endpoint-reconciler-type=none".into(),
-        ],
+        components::kube_apiserver(&p, &files),
         &[],
+        None,
     )?;
-    let approved = guard::approve_sim(&kubeconfig_text, &opts.name)?;
+    let origin = files.kubeconfig.display().to_string();
+    let approved = guard::approve_local(&origin, &kubeconfig_text, &context(&opts.name))?;
     let context = approved.context().to_string();
     let client = approved.connect().await?;
-    {
-        let kube = client.client();
-        let processes = &mut processes;
-        let result = until("kube-apiserver to answer", opts.timeout, || {
-            let kube = kube.clone();
-            let exited: Option<(String, String, PathBuf)> = processes
-                .iter_mut()
-                .find_map(|p| p.exited().map(|st| (p.name.clone(), st, p.log.clone())));
-            async move {
-                if let Some((component, status, log)) = exited {
-                    return Probe::Hopeless(format!("{component}|{status}|{}", log.display()));
-                }
-                match kube.apiserver_version().await {
-                    Ok(v) => Probe::Ready(v),
-                    Err(e) => Probe::NotYet(e.to_string()),
-                }
-            }
-        })
-        .await;
-        match result {
-            Ok(v) => crate::progress::say(format!("sim: kube-apiserver {} answers", v.git_version)),
-            Err(WaitError::Hopeless { reason, .. }) => {
-                let mut parts = reason.splitn(3, '|');
-                let (component, status, log) = (
-                    parts.next().unwrap_or_default(),
-                    parts.next().unwrap_or_default(),
-                    parts.next().unwrap_or_default(),
-                );
-                let text = std::fs::read_to_string(log).unwrap_or_default();
-                return Err(SimError::Exited {
-                    component: component.into(),
-                    status: status.into(),
-                    log: log.into(),
-                    tail: tail(&text, 15),
-                });
-            }
-            Err(e) => {
-                let log = dir.join("logs/kube-apiserver.log");
-                let text = std::fs::read_to_string(&log).unwrap_or_default();
-                return Err(SimError::NotReady {
-                    component: "kube-apiserver".into(),
-                    reason: e.to_string(),
-                    log: s(&log),
-                    tail: tail(&text, 15),
-                });
-            }
+    wait_for_apiserver(&mut launcher, &client, opts.timeout).await?;
+
+    launcher.launch(
+        "kube-controller-manager",
+        components::kube_controller_manager(&p, &files),
+        &[],
+        None,
+    )?;
+    launcher.launch(
+        "kube-scheduler",
+        components::kube_scheduler(&p, &files),
+        &[],
+        None,
+    )?;
+
+    let replay = replay::write(&state.join("replay"), &bins.bin("replay"))?;
+    // kwok runs `exec` commands as local processes: it may do so only inside a Landlock jail that
+    // lets it execute nothing but the replay programs. Without Landlock, it serves no exec at all.
+    let jail = match ExecJail::new(&[&bins.bin("kwok"), &replay.bin]) {
+        Ok(j) => Some(Arc::new(j)),
+        Err(JailError::Unsupported(why)) => {
+            crate::progress::say(format!(
+                "sim: kwok serves no exec: {why} (data-plane claims are not applicable on sim anyway)"
+            ));
+            None
         }
-    }
-
-    let kc = s(&kubeconfig_path);
-    let served = |port: u16| -> Vec<String> {
-        vec![
-            format!("--kubeconfig={kc}"),
-            format!("--authentication-kubeconfig={kc}"),
-            format!("--authorization-kubeconfig={kc}"),
-            "--bind-address=127.0.0.1".into(),
-            format!("--secure-port={port}"),
-            "--leader-elect=false".into(),
-        ]
+        Err(e) => return Err(e.into()),
     };
-    let mut kcm = served(p.controller_manager);
-    kcm.extend([
-        format!("--cert-dir={}", s(&dir.join("kcm-certs"))),
-        format!("--service-account-private-key-file={}", s(&key)),
-        format!("--root-ca-file={}", s(&ca)),
-        "--use-service-account-credentials=false".into(),
-    ]);
-    launch(&mut processes, "kube-controller-manager", kcm, &[])?;
-    let mut scheduler = served(p.scheduler);
-    scheduler.push(format!("--cert-dir={}", s(&dir.join("scheduler-certs"))));
-    launch(&mut processes, "kube-scheduler", scheduler, &[])?;
-
-    let mut kwok = vec![
-        format!("--kubeconfig={kc}"),
-        "--manage-all-nodes=true".into(),
-        "--cidr=10.244.0.0/16".into(),
-        "--node-ip=127.0.0.1".into(),
-        // The API server reaches kwok's kubelet API through the node's Hostname address.
-        "--node-name=localhost".into(),
-        format!("--node-port={}", p.kwok),
-        format!("--server-address=127.0.0.1:{}", p.kwok),
-    ];
-    for stage in STAGES {
-        kwok.push("-c".into());
-        kwok.push(s(&bins.dir.join("kwok-stages").join(stage)));
-    }
-    if let Some(extra) = &opts.kwok_config {
-        let path = write("kwok-resources.yaml", extra)?;
-        kwok.push("-c".into());
-        kwok.push(s(&path));
-    }
-    launch(&mut processes, "kwok", kwok, &opts.kwok_env)?;
+    let resources = write_private(
+        &state.join("kwok-resources.yaml"),
+        &replay::kwok_resources(&replay, jail.is_some(), opts.forward_to),
+    )?;
+    let stages: Vec<PathBuf> = STAGES
+        .iter()
+        .map(|s| bins.dir.join("kwok-stages").join(s))
+        .collect();
+    let mut configs: Vec<&Path> = stages.iter().map(PathBuf::as_path).collect();
+    configs.push(&resources);
+    let exec_served = jail.is_some();
+    launcher.launch(
+        "kwok",
+        components::kwok(&p, &files, &configs),
+        &[("PATH".into(), replay.bin.display().to_string())],
+        jail,
+    )?;
 
     for (i, node) in opts.node_names.iter().enumerate() {
-        create_node(&client, node, i == 0).await?;
+        nodes::create(&client, node, i == 0).await?;
     }
+    let kubeconfig_path = files.kubeconfig.to_path_buf();
     let cluster = Cluster {
         name: opts.name.clone(),
         kubeconfig_path,
@@ -539,108 +388,85 @@ pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, 
     };
     let nodes = nodes_ready(&cluster.client, opts.node_names.len(), opts.timeout).await;
     if let Err(e) = nodes {
-        let exited: Vec<String> = processes
+        let exited: Vec<String> = launcher
+            .processes
             .iter_mut()
             .filter_map(|p| {
                 p.exited()
                     .map(|st| format!("{} ({st}) log {}", p.name, p.log.display()))
             })
             .collect();
-        let log = dir.join("logs/kwok.log");
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let log = opts.logs_dir.join("kwok.log");
         return Err(SimError::NotReady {
             component: "nodes (kwok)".into(),
             reason: format!("{e}; exited: {exited:?}"),
-            log: s(&log),
-            tail: tail(&text, 15),
+            log: log.display().to_string(),
+            tail: tail(&std::fs::read_to_string(&log).unwrap_or_default(), 15),
         });
     }
     crate::progress::say(format!("sim: {} nodes Ready", opts.node_names.len()));
     Ok(SimCluster {
         cluster,
-        dir: dir.clone(),
-        processes,
+        state_dir: state.clone(),
+        processes: launcher.processes,
+        exec_served,
     })
 }
 
-/// A Node named like kind's, with the labels Istio's DaemonSets select on
-/// (`kubernetes.io/os=linux`) and kind's control-plane taint on the first.
-async fn create_node(
+/// Waits until kube-apiserver answers; stops at once when a component exited.
+async fn wait_for_apiserver(
+    launcher: &mut Launcher<'_>,
     client: &super::GuardedClient,
-    name: &str,
-    control_plane: bool,
+    timeout: Duration,
 ) -> Result<(), SimError> {
-    let arch = match std::env::consts::ARCH {
-        "aarch64" => "arm64",
-        _ => "amd64",
-    };
-    let mut node = serde_json::json!({
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {
-            "name": name,
-            "labels": {
-                "kubernetes.io/os": "linux",
-                "kubernetes.io/arch": arch,
-                "kubernetes.io/hostname": name,
-                "type": "kwok",
-            },
-            "annotations": { "kwok.x-k8s.io/node": "fake" },
-        },
-    });
-    if control_plane {
-        node["metadata"]["labels"]["node-role.kubernetes.io/control-plane"] = "".into();
-        node["spec"] = serde_json::json!({
-            "taints": [{ "key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule" }]
-        });
+    let kube = client.client();
+    let exited = std::sync::Mutex::new(None);
+    let result = until("kube-apiserver to answer", timeout, || {
+        let kube = kube.clone();
+        let gone = launcher.exited();
+        let hopeless = gone.is_some();
+        if gone.is_some() {
+            *exited.lock().unwrap_or_else(|e| e.into_inner()) = gone;
+        }
+        async move {
+            if hopeless {
+                return Probe::Hopeless("a component exited".into());
+            }
+            match kube.apiserver_version().await {
+                Ok(v) => Probe::Ready(v),
+                Err(e) => Probe::NotYet(e.to_string()),
+            }
+        }
+    })
+    .await;
+    let log_tail = |log: &Path| tail(&std::fs::read_to_string(log).unwrap_or_default(), 15);
+    let exited = exited.into_inner().unwrap_or_else(|e| e.into_inner());
+    match (result, exited) {
+        (Ok(v), _) => {
+            crate::progress::say(format!("sim: kube-apiserver {} answers", v.git_version));
+            Ok(())
+        }
+        (Err(_), Some((component, status, log))) => Err(SimError::Exited {
+            component,
+            status,
+            log: log.display().to_string(),
+            tail: log_tail(&log),
+        }),
+        (Err(e), None) => {
+            let log = launcher.opts.logs_dir.join("kube-apiserver.log");
+            Err(SimError::NotReady {
+                component: "kube-apiserver".into(),
+                reason: e.to_string(),
+                log: log.display().to_string(),
+                tail: log_tail(&log),
+            })
+        }
     }
-    let nodes: Api<Node> = Api::all(client.client());
-    nodes
-        .patch(
-            name,
-            &PatchParams::apply(crate::k8s::apply::FIELD_MANAGER).force(),
-            &Patch::Apply(&node),
-        )
-        .await
-        .map(|_| ())
-        .map_err(|e| SimError::Node {
-            node: name.into(),
-            reason: e.to_string(),
-        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_the_standard_alphabet() {
-        assert_eq!(b64(""), "");
-        assert_eq!(b64("f"), "Zg==");
-        assert_eq!(b64("fo"), "Zm8=");
-        assert_eq!(b64("foo"), "Zm9v");
-        assert_eq!(b64("foobar"), "Zm9vYmFy");
-    }
-
-    #[test]
-    fn certificates_are_generated() {
-        let pki = pki().unwrap();
-        assert!(pki.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
-        assert!(pki.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
-        assert!(pki.key_pem.contains("PRIVATE KEY"));
-    }
-
-    #[test]
-    fn a_port_in_use_is_named() {
-        let held = TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut ports = Ports::free().unwrap();
-        ports.scheduler = held.local_addr().unwrap().port();
-        let err = ports.check_free().unwrap_err();
-        assert!(
-            err.to_string().contains("(wanted for kube-scheduler)"),
-            "{err}"
-        );
-    }
 
     #[test]
     fn missing_binaries_say_how_to_build_them() {

@@ -168,8 +168,7 @@ impl Acquirer {
     }
 
     fn http(&self) -> Result<reqwest::Client, AcquireError> {
-        // One process-wide crypto provider; an error only means it is installed already.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::tls::install_crypto_provider();
         reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(20))
             .read_timeout(Duration::from_secs(60))
@@ -198,7 +197,7 @@ impl Acquirer {
             .map_err(|e| AcquireError::Network {
                 version: version.into(),
                 url: url.into(),
-                reason: error_chain(&e),
+                reason: crate::errors::chain(&e),
             })?;
         if !resp.status().is_success() {
             return Err(AcquireError::Http {
@@ -374,7 +373,7 @@ impl Acquirer {
         let net = |e: reqwest::Error| AcquireError::Network {
             version: version.into(),
             url: url.into(),
-            reason: error_chain(&e),
+            reason: crate::errors::chain(&e),
         };
         progress::say(format!("downloading Istio {version} from {url}"));
         let resp = self.get(url, version, self.timeout).await?;
@@ -445,12 +444,9 @@ impl Acquirer {
             .timeout(Duration::from_secs(30))
             .run()
             .await?;
-        let version = version_in(&out.stdout).ok_or_else(|| AcquireError::Layout {
+        let version = version_in(&out.stdout).map_err(|reason| AcquireError::Layout {
             path: istioctl_str.clone(),
-            reason: format!(
-                "`istioctl version --remote=false` printed no Istio version: {:?}",
-                out.stdout.trim()
-            ),
+            reason: format!("`istioctl version --remote=false`: {reason}"),
         })?;
         let samples = Some(root.join("samples")).filter(|s| s.is_dir());
         Ok(IstioRelease {
@@ -463,10 +459,30 @@ impl Acquirer {
 }
 
 /// Finds an Istio version in `istioctl version` output (`1.24.2`, `client version: 1.24.2`, ...).
-pub fn version_in(text: &str) -> Option<String> {
-    text.split(|c: char| c.is_whitespace() || c == '"' || c == ',')
-        .find(|token| IstioVersion::parse(token).is_ok())
-        .map(str::to_string)
+/// A version the suite cannot use (before ambient, another major) is named with why; output
+/// with nothing like a version says so.
+pub fn version_in(text: &str) -> Result<String, String> {
+    let mut first_problem = None;
+    let tokens = text
+        .split(|c: char| c.is_whitespace() || c == '"' || c == ',')
+        .filter(|t| t.starts_with(|c: char| c.is_ascii_digit()) && t.contains('.'));
+    for t in tokens {
+        match IstioVersion::parse(t) {
+            Ok(_) => return Ok(t.to_string()),
+            Err(e) => {
+                first_problem.get_or_insert(match e {
+                    crate::eras::VersionError::BeforeAmbient { .. } => e.to_string(),
+                    _ => format!("it printed version {t}, which the suite cannot use: {e}"),
+                });
+            }
+        }
+    }
+    Err(first_problem.unwrap_or_else(|| {
+        format!(
+            "printed no Istio version: {:?}",
+            text.trim().chars().take(200).collect::<String>()
+        )
+    }))
 }
 
 fn release_at(version: &str, root: &Path) -> Result<IstioRelease, AcquireError> {
@@ -510,15 +526,4 @@ fn single_top_dir(dir: &Path) -> Result<PathBuf, String> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(inner) = source {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    s
 }

@@ -9,7 +9,7 @@ use kube::core::GroupVersionKind;
 use kube::discovery::{ApiCapabilities, ApiResource, Scope, pinned_kind};
 
 use super::wait::{Probe, WaitError, until};
-use crate::cluster::GuardedClient;
+use crate::k8s::GuardedClient;
 use crate::manifests::{ManifestError, parse};
 
 /// The field manager our applies are recorded under.

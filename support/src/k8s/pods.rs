@@ -13,7 +13,7 @@ use tokio::io::AsyncReadExt;
 
 use super::conditions::{daemonset_ready, deployment_available, pod_blocker};
 use super::wait::{Probe, WaitError, until};
-use crate::cluster::GuardedClient;
+use crate::k8s::GuardedClient;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PodError {

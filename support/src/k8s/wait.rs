@@ -12,7 +12,7 @@ use kube::Api;
 use kube::api::ListParams;
 
 use super::conditions::node_ready;
-use crate::cluster::GuardedClient;
+use crate::k8s::GuardedClient;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WaitError {
