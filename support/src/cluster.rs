@@ -48,8 +48,6 @@ pub enum ClusterError {
     NotOurs(#[from] ownership::NotOurs),
     #[error(transparent)]
     Sim(Box<sim::SimError>),
-    #[error("prerequisites missing:\n{0}")]
-    Prerequisites(String),
 }
 
 /// A cluster ready for the tutorial, and whatever keeps it alive: the sim cluster's processes
@@ -71,18 +69,14 @@ enum Keep {
     },
 }
 
-/// The one entry point from settings to a running cluster, whichever the provider: checks the
-/// provider's prerequisites first (docker and kind for kind, docker for k3s), then creates,
-/// reuses, starts or connects.
+/// The one entry point from settings to a running cluster, whichever the provider: creates,
+/// reuses, starts or connects. (`crate::doctor::require` checks the provider's prerequisites
+/// first.)
 pub async fn start(settings: &Settings, tools: &Tools) -> Result<Running, ClusterError> {
     settings.prepare_dirs().map_err(|e| ClusterError::Config {
         path: e.var.into(),
         reason: e.to_string(),
     })?;
-    let checks = crate::doctor::run(&crate::doctor::Inputs::for_settings(settings)).await;
-    if crate::doctor::has_failures(&checks) {
-        return Err(ClusterError::Prerequisites(crate::doctor::render(&checks)));
-    }
     use crate::settings::Provider;
     let (cluster, exec_served, keep) = match settings.provider {
         Provider::Kind => {

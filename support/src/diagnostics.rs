@@ -20,97 +20,138 @@ pub async fn collect(
     label: &str,
     context: &[(&str, String)],
 ) -> PathBuf {
-    let stamp = k8s_openapi::jiff::Timestamp::now()
-        .strftime("%Y%m%dT%H%M%SZ")
-        .to_string();
-    let safe: String = label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let dir = artifacts
-        .join("diagnostics")
-        .join(format!("{stamp}-{safe}"));
-    let mut errors = Vec::new();
-    if let Err(e) = std::fs::create_dir_all(dir.join("logs")) {
-        errors.push(format!("creating {}: {e}", dir.display()));
-    }
-    let mut write = |name: &str, text: String| {
-        if let Err(e) = std::fs::write(dir.join(name), text) {
-            errors.push(format!("{name}: {e}"));
-        }
-    };
-    let info: String = context.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
-    write("context.txt", info);
-    let nodes: Api<Node> = Api::all(client.client());
-    match nodes.list(&ListParams::default()).await {
-        Ok(l) => write(
-            "nodes.json",
-            serde_json::to_string_pretty(&l.items).unwrap_or_default(),
-        ),
-        Err(e) => write("nodes.error.txt", e.to_string()),
-    }
-    let mut log_jobs = Vec::new();
+    let mut bundle = Bundle::create(artifacts, label);
+    bundle.write(
+        "context.txt",
+        context.iter().map(|(k, v)| format!("{k}: {v}\n")).collect(),
+    );
+    bundle.nodes(client).await;
+    let mut containers = Vec::new();
     for ns in NAMESPACES {
-        let pods: Api<Pod> = Api::namespaced(client.client(), ns);
-        match pods.list(&ListParams::default()).await {
-            Ok(l) => {
-                write(
-                    &format!("{ns}.pods.json"),
-                    serde_json::to_string_pretty(&l.items).unwrap_or_default(),
-                );
-                for p in &l.items {
-                    let name = p.metadata.name.clone().unwrap_or_default();
-                    for c in p.spec.iter().flat_map(|s| s.containers.iter()) {
-                        log_jobs.push((ns.to_string(), name.clone(), c.name.clone()));
-                    }
+        containers.extend(bundle.pods(client, ns).await);
+        bundle.events(client, ns).await;
+    }
+    for (ns, pod, container) in containers {
+        bundle.log(client, &ns, &pod, &container).await;
+    }
+    bundle.finish()
+}
+
+/// A diagnostics directory being written, and what could not be collected.
+struct Bundle {
+    dir: PathBuf,
+    errors: Vec<String>,
+}
+
+impl Bundle {
+    fn create(artifacts: &Path, label: &str) -> Self {
+        let stamp = k8s_openapi::jiff::Timestamp::now()
+            .strftime("%Y%m%dT%H%M%SZ")
+            .to_string();
+        let safe: String = label
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
                 }
-            }
-            Err(e) => write(&format!("{ns}.pods.error.txt"), e.to_string()),
+            })
+            .collect();
+        let dir = artifacts
+            .join("diagnostics")
+            .join(format!("{stamp}-{safe}"));
+        let mut errors = Vec::new();
+        if let Err(e) = std::fs::create_dir_all(dir.join("logs")) {
+            errors.push(format!("creating {}: {e}", dir.display()));
         }
+        Bundle { dir, errors }
+    }
+
+    fn write(&mut self, name: &str, text: String) {
+        if let Err(e) = std::fs::write(self.dir.join(name), text) {
+            self.errors.push(format!("{name}: {e}"));
+        }
+    }
+
+    async fn nodes(&mut self, client: &GuardedClient) {
+        let nodes: Api<Node> = Api::all(client.client());
+        match nodes.list(&ListParams::default()).await {
+            Ok(l) => self.write(
+                "nodes.json",
+                serde_json::to_string_pretty(&l.items).unwrap_or_default(),
+            ),
+            Err(e) => self.write("nodes.error.txt", crate::errors::chain(&e)),
+        }
+    }
+
+    /// Writes the namespace's pods; returns their containers, whose logs come next.
+    async fn pods(&mut self, client: &GuardedClient, ns: &str) -> Vec<(String, String, String)> {
+        let pods: Api<Pod> = Api::namespaced(client.client(), ns);
+        let list = match pods.list(&ListParams::default()).await {
+            Ok(l) => l,
+            Err(e) => {
+                self.write(&format!("{ns}.pods.error.txt"), crate::errors::chain(&e));
+                return Vec::new();
+            }
+        };
+        self.write(
+            &format!("{ns}.pods.json"),
+            serde_json::to_string_pretty(&list.items).unwrap_or_default(),
+        );
+        list.items
+            .iter()
+            .flat_map(|p| {
+                let name = p.metadata.name.clone().unwrap_or_default();
+                p.spec
+                    .iter()
+                    .flat_map(|s| s.containers.iter())
+                    .map(move |c| (ns.to_string(), name.clone(), c.name.clone()))
+            })
+            .collect()
+    }
+
+    async fn events(&mut self, client: &GuardedClient, ns: &str) {
         let events: Api<Event> = Api::namespaced(client.client(), ns);
         match events.list(&ListParams::default()).await {
             Ok(l) => {
-                let lines: String = l
-                    .items
-                    .iter()
-                    .map(|e| {
-                        format!(
-                            "{} {} {}/{}: {} {}\n",
-                            e.type_.as_deref().unwrap_or("-"),
-                            e.reason.as_deref().unwrap_or("-"),
-                            e.involved_object.kind.as_deref().unwrap_or("-"),
-                            e.involved_object.name.as_deref().unwrap_or("-"),
-                            e.message.as_deref().unwrap_or("").trim(),
-                            e.count.map(|c| format!("(x{c})")).unwrap_or_default()
-                        )
-                    })
-                    .collect();
-                write(&format!("{ns}.events.txt"), lines);
+                let lines: String = l.items.iter().map(event_line).collect();
+                self.write(&format!("{ns}.events.txt"), lines);
             }
-            Err(e) => write(&format!("{ns}.events.error.txt"), e.to_string()),
+            Err(e) => self.write(&format!("{ns}.events.error.txt"), crate::errors::chain(&e)),
         }
     }
-    for (ns, pod, container) in log_jobs {
-        let pods: Api<Pod> = Api::namespaced(client.client(), &ns);
+
+    async fn log(&mut self, client: &GuardedClient, ns: &str, pod: &str, container: &str) {
+        let pods: Api<Pod> = Api::namespaced(client.client(), ns);
         let params = LogParams {
-            container: Some(container.clone()),
+            container: Some(container.to_string()),
             tail_lines: Some(500),
             ..LogParams::default()
         };
         let text = pods
-            .logs(&pod, &params)
+            .logs(pod, &params)
             .await
-            .unwrap_or_else(|e| format!("(no log: {e})\n"));
-        write(&format!("logs/{ns}.{pod}.{container}.log"), text);
+            .unwrap_or_else(|e| format!("(no log: {})\n", crate::errors::chain(&e)));
+        self.write(&format!("logs/{ns}.{pod}.{container}.log"), text);
     }
-    if !errors.is_empty() {
-        let _ = std::fs::write(dir.join("errors.txt"), errors.join("\n"));
+
+    fn finish(self) -> PathBuf {
+        if !self.errors.is_empty() {
+            let _ = std::fs::write(self.dir.join("errors.txt"), self.errors.join("\n"));
+        }
+        self.dir
     }
-    dir
+}
+
+fn event_line(e: &Event) -> String {
+    format!(
+        "{} {} {}/{}: {} {}\n",
+        e.type_.as_deref().unwrap_or("-"),
+        e.reason.as_deref().unwrap_or("-"),
+        e.involved_object.kind.as_deref().unwrap_or("-"),
+        e.involved_object.name.as_deref().unwrap_or("-"),
+        e.message.as_deref().unwrap_or("").trim(),
+        e.count.map(|c| format!("(x{c})")).unwrap_or_default()
+    )
 }

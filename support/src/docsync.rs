@@ -283,10 +283,10 @@ fn tokens(s: &str) -> std::collections::BTreeSet<&str> {
     s.split_whitespace().collect()
 }
 
-fn similarity(a: &str, b: &str) -> f64 {
-    let (ta, tb) = (tokens(a), tokens(b));
-    let both = ta.intersection(&tb).count() as f64;
-    let either = ta.union(&tb).count() as f64;
+/// Shared words over all words (Jaccard) of two token sets.
+fn similarity(a: &std::collections::BTreeSet<&str>, b: &std::collections::BTreeSet<&str>) -> f64 {
+    let both = a.intersection(b).count() as f64;
+    let either = (a.len() + b.len()) as f64 - both;
     if either == 0.0 { 0.0 } else { both / either }
 }
 
@@ -312,14 +312,15 @@ pub fn compare(documented: &[Documented], registry: &[Performed]) -> Sync {
         .collect();
     let documented_set: HashSet<&str> = documented.iter().map(|d| d.command.as_str()).collect();
     let registry_set: HashSet<&str> = normalized.iter().map(|(n, _)| n.as_str()).collect();
-    // Registry commands the document does not show, by step, in registry order.
-    let mut unmatched: HashMap<String, Vec<(&str, &'static str)>> = HashMap::new();
+    // Registry commands the document does not show, by step, in registry order, with their words.
+    type Unmatched<'a> = Vec<(std::collections::BTreeSet<&'a str>, &'static str)>;
+    let mut unmatched: HashMap<String, Unmatched> = HashMap::new();
     for (n, raw) in &normalized {
         if !documented_set.contains(n.as_str()) {
             unmatched
                 .entry(step_key(n))
                 .or_default()
-                .push((n.as_str(), *raw));
+                .push((tokens(n), *raw));
         }
     }
     for d in documented {
@@ -328,10 +329,11 @@ pub fn compare(documented: &[Documented], registry: &[Performed]) -> Sync {
             continue;
         }
         let candidates = unmatched.get_mut(&step_key(&d.command));
+        let words = tokens(&d.command);
         let best = candidates.as_ref().and_then(|c| {
             c.iter()
                 .enumerate()
-                .map(|(i, (n, _))| (similarity(&d.command, n), i))
+                .map(|(i, (n, _))| (similarity(&words, n), i))
                 .filter(|(s, _)| *s >= 0.4)
                 .max_by(|a, b| a.0.total_cmp(&b.0))
                 .map(|(_, i)| i)

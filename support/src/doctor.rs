@@ -257,6 +257,26 @@ pub fn render(checks: &[Check]) -> String {
     out
 }
 
+/// Prerequisites that are missing, with what to do about them.
+#[derive(Debug, thiserror::Error)]
+#[error("prerequisites missing for AMBIENT_PROVIDER={provider}:\n{report}")]
+pub struct Missing {
+    pub provider: &'static str,
+    pub report: String,
+}
+
+/// Runs the checks for these settings; any failure is an error listing every check.
+pub async fn require(settings: &Settings) -> Result<(), Missing> {
+    let checks = run(&Inputs::for_settings(settings)).await;
+    if has_failures(&checks) {
+        return Err(Missing {
+            provider: settings.provider.id(),
+            report: render(&checks),
+        });
+    }
+    Ok(())
+}
+
 pub fn has_failures(checks: &[Check]) -> bool {
     checks.iter().any(|c| c.status == Status::Fail)
 }

@@ -12,6 +12,32 @@ use crate::eras::{AccessLogFormat, EnrollmentLogFormat};
 use crate::k8s::conditions::{daemonset_ready, pod_ready};
 use crate::logs::{AccessRecord, Direction, Enrollment};
 
+/// A documented step the suite performed: it did what the tutorial says (`expected`), or it
+/// drifted with the error and its causes; a step that could not start (a missing sample, CRDs
+/// that could not be fetched) is not reached.
+pub fn step(done: &Result<(), crate::steps::StepError>, expected: &str) -> Verdict {
+    match done {
+        Ok(()) => Verdict::Holds,
+        Err(e) if e.before_the_step() => Verdict::NotReached {
+            why: crate::errors::chain(e),
+        },
+        Err(e) => Verdict::drifted(expected, crate::errors::chain(e)),
+    }
+}
+
+/// Judges what was observed with `judge`; a failed observation (a wait that ran out, a resource
+/// that never appeared) drifts from `expected`, with the error and its causes.
+pub fn observed<O, E: std::error::Error + 'static>(
+    observation: &Result<O, E>,
+    expected: &str,
+    judge: impl FnOnce(&O) -> Verdict,
+) -> Verdict {
+    match observation {
+        Ok(o) => judge(o),
+        Err(e) => Verdict::drifted(expected, crate::errors::chain(e)),
+    }
+}
+
 /// The component lines, compared as a set: istioctl prints them in completion order.
 pub fn install_lines(expected: &[&str], printed: &[String]) -> Verdict {
     let mut want: Vec<&str> = expected.to_vec();

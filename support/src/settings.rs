@@ -178,30 +178,14 @@ impl Settings {
         workspace: &Path,
     ) -> Result<Self, SettingsError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let provider = match get(PROVIDER).as_deref().map(str::trim) {
-            None | Some("kind") => Provider::Kind,
-            Some("sim") => Provider::Sim,
-            Some("k3s") => Provider::K3s,
-            Some("existing") => Provider::Existing,
-            Some(other) => return Err(invalid(PROVIDER, other, "not a provider")),
-        };
-        let istio = match (get(ISTIO), provider) {
-            (Some(v), _) => parse_istio(&v)?,
-            (None, Provider::Kind | Provider::K3s | Provider::Existing) => IstioSource::Tutorial,
+        let provider = get(PROVIDER).map_or(Ok(Provider::Kind), |v| parse_provider(&v))?;
+        let istio = match get(ISTIO) {
+            Some(v) => parse_istio(&v)?,
             // sim has no internet: the istioctl and samples/ that fixtures/sim/build.sh built.
-            (None, Provider::Sim) => IstioSource::Local(workspace.join("target/sim/istio")),
-        };
-        let cluster_name = match get(CLUSTER_NAME) {
-            None => DEFAULT_CLUSTER_NAME.to_string(),
-            Some(v) => parse_cluster_name(&v)?,
-        };
-        let keep_cluster = match get(KEEP_CLUSTER) {
-            None => true,
-            Some(v) => parse_bool(KEEP_CLUSTER, &v)?,
-        };
-        let timeout_scale = match get(TIMEOUT_SCALE) {
-            None => 1.0,
-            Some(v) => parse_scale(&v)?,
+            None if provider == Provider::Sim => {
+                IstioSource::Local(workspace.join("target/sim/istio"))
+            }
+            None => IstioSource::Tutorial,
         };
         let kube_context = get(KUBE_CONTEXT).map(|v| v.trim().to_string());
         if provider == Provider::Existing && kube_context.is_none() {
@@ -212,47 +196,28 @@ impl Settings {
             ));
         }
         let target = workspace.join("target").join("ambient");
-        let dir = |var: &'static str, default: PathBuf| -> Result<PathBuf, SettingsError> {
-            match get(var) {
-                None => Ok(default),
-                Some(v) => {
-                    let p = PathBuf::from(&v);
-                    if p.is_file() {
-                        return Err(invalid(var, &v, "this is a file, not a directory"));
-                    }
-                    Ok(if p.is_absolute() {
-                        p
-                    } else {
-                        workspace.join(p)
-                    })
-                }
-            }
+        let dir = |var: &'static str, default: &str| match get(var) {
+            None => Ok(target.join(default)),
+            Some(v) => parse_dir(var, &v, workspace),
         };
         Ok(Settings {
             provider,
             istio,
-            cluster_name,
-            keep_cluster,
-            timeout_scale,
-            artifacts_dir: dir(ARTIFACTS_DIR, target.join("artifacts"))?,
-            cache_dir: dir(CACHE_DIR, target.join("cache"))?,
-            state_dir: dir(STATE_DIR, target.join("state"))?,
+            cluster_name: get(CLUSTER_NAME)
+                .map_or(Ok(DEFAULT_CLUSTER_NAME.into()), |v| parse_cluster_name(&v))?,
+            keep_cluster: get(KEEP_CLUSTER).map_or(Ok(true), |v| parse_bool(KEEP_CLUSTER, &v))?,
+            timeout_scale: get(TIMEOUT_SCALE).map_or(Ok(1.0), |v| parse_scale(&v))?,
+            artifacts_dir: dir(ARTIFACTS_DIR, "artifacts")?,
+            cache_dir: dir(CACHE_DIR, "cache")?,
+            state_dir: dir(STATE_DIR, "state")?,
             kube_context,
-            gateway_api_crds: match (get(GATEWAY_API_CRDS), provider) {
-                (Some(v), _) => {
-                    let p = PathBuf::from(v.trim());
-                    let p = if p.is_absolute() {
-                        p
-                    } else {
-                        workspace.join(p)
-                    };
-                    if !p.exists() {
-                        return Err(invalid(GATEWAY_API_CRDS, &v, "no such file or directory"));
-                    }
-                    Some(p)
+            gateway_api_crds: match get(GATEWAY_API_CRDS) {
+                Some(v) => Some(parse_existing_path(GATEWAY_API_CRDS, &v, workspace)?),
+                // sim: the CRDs fixtures/sim/build.sh copied from the gateway-api module.
+                None if provider == Provider::Sim => {
+                    Some(workspace.join("target/sim/gateway-api-crds"))
                 }
-                (None, Provider::Sim) => Some(workspace.join("target/sim/gateway-api-crds")),
-                (None, _) => None,
+                None => None,
             },
         })
     }
@@ -345,6 +310,47 @@ fn unknown_variable(name: &str) -> SettingsError {
 }
 
 static KNOWN_NAMES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn parse_provider(v: &str) -> Result<Provider, SettingsError> {
+    match v.trim() {
+        "kind" => Ok(Provider::Kind),
+        "sim" => Ok(Provider::Sim),
+        "k3s" => Ok(Provider::K3s),
+        "existing" => Ok(Provider::Existing),
+        other => Err(invalid(PROVIDER, other, "not a provider")),
+    }
+}
+
+/// A directory setting: relative paths are under the workspace; an existing file is refused.
+fn parse_dir(var: &'static str, v: &str, workspace: &Path) -> Result<PathBuf, SettingsError> {
+    let p = PathBuf::from(v);
+    if p.is_file() {
+        return Err(invalid(var, v, "this is a file, not a directory"));
+    }
+    Ok(if p.is_absolute() {
+        p
+    } else {
+        workspace.join(p)
+    })
+}
+
+/// A path setting that must exist (relative paths are under the workspace).
+fn parse_existing_path(
+    var: &'static str,
+    v: &str,
+    workspace: &Path,
+) -> Result<PathBuf, SettingsError> {
+    let p = PathBuf::from(v.trim());
+    let p = if p.is_absolute() {
+        p
+    } else {
+        workspace.join(p)
+    };
+    if !p.exists() {
+        return Err(invalid(var, v, "no such file or directory"));
+    }
+    Ok(p)
+}
 
 fn parse_istio(v: &str) -> Result<IstioSource, SettingsError> {
     let v = v.trim();

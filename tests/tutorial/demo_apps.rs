@@ -1,31 +1,33 @@
 //! Deploying the demo apps: Bookinfo, its gateway, sleep and notsleep; `default` labelled for
 //! ambient; istio-cni announces each pod joining the mesh; no pod gets a sidecar.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rstest::rstest;
 use serial_test::serial;
-use support::claims::Verdict;
 use support::judge;
 use support::k8s::pods;
-use support::k8s::wait::{Probe, until};
-use support::logs::parse_enrollment;
+use support::observe;
+use support::steps::{APPS_NAMESPACE, BOOKINFO, CLIENTS};
 
-use crate::world::{BOOKINFO, CLIENTS, World, apps, block_on};
+use crate::world::{World, apps};
 
 fn deployments_available(w: &World, claim_id: &str, names: &[&str]) {
-    let verdict = block_on(async {
+    let c = &w.cluster.client;
+    let available = w.run(async {
         for d in names {
-            if let Err(e) =
-                pods::wait_deployment(&w.cluster.client, "default", d, w.timeout(300)).await
-            {
-                return Verdict::drifted(format!("deployment {d} available"), e.to_string());
-            }
+            pods::wait_deployment(c, APPS_NAMESPACE, d, w.timeout(300)).await?;
         }
-        Verdict::Holds
+        Ok::<(), pods::PodError>(())
     });
-    w.check(claim_id, verdict);
+    w.check(
+        claim_id,
+        judge::observed(
+            &available,
+            &format!("deployments {names:?} available"),
+            |_| support::claims::Verdict::Holds,
+        ),
+    );
 }
 
 #[rstest]
@@ -42,80 +44,48 @@ fn sleep_and_notsleep_are_available(apps: Arc<World>) {
     deployments_available(&apps, "demo_apps.clients_available", CLIENTS);
 }
 
-/// Every app pod, as (pod, namespace, node).
-async fn app_pods(w: &World) -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    for d in BOOKINFO.iter().chain(CLIENTS) {
-        let p = w.pod_of(d).await;
-        out.push((
-            pods::name_of(&p).to_string(),
-            "default".to_string(),
-            pods::node_of(&p).unwrap_or_default().to_string(),
-        ));
-    }
-    out
-}
-
 #[rstest]
 #[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn each_app_pod_is_added_to_the_ambient_mesh(apps: Arc<World>) {
     let w = &apps;
-    let (k, v) = w.facts.cni_label;
-    let ns = w.facts.istio_namespace;
-    let verdict = block_on(async {
-        let expected = app_pods(w).await;
-        // istio-cni logs the enrollment soon after the label; read its log until every pod shows.
-        let outcome = until(
-            "istio-cni to announce every app pod",
-            w.data_plane_timeout(120),
-            || async {
-                let mut by_node = BTreeMap::new();
-                for node in &w.cluster.node_names {
-                    let Ok(cni) =
-                        pods::on_node(&w.cluster.client, ns, &format!("{k}={v}"), node).await
-                    else {
-                        continue;
-                    };
-                    let log = pods::logs(
-                        &w.cluster.client,
-                        ns,
-                        pods::name_of(&cni),
-                        w.facts.cni_container,
-                    )
-                    .await
-                    .unwrap_or_default();
-                    by_node.insert(
-                        node.clone(),
-                        log.lines()
-                            .filter_map(|l| parse_enrollment(l).ok())
-                            .collect::<Vec<_>>(),
-                    );
-                }
-                match judge::enrolled(&expected, &by_node, w.facts.enrollment_log) {
-                    Verdict::Holds => Probe::Ready(Verdict::Holds),
-                    other => Probe::NotYet(format!("{other:?}")),
-                }
-            },
-        )
-        .await;
-        outcome.unwrap_or_else(|e| {
-            Verdict::drifted("an enrollment line for each app pod", e.to_string())
-        })
-    });
-    w.check("demo_apps.pods_enrolled", verdict);
+    let c = &w.cluster.client;
+    let all: Vec<&str> = BOOKINFO.iter().chain(CLIENTS).copied().collect();
+    // istio-cni logs the enrollment soon after the label; read its log until every pod shows.
+    w.until_judged(
+        "demo_apps.pods_enrolled",
+        w.data_plane_timeout(120),
+        || async {
+            let app_pods = observe::running_pods(c, APPS_NAMESPACE, &all).await?;
+            let by_node = observe::cni_enrollments(c, &w.facts, &w.cluster.node_names).await?;
+            Ok::<_, observe::ObserveError>((app_pods, by_node))
+        },
+        |(app_pods, by_node)| {
+            let expected: Vec<(String, String, String)> = app_pods
+                .iter()
+                .map(|p| {
+                    let node = pods::node_of(p).unwrap_or_default();
+                    (pods::name_of(p).into(), APPS_NAMESPACE.into(), node.into())
+                })
+                .collect();
+            judge::enrolled(&expected, by_node, w.facts.enrollment_log)
+        },
+    );
 }
 
 #[rstest]
 #[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn no_app_pod_has_a_sidecar(apps: Arc<World>) {
-    let verdict = block_on(async {
-        let mut all = Vec::new();
-        for d in BOOKINFO.iter().chain(CLIENTS) {
-            all.push(apps.pod_of(d).await);
-        }
-        judge::no_sidecars(&all)
-    });
-    apps.check("demo_apps.no_sidecars", verdict);
+    let w = &apps;
+    let all: Vec<&str> = BOOKINFO.iter().chain(CLIENTS).copied().collect();
+    let seen = w.run(observe::running_pods(
+        &w.cluster.client,
+        APPS_NAMESPACE,
+        &all,
+    ));
+    w.check(
+        "demo_apps.no_sidecars",
+        judge::observed(&seen, "every app pod running", |p| judge::no_sidecars(p)),
+    );
 }

@@ -7,75 +7,43 @@ use std::sync::Arc;
 
 use rstest::rstest;
 use serial_test::serial;
-use support::claims::Verdict;
-use support::judge::{self, Traffic};
-use support::k8s::wait::{Probe, until};
-use support::logs::AccessRecord;
+use support::judge;
+use support::observe;
+use support::steps::{APPS_NAMESPACE, CLIENT, PRODUCTPAGE_URL};
 
-use crate::world::{World, apps, block_on};
+use crate::world::{World, apps};
 
 #[rstest]
 #[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn curl_from_sleep_returns_the_product_page(apps: Arc<World>) {
     let w = &apps;
-    let verdict = block_on(async {
-        until(
-            "curl from sleep to return the product page",
-            w.data_plane_timeout(120),
-            || async move {
-                match judge::productpage_page(&w.curl_productpage().await) {
-                    Verdict::Holds => Probe::Ready(Verdict::Holds),
-                    other => Probe::NotYet(format!("{other:?}")),
-                }
-            },
-        )
-        .await
-        .unwrap_or_else(|e| Verdict::drifted("HTTP 200 and the product page", e.to_string()))
-    });
-    w.check("l4.curl_returns_productpage", verdict);
-}
-
-/// Curls until the ztunnel on `node_of`'s node logs what `judge` looks for; returns the verdict
-/// and the matching raw line.
-pub async fn logged(
-    w: &World,
-    node_of: &str,
-    traffic: &Traffic,
-    judge: fn(&[AccessRecord], &Traffic) -> (Verdict, Option<usize>),
-) -> (Verdict, Option<String>) {
-    let what = format!("the ztunnel on {node_of}'s node to log the connection");
-    let outcome = until(&what, w.data_plane_timeout(120), || async move {
-        let lines = w.curl_and_read_ztunnel(node_of).await;
-        let records: Vec<AccessRecord> = lines.iter().map(|(_, r)| r.clone()).collect();
-        match judge(&records, traffic) {
-            (Verdict::Holds, Some(i)) => Probe::Ready(lines[i].0.clone()),
-            (other, _) => Probe::NotYet(format!("{other:?}")),
-        }
-    })
-    .await;
-    match outcome {
-        Ok(line) => (Verdict::Holds, Some(line)),
-        Err(e) => (
-            Verdict::drifted(
-                format!("{node_of}'s ztunnel logs the connection"),
-                e.to_string(),
-            ),
-            None,
-        ),
-    }
+    let c = &w.cluster.client;
+    w.until_judged(
+        "l4.curl_returns_productpage",
+        w.data_plane_timeout(120),
+        || observe::curl(c, APPS_NAMESPACE, CLIENT, PRODUCTPAGE_URL, w.timeout(60)),
+        |reply| judge::productpage_page(&reply.stdout),
+    );
 }
 
 #[rstest]
 #[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn sleeps_ztunnel_logs_the_outbound_connection(apps: Arc<World>) {
-    let traffic = block_on(apps.traffic(None));
-    let (verdict, line) = block_on(logged(&apps, "sleep", &traffic, judge::outbound_logged));
-    if apps.check("l4.sleep_ztunnel_logs_outbound", verdict)
-        && let Some(line) = line
-    {
-        apps.snapshot(apps.facts.era.id(), || insta::assert_snapshot!(line));
+    let w = &apps;
+    let c = &w.cluster.client;
+    let traffic = w.expect(w.run(observe::tutorial_traffic(c, None)));
+    let held = w.until_judged(
+        "l4.sleep_ztunnel_logs_outbound",
+        w.data_plane_timeout(120),
+        || observe::curl_then_ztunnel_log(c, &w.facts, PRODUCTPAGE_URL, CLIENT, w.timeout(60)),
+        |log| judge::outbound_logged(&log.records(), &traffic).0,
+    );
+    if let Some(log) = held {
+        let (_, hit) = judge::outbound_logged(&log.records(), &traffic);
+        let line = log.line(hit).unwrap_or_default().to_string();
+        w.snapshot(w.facts.era.id(), || insta::assert_snapshot!(line));
     }
 }
 
@@ -83,16 +51,21 @@ fn sleeps_ztunnel_logs_the_outbound_connection(apps: Arc<World>) {
 #[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn productpages_ztunnel_logs_the_inbound_connection(apps: Arc<World>) {
-    let traffic = block_on(apps.traffic(None));
-    let (verdict, line) = block_on(logged(
-        &apps,
-        "productpage-v1",
-        &traffic,
-        judge::inbound_logged,
-    ));
-    if apps.check("l4.productpage_ztunnel_logs_inbound", verdict)
-        && let Some(line) = line
-    {
-        apps.snapshot(apps.facts.era.id(), || insta::assert_snapshot!(line));
+    let w = &apps;
+    let c = &w.cluster.client;
+    let traffic = w.expect(w.run(observe::tutorial_traffic(c, None)));
+    let held = w.until_judged(
+        "l4.productpage_ztunnel_logs_inbound",
+        w.data_plane_timeout(120),
+        || {
+            let log_of = "productpage-v1";
+            observe::curl_then_ztunnel_log(c, &w.facts, PRODUCTPAGE_URL, log_of, w.timeout(60))
+        },
+        |log| judge::inbound_logged(&log.records(), &traffic).0,
+    );
+    if let Some(log) = held {
+        let (_, hit) = judge::inbound_logged(&log.records(), &traffic);
+        let line = log.line(hit).unwrap_or_default().to_string();
+        w.snapshot(w.facts.era.id(), || insta::assert_snapshot!(line));
     }
 }

@@ -1,26 +1,25 @@
-//! The shared cluster fixture: idempotent "ensure" stages (cluster → Istio installed → apps
-//! deployed and enrolled), each run once per process and safe to repeat in a new one (the state
-//! lives in the cluster). A stage that failed fails every test that needs it, with its error.
+//! The shared cluster fixture: idempotent stages (cluster → Istio installed → apps deployed and
+//! enrolled), each run once per process and safe to repeat in a new one (the state lives in the
+//! cluster). A stage that failed fails every test that needs it, with its error and causes.
+//!
+//! Sections are plain synchronous code: every method here blocks on the suite's one runtime, and
+//! the ones that record a claim are `#[track_caller]`, so a failing claim points at its line in
+//! its section.
 
 use std::future::Future;
+use std::panic::Location;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use futures::FutureExt;
-use k8s_openapi::api::core::v1::Namespace;
-use k8s_openapi::jiff::Timestamp;
-use kube::Api;
-use kube::api::{Patch, PatchParams};
 use rstest::fixture;
 use support::claims::{Recorder, Verdict, claim};
-use support::cluster::{self, Cluster};
-use support::eras::{EraFacts, IstioVersion, facts};
-use support::istio::{Acquirer, InstallReport, IstioRelease};
-use support::judge::{HTTP_CODE_MARKER, Traffic};
-use support::k8s::{apply, pods};
-use support::logs::{AccessRecord, parse_access};
+use support::cluster::{self, Cluster, ClusterError};
+use support::eras::{EraFacts, IstioVersion, VersionError, facts};
+use support::istio::{AcquireError, Acquirer, InstallError, InstallReport, IstioRelease};
+use support::observe::{self, describe};
 use support::process::Tools;
-use support::settings::Settings;
+use support::settings::{Settings, SettingsError};
+use support::steps::{self, StepError};
 use tokio::sync::OnceCell;
 
 /// One runtime for every cluster test: kube's connection pool must outlive each test.
@@ -36,9 +35,9 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
     RUNTIME.block_on(f)
 }
 
-/// Like [`block_on`], but safe to call from inside a future that is itself being blocked on (a
-/// failing check inside a section): runs on a thread of its own.
-pub fn block_on_aside<F: Future + Send>(f: F) -> F::Output
+/// Like [`block_on`], but safe to call while another `block_on` is running on this thread: runs
+/// on a thread of its own.
+fn block_on_aside<F: Future + Send>(f: F) -> F::Output
 where
     F::Output: Send,
 {
@@ -46,76 +45,108 @@ where
         .unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
+/// Why the shared fixture could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error(transparent)]
+    Prerequisites(#[from] support::doctor::Missing),
+    #[error("setting up the tutorial cluster")]
+    Cluster(#[from] ClusterError),
+    #[error("getting istioctl")]
+    Acquire(#[from] AcquireError),
+    #[error("reading the version of Istio {version}")]
+    Version {
+        version: String,
+        #[source]
+        source: VersionError,
+    },
+    #[error("installing Istio (Installation step 4)")]
+    Install(#[from] InstallError),
+    #[error("deploying the demo apps (Deploying the demo apps, steps 1 and 2)")]
+    Apps(#[from] StepError),
+}
+
+/// Fails the test with the setup error and every cause.
+#[track_caller]
+fn setup_failed(e: &SetupError) -> ! {
+    panic!("{}", support::errors::report(e))
+}
+
 pub struct World {
     /// Keeps the cluster alive (sim processes, the k3s container) for the whole test process.
-    _running: support::cluster::Running,
+    _running: cluster::Running,
     pub settings: Settings,
     pub tools: Tools,
     pub release: IstioRelease,
     pub facts: EraFacts,
     pub cluster: Cluster,
     pub recorder: Recorder,
-    installed: OnceCell<Result<InstallReport, String>>,
-    apps: OnceCell<Result<(), String>>,
+    installed: OnceCell<Result<InstallReport, Arc<SetupError>>>,
+    apps: OnceCell<Result<(), Arc<SetupError>>>,
 }
 
-static WORLD: OnceCell<Result<Arc<World>, String>> = OnceCell::const_new();
+static WORLD: OnceCell<Result<Arc<World>, Arc<SetupError>>> = OnceCell::const_new();
 
-async fn build() -> Result<Arc<World>, String> {
-    let settings = Settings::from_env().map_err(|e| e.to_string())?;
-    let tools = Tools::default();
-    // The provider's prerequisites are checked first, before any download.
-    let running = cluster::start(&settings, &tools)
-        .await
-        .map_err(|e| e.to_string())?;
-    let acquirer = Acquirer::new(settings.cache_dir.clone(), tools.clone());
-    let release = acquirer
-        .acquire(&settings.istio)
-        .await
-        .map_err(|e| e.to_string())?;
-    let era = IstioVersion::parse(&release.version)
-        .map_err(|e| e.to_string())?
-        .era();
-    let facts = facts(era);
-    support::progress::say(format!(
-        "Istio {} (era {era}) on {}",
-        release.version,
-        settings.provider.id()
-    ));
-    let recorder = Recorder::new(
-        &settings.artifacts_dir,
-        era.id(),
-        &release.version,
-        settings.provider.id(),
-    );
-    Ok(Arc::new(World {
-        cluster: running.cluster.clone(),
-        _running: running,
-        settings,
-        tools,
-        release,
-        facts,
-        recorder,
-        installed: OnceCell::new(),
-        apps: OnceCell::new(),
-    }))
+async fn build() -> Result<Arc<World>, Arc<SetupError>> {
+    async fn build() -> Result<World, SetupError> {
+        let settings = Settings::from_env()?;
+        let tools = Tools::default();
+        // The provider's prerequisites are checked first, before anything slow.
+        support::doctor::require(&settings).await?;
+        let running = cluster::start(&settings, &tools).await?;
+        let release = Acquirer::new(settings.cache_dir.clone(), tools.clone())
+            .acquire(&settings.istio)
+            .await?;
+        let era = IstioVersion::parse(&release.version)
+            .map_err(|source| SetupError::Version {
+                version: release.version.clone(),
+                source,
+            })?
+            .era();
+        support::progress::say(format!(
+            "Istio {} (era {era}) on {}",
+            release.version,
+            settings.provider.id()
+        ));
+        let recorder = Recorder::new(
+            &settings.artifacts_dir,
+            era.id(),
+            &release.version,
+            settings.provider.id(),
+        );
+        Ok(World {
+            cluster: running.cluster.clone(),
+            _running: running,
+            settings,
+            tools,
+            release,
+            facts: facts(era),
+            recorder,
+            installed: OnceCell::new(),
+            apps: OnceCell::new(),
+        })
+    }
+    build().await.map(Arc::new).map_err(Arc::new)
 }
 
 /// The cluster exists and its nodes are Ready.
 #[fixture]
 pub fn world() -> Arc<World> {
-    block_on(WORLD.get_or_init(build))
-        .clone()
-        .unwrap_or_else(|e| panic!("setting up the tutorial cluster failed: {e}"))
+    match block_on(WORLD.get_or_init(build)) {
+        Ok(w) => w.clone(),
+        Err(e) => setup_failed(e),
+    }
 }
 
 /// Istio is installed in ambient mode ("Installation" step 4).
 #[fixture]
 pub fn installed() -> Arc<World> {
     let w = world();
-    block_on(w.installed.get_or_init(|| w.install()))
-        .clone()
-        .unwrap_or_else(|e| panic!("installing Istio failed: {e}"));
+    if let Err(e) = block_on(w.installed.get_or_init(|| w.install())) {
+        setup_failed(e)
+    }
     w
 }
 
@@ -124,49 +155,54 @@ pub fn installed() -> Arc<World> {
 #[fixture]
 pub fn apps() -> Arc<World> {
     let w = installed();
-    block_on(w.apps.get_or_init(|| w.deploy_apps()))
-        .clone()
-        .unwrap_or_else(|e| panic!("deploying the demo apps failed: {e}"));
+    let deploy = || async {
+        steps::deploy_apps(&w.cluster.client, &w.release, &w.facts, w.timeout(300))
+            .await
+            .map_err(|e| Arc::new(e.into()))
+    };
+    if let Err(e) = block_on(w.apps.get_or_init(deploy)) {
+        setup_failed(e)
+    }
     w
 }
-
-/// Deployments the tutorial's apps create.
-pub const BOOKINFO: &[&str] = &[
-    "details-v1",
-    "ratings-v1",
-    "reviews-v1",
-    "reviews-v2",
-    "reviews-v3",
-    "productpage-v1",
-];
-pub const CLIENTS: &[&str] = &["sleep", "notsleep"];
 
 impl World {
     pub fn timeout(&self, secs: u64) -> Duration {
         self.settings.timeout(Duration::from_secs(secs))
     }
 
-    /// The install report (the `installed` fixture ran it).
-    pub fn install_report(&self) -> InstallReport {
-        self.installed
-            .get()
-            .cloned()
-            .and_then(Result::ok)
-            .expect("the installed fixture ran")
+    /// Runs one of the suite's async steps or observations to completion.
+    pub fn run<F: Future>(&self, f: F) -> F::Output {
+        block_on(f)
     }
 
-    async fn install(&self) -> Result<InstallReport, String> {
-        let timeout = self.timeout(600);
+    /// The value of something the test needs to go on, or a failure at the caller's line with the
+    /// error and its causes.
+    #[track_caller]
+    pub fn expect<T, E: std::error::Error + 'static>(&self, r: Result<T, E>) -> T {
+        r.unwrap_or_else(|e| panic!("{}", support::errors::report(&e)))
+    }
+
+    /// The install report (the `installed` fixture ran it).
+    pub fn install_report(&self) -> InstallReport {
+        match self.installed.get() {
+            Some(Ok(report)) => report.clone(),
+            Some(Err(e)) => setup_failed(e),
+            None => panic!("the installed fixture has not run"),
+        }
+    }
+
+    async fn install(&self) -> Result<InstallReport, Arc<SetupError>> {
         let report = support::istio::install(
             &self.release,
             &self.cluster,
             &self.facts,
-            support::cluster::provider::facts(self.settings.provider).install_flags,
+            cluster::provider::facts(self.settings.provider).install_flags,
             &self.tools,
-            timeout,
+            self.timeout(600),
         )
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Arc::new(e.into()))?;
         // The whole output, as evidence beside the claim records.
         let dir = &self.settings.artifacts_dir;
         let _ = std::fs::write(dir.join("istioctl-install.stdout.txt"), &report.stdout);
@@ -174,45 +210,9 @@ impl World {
         Ok(report)
     }
 
-    async fn deploy_apps(&self) -> Result<(), String> {
-        let c = &self.cluster.client;
-        let sample = |p: &str| self.release.sample(p).map_err(|e| e.to_string());
-        for file in [
-            sample("bookinfo/platform/kube/bookinfo.yaml")?,
-            sample("bookinfo/networking/bookinfo-gateway.yaml")?,
-        ] {
-            apply::apply_path(c, &file, "default")
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        for fixture in ["apps/sleep.yaml", "apps/notsleep.yaml"] {
-            apply::apply_path(c, &support::fixtures::path(fixture), "default")
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        // The tutorial waits for every pod before labelling the namespace.
-        for d in BOOKINFO.iter().chain(CLIENTS) {
-            pods::wait_deployment(c, "default", d, self.timeout(300))
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        self.label_namespace("default", self.facts.enrollment_label)
-            .await
-    }
-
-    /// `kubectl label namespace <ns> k=v` (a merge patch of the label).
-    pub async fn label_namespace(&self, ns: &str, (k, v): (&str, &str)) -> Result<(), String> {
-        let api: Api<Namespace> = Api::all(self.cluster.client.client());
-        let patch = serde_json::json!({ "metadata": { "labels": { k: v } } });
-        api.patch(ns, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }
-
     /// Can this provider decide claims that need a data plane? (`sim` cannot.)
     pub fn data_plane(&self) -> bool {
-        support::cluster::provider::facts(self.settings.provider).data_plane
+        cluster::provider::facts(self.settings.provider).data_plane
     }
 
     /// How long to wait for something only a data plane does: `secs` on kind, a moment on sim,
@@ -225,11 +225,17 @@ impl World {
         }
     }
 
-    /// Records a claim's verdict; a drift fails the test with expected vs actual and a
-    /// diagnostics bundle. On `sim`, a claim that needs a data plane is recorded as not applicable
-    /// (with what was observed) and never fails. Returns whether the claim held on a provider that
-    /// can decide it.
+    /// Records a claim's verdict; a drift fails the test at the caller's line, with expected vs
+    /// actual and a diagnostics bundle. On `sim`, a claim that needs a data plane is recorded as
+    /// not applicable (with what was observed) and never fails. Returns whether the claim held
+    /// on a provider that can decide it.
+    #[track_caller]
     pub fn check(&self, claim_id: &str, verdict: Verdict) -> bool {
+        self.check_at(claim_id, verdict, Location::caller())
+    }
+
+    #[track_caller]
+    fn check_at(&self, claim_id: &str, verdict: Verdict, at: &Location) -> bool {
         let c = claim(claim_id).unwrap_or_else(|| panic!("unknown claim {claim_id}"));
         let verdict = if c.needs_data_plane && !self.data_plane() {
             Verdict::NotApplicable {
@@ -247,7 +253,7 @@ impl World {
         if verdict.is_failure() {
             let bundle = block_on_aside(self.diagnostics(claim_id));
             panic!(
-                "claim {claim_id} ({}: {}) does not hold on Istio {} (era {}, {}):\n{}\ndiagnostics: {}",
+                "claim {claim_id} ({}: {}) does not hold on Istio {} (era {}, {}), checked at {at}:\n{}\ndiagnostics: {}",
                 c.section.title(),
                 c.statement,
                 self.release.version,
@@ -260,7 +266,31 @@ impl World {
         verdict == Verdict::Holds
     }
 
-    pub async fn diagnostics(&self, label: &str) -> std::path::PathBuf {
+    /// Observes until the judge holds or `timeout` passes (`support::observe::until_judged`),
+    /// records the judge's last verdict for `claim_id` (failing at the caller's line), and
+    /// returns the observation that held (none where the provider cannot decide the claim).
+    #[track_caller]
+    pub fn until_judged<O, E, F, Fut, J>(
+        &self,
+        claim_id: &str,
+        timeout: Duration,
+        observe: F,
+        judge: J,
+    ) -> Option<O>
+    where
+        E: std::error::Error + 'static,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<O, E>>,
+        J: Fn(&O) -> Verdict,
+    {
+        let at = Location::caller();
+        let what = format!("claim {claim_id} to hold");
+        let judged = block_on(observe::until_judged(&what, timeout, observe, judge));
+        let held = self.check_at(claim_id, judged.verdict, at);
+        judged.observed.filter(|_| held)
+    }
+
+    async fn diagnostics(&self, label: &str) -> std::path::PathBuf {
         let istioctl = self
             .tools
             .command(self.release.istioctl.display().to_string())
@@ -285,99 +315,18 @@ impl World {
         .await
     }
 
-    /// Runs the steps of a section that changes shared state, then its teardown, even when a step
-    /// fails; the failure is re-raised after the teardown.
-    pub fn section<S, T>(&self, steps: S, teardown: T)
-    where
-        S: Future<Output = ()>,
-        T: Future<Output = ()>,
-    {
-        let outcome = block_on(std::panic::AssertUnwindSafe(steps).catch_unwind());
-        block_on(teardown);
-        if let Err(panic) = outcome {
-            std::panic::resume_unwind(panic);
+    /// Undoes a section's changes to shared state when the returned guard is dropped: at the
+    /// section's end, or while a failing claim unwinds. (`undo` is a future: it does nothing
+    /// until then.)
+    pub fn teardown<'w>(
+        &'w self,
+        what: &'static str,
+        undo: impl Future<Output = Result<(), StepError>> + 'w,
+    ) -> Teardown<'w> {
+        Teardown {
+            what,
+            undo: Some(Box::pin(undo)),
         }
-    }
-
-    /// The one running pod of a deployment in `default`.
-    pub async fn pod_of(&self, deployment: &str) -> k8s_openapi::api::core::v1::Pod {
-        let found = pods::of_deployment(&self.cluster.client, "default", deployment)
-            .await
-            .expect("listing pods");
-        pods::pick_running(found)
-            .unwrap_or_else(|| panic!("no running pod of deployment {deployment}"))
-    }
-
-    /// The tutorial's `kubectl exec deploy/sleep -- curl -s http://productpage:9080/`, with `-w`
-    /// appended so the HTTP status is visible.
-    pub async fn curl_productpage(&self) -> String {
-        let sleep = self.pod_of("sleep").await;
-        let argv = [
-            "curl",
-            "-s",
-            "http://productpage:9080/",
-            "-w",
-            "\n[http_code=%{http_code}]",
-        ];
-        debug_assert!(argv[4].contains(HTTP_CODE_MARKER));
-        match pods::exec(
-            &self.cluster.client,
-            "default",
-            pods::name_of(&sleep),
-            None,
-            &argv,
-            self.timeout(60),
-        )
-        .await
-        {
-            Ok(out) => out.stdout,
-            Err(e) => format!("(exec failed: {e})"),
-        }
-    }
-
-    /// The connection the tutorial makes, with the pods of this cluster.
-    pub async fn traffic(&self, waypoint: Option<support::judge::WaypointExpectation>) -> Traffic {
-        let productpage = self.pod_of("productpage-v1").await;
-        Traffic {
-            client_sa: "sleep".into(),
-            service_host: "productpage.default.svc.cluster.local".into(),
-            server_ips: pods::ips_of(&productpage),
-            waypoint,
-        }
-    }
-
-    /// Curls the product page, then reads the log of the ztunnel on the node of `deployment`'s
-    /// pod from just before the curl. Returns the raw lines and their records.
-    pub async fn curl_and_read_ztunnel(&self, deployment: &str) -> Vec<(String, AccessRecord)> {
-        let start = Timestamp::now() - Duration::from_secs(2);
-        let _ = self.curl_productpage().await;
-        self.ztunnel_lines_since(deployment, start).await
-    }
-
-    pub async fn ztunnel_lines_since(
-        &self,
-        deployment: &str,
-        start: Timestamp,
-    ) -> Vec<(String, AccessRecord)> {
-        let pod = self.pod_of(deployment).await;
-        let node = pods::node_of(&pod).expect("a scheduled pod").to_string();
-        let (k, v) = self.facts.ztunnel_label;
-        let ns = self.facts.istio_namespace;
-        let ztunnel = pods::on_node(&self.cluster.client, ns, &format!("{k}={v}"), &node)
-            .await
-            .expect("the ztunnel on the node");
-        let log = pods::logs_since(
-            &self.cluster.client,
-            ns,
-            pods::name_of(&ztunnel),
-            self.facts.ztunnel_container,
-            start,
-        )
-        .await
-        .unwrap_or_default();
-        log.lines()
-            .filter_map(|l| parse_access(l).ok().map(|r| (l.to_string(), r)))
-            .collect()
     }
 
     /// Binds insta's redactions and this era's snapshot suffix around `f`.
@@ -392,13 +341,27 @@ impl World {
     }
 }
 
-fn describe(v: &Verdict) -> String {
-    match v {
-        Verdict::Holds => "holds".into(),
-        Verdict::Drifted { expected, actual } => {
-            format!("expected: {expected}\nactual:   {actual}")
+/// Runs a section's teardown when dropped; a teardown that fails is reported, not raised (the
+/// section's own failure, if any, is the one that matters).
+pub struct Teardown<'w> {
+    what: &'static str,
+    undo: Option<Undo<'w>>,
+}
+
+type Undo<'w> = std::pin::Pin<Box<dyn Future<Output = Result<(), StepError>> + 'w>>;
+
+impl Drop for Teardown<'_> {
+    fn drop(&mut self) {
+        // Sections never run inside the runtime, so blocking here (even while a failing claim
+        // unwinds) nests nothing.
+        if let Some(undo) = self.undo.take()
+            && let Err(e) = block_on(undo)
+        {
+            support::progress::say(format!(
+                "teardown ({}) failed: {}",
+                self.what,
+                support::errors::chain(&e)
+            ));
         }
-        Verdict::NotReached { why } => format!("not reached: {why}"),
-        other => format!("{other:?}"),
     }
 }

@@ -1,0 +1,402 @@
+//! What the tutorial looks at, observed through the guarded client: curl from a client pod, the
+//! ztunnel log of a workload's node since an instant, istio-cni's enrollments by node, a
+//! waypoint's pods, the pods of the apps, Kiali's dashboard and graph ([`kiali`]). Every
+//! observation is bounded by a timeout and fails with a typed error that keeps its cause.
+//!
+//! Observations only look; what they mean is decided by `crate::judge`. [`until_judged`] is the
+//! one loop that repeats an observation until its judge holds or the deadline passes.
+
+pub mod kiali;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::jiff::Timestamp;
+use kube::Api;
+
+use crate::claims::Verdict;
+use crate::eras::EraFacts;
+use crate::judge::HTTP_CODE_MARKER;
+use crate::k8s::GuardedClient;
+use crate::k8s::pods::{self, PodError};
+use crate::logs::{AccessRecord, Enrollment, parse_access, parse_enrollment};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ObserveError {
+    #[error(transparent)]
+    Pod(#[from] PodError),
+    #[error("no running pod of deployment {namespace}/{deployment}")]
+    NoRunningPod {
+        namespace: String,
+        deployment: String,
+    },
+    #[error("pod {pod} is not scheduled on a node yet")]
+    Unscheduled { pod: String },
+    #[error("{what} did not answer within {timeout:?}")]
+    Timeout { what: String, timeout: Duration },
+    #[error(transparent)]
+    Kiali(#[from] kiali::KialiError),
+}
+
+/// The one running pod of a deployment.
+pub async fn running_pod(
+    client: &GuardedClient,
+    namespace: &str,
+    deployment: &str,
+) -> Result<Pod, ObserveError> {
+    let found = pods::of_deployment(client, namespace, deployment).await?;
+    pods::pick_running(found).ok_or_else(|| ObserveError::NoRunningPod {
+        namespace: namespace.into(),
+        deployment: deployment.into(),
+    })
+}
+
+/// The running pod of each deployment, in the order given.
+pub async fn running_pods(
+    client: &GuardedClient,
+    namespace: &str,
+    deployments: &[&str],
+) -> Result<Vec<Pod>, ObserveError> {
+    let mut out = Vec::with_capacity(deployments.len());
+    for d in deployments {
+        out.push(running_pod(client, namespace, d).await?);
+    }
+    Ok(out)
+}
+
+/// What `kubectl exec deploy/<client> -- curl -s <url>` printed. The suite appends `-w` so the
+/// HTTP status shows after the body (`[http_code=200]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurlReply {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the tutorial's curl in the running pod of `deployment`.
+pub async fn curl(
+    client: &GuardedClient,
+    namespace: &str,
+    deployment: &str,
+    url: &str,
+    timeout: Duration,
+) -> Result<CurlReply, ObserveError> {
+    let pod = running_pod(client, namespace, deployment).await?;
+    let write_out = format!("\n{HTTP_CODE_MARKER}%{{http_code}}]");
+    let argv = ["curl", "-s", url, "-w", &write_out];
+    let out = pods::exec(client, namespace, pods::name_of(&pod), None, &argv, timeout).await?;
+    Ok(CurlReply {
+        stdout: out.stdout,
+        stderr: out.stderr,
+    })
+}
+
+/// A ztunnel's log lines read as connection records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZtunnelLog {
+    /// The node of the workload, and the ztunnel pod serving it.
+    pub node: String,
+    pub ztunnel: String,
+    /// Each line the readers understood, with its record.
+    pub lines: Vec<(String, AccessRecord)>,
+}
+
+impl ZtunnelLog {
+    pub fn records(&self) -> Vec<AccessRecord> {
+        self.lines.iter().map(|(_, r)| r.clone()).collect()
+    }
+
+    /// The raw line a judge pointed at (the line to snapshot).
+    pub fn line(&self, hit: Option<usize>) -> Option<&str> {
+        hit.and_then(|i| self.lines.get(i)).map(|(l, _)| l.as_str())
+    }
+}
+
+/// The node a running deployment's pod is on.
+pub async fn node_of(
+    client: &GuardedClient,
+    namespace: &str,
+    deployment: &str,
+) -> Result<String, ObserveError> {
+    let pod = running_pod(client, namespace, deployment).await?;
+    pods::node_of(&pod)
+        .map(str::to_string)
+        .ok_or_else(|| ObserveError::Unscheduled {
+            pod: pods::name_of(&pod).into(),
+        })
+}
+
+/// The log since `since` of the ztunnel on the node of `deployment`'s pod (the tutorial finds it
+/// "by trial and error"; this reads the pod's `spec.nodeName`).
+pub async fn ztunnel_log_since(
+    client: &GuardedClient,
+    facts: &EraFacts,
+    namespace: &str,
+    deployment: &str,
+    since: Timestamp,
+) -> Result<ZtunnelLog, ObserveError> {
+    let node = node_of(client, namespace, deployment).await?;
+    let (k, v) = facts.ztunnel_label;
+    let ns = facts.istio_namespace;
+    let ztunnel = pods::on_node(client, ns, &format!("{k}={v}"), &node).await?;
+    let name = pods::name_of(&ztunnel).to_string();
+    let log = pods::logs_since(client, ns, &name, facts.ztunnel_container, since).await?;
+    let lines = log
+        .lines()
+        .filter_map(|l| parse_access(l).ok().map(|r| (l.to_string(), r)))
+        .collect();
+    Ok(ZtunnelLog {
+        node,
+        ztunnel: name,
+        lines,
+    })
+}
+
+/// istio-cni's enrollment announcements, by node, read from the istio-cni pod of each node (a
+/// node without one has no entry).
+pub async fn cni_enrollments(
+    client: &GuardedClient,
+    facts: &EraFacts,
+    nodes: &[String],
+) -> Result<BTreeMap<String, Vec<Enrollment>>, ObserveError> {
+    let (k, v) = facts.cni_label;
+    let ns = facts.istio_namespace;
+    let mut by_node = BTreeMap::new();
+    for node in nodes {
+        let cni = match pods::on_node(client, ns, &format!("{k}={v}"), node).await {
+            Ok(p) => p,
+            Err(PodError::NotFound(_)) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let log = pods::logs(client, ns, pods::name_of(&cni), facts.cni_container).await?;
+        by_node.insert(
+            node.clone(),
+            log.lines()
+                .filter_map(|l| parse_enrollment(l).ok())
+                .collect(),
+        );
+    }
+    Ok(by_node)
+}
+
+/// The pods of a waypoint Deployment and their addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WaypointPods {
+    pub names: Vec<String>,
+    pub ips: Vec<String>,
+}
+
+pub async fn waypoint_pods(
+    client: &GuardedClient,
+    namespace: &str,
+    deployment: &str,
+) -> Result<WaypointPods, ObserveError> {
+    let found = pods::of_deployment(client, namespace, deployment).await?;
+    Ok(WaypointPods {
+        names: found.iter().map(|p| pods::name_of(p).to_string()).collect(),
+        ips: found.iter().flat_map(pods::ips_of).collect(),
+    })
+}
+
+/// A DaemonSet once ready by Istio's rule, with the pods its label selects.
+#[derive(Debug, Clone)]
+pub struct DaemonSetPods {
+    pub daemonset: DaemonSet,
+    pub pods: Vec<Pod>,
+}
+
+/// Waits (bounded) for a DaemonSet to be ready by Istio's rule, then lists the pods of `label`.
+pub async fn ready_daemonset(
+    client: &GuardedClient,
+    namespace: &str,
+    name: &str,
+    (k, v): (&str, &str),
+    timeout: Duration,
+) -> Result<DaemonSetPods, ObserveError> {
+    let daemonset = pods::wait_daemonset(client, namespace, name, timeout).await?;
+    let pods = pods::list(client, namespace, &format!("{k}={v}")).await?;
+    Ok(DaemonSetPods { daemonset, pods })
+}
+
+/// The tutorial's `istio-ingressgateway` Deployment and autoscaler, as found.
+#[derive(Debug, Clone, Default)]
+pub struct IngressGateway {
+    pub deployment: Option<Deployment>,
+    pub autoscaler: Option<HorizontalPodAutoscaler>,
+}
+
+/// Reads the ingress gateway's objects; with `wait_available`, first waits (bounded) for the
+/// Deployment to be available.
+pub async fn ingress_gateway(
+    client: &GuardedClient,
+    namespace: &str,
+    wait_available: Option<Duration>,
+) -> Result<IngressGateway, ObserveError> {
+    const NAME: &str = "istio-ingressgateway";
+    if let Some(timeout) = wait_available {
+        pods::wait_deployment(client, namespace, NAME, timeout).await?;
+    }
+    let get = |what: &str| format!("getting {what} {namespace}/{NAME}");
+    let deployment = Api::<Deployment>::namespaced(client.client(), namespace)
+        .get_opt(NAME)
+        .await
+        .map_err(|source| PodError::Api {
+            what: get("deployment"),
+            source,
+        })?;
+    let autoscaler = Api::<HorizontalPodAutoscaler>::namespaced(client.client(), namespace)
+        .get_opt(NAME)
+        .await
+        .map_err(|source| PodError::Api {
+            what: get("autoscaler"),
+            source,
+        })?;
+    Ok(IngressGateway {
+        deployment,
+        autoscaler,
+    })
+}
+
+/// The productpage page curl returned through the tutorial's client, then the log since just
+/// before it of the ztunnel on the node of `logged_by`'s pod.
+pub async fn curl_then_ztunnel_log(
+    client: &GuardedClient,
+    facts: &EraFacts,
+    url: &str,
+    logged_by: &str,
+    timeout: Duration,
+) -> Result<ZtunnelLog, ObserveError> {
+    let start = Timestamp::now() - Duration::from_secs(2);
+    // The curl's own answer is another claim's; here it only makes the traffic.
+    let _ = curl(
+        client,
+        crate::steps::APPS_NAMESPACE,
+        crate::steps::CLIENT,
+        url,
+        timeout,
+    )
+    .await;
+    ztunnel_log_since(
+        client,
+        facts,
+        crate::steps::APPS_NAMESPACE,
+        logged_by,
+        start,
+    )
+    .await
+}
+
+/// The connection the tutorial makes (sleep → productpage), with the addresses of this cluster's
+/// productpage pod.
+pub async fn tutorial_traffic(
+    client: &GuardedClient,
+    waypoint: Option<crate::judge::WaypointExpectation>,
+) -> Result<crate::judge::Traffic, ObserveError> {
+    let productpage = running_pod(client, crate::steps::APPS_NAMESPACE, "productpage-v1").await?;
+    Ok(crate::judge::Traffic {
+        client_sa: "sleep".into(),
+        service_host: "productpage.default.svc.cluster.local".into(),
+        server_ips: pods::ips_of(&productpage),
+        waypoint,
+    })
+}
+
+/// The outcome of [`until_judged`]: the judge's last verdict, as the judge wrote it, and the
+/// observation it judged (none when nothing could be observed).
+#[derive(Debug, Clone)]
+pub struct Judged<O> {
+    pub verdict: Verdict,
+    pub observed: Option<O>,
+    /// How many times the world was observed.
+    pub attempts: u32,
+}
+
+/// Observes until the judge holds or `timeout` has passed (the suite's one bounded wait,
+/// `crate::k8s::wait::until`). Keeps the last observation and the judge's last structured
+/// verdict; an observation that failed every time is a `NotReached` verdict naming the error and
+/// its causes.
+pub async fn until_judged<O, E, F, Fut, J>(
+    what: &str,
+    timeout: Duration,
+    mut observe: F,
+    judge: J,
+) -> Judged<O>
+where
+    E: std::error::Error + 'static,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<O, E>>,
+    J: Fn(&O) -> Verdict,
+{
+    use crate::k8s::wait::{Probe, until};
+    use std::sync::Mutex;
+    let last: Mutex<Option<(Verdict, Option<O>)>> = Mutex::new(None);
+    let attempts = Mutex::new(0u32);
+    let outcome = until(what, timeout, || {
+        let attempt = observe();
+        let (last, attempts, judge) = (&last, &attempts, &judge);
+        async move {
+            *attempts.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+            let result = attempt.await;
+            let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+            match result {
+                Ok(observed) => {
+                    let verdict = judge(&observed);
+                    if verdict == Verdict::Holds {
+                        return Probe::Ready(observed);
+                    }
+                    let state = describe(&verdict);
+                    *last = Some((verdict, Some(observed)));
+                    Probe::NotYet(state)
+                }
+                Err(e) => {
+                    let why = format!("could not observe: {}", crate::errors::chain(&e));
+                    // A judged observation stays the answer; an error replaces only an error.
+                    if !matches!(*last, Some((_, Some(_)))) {
+                        *last = Some((Verdict::NotReached { why: why.clone() }, None));
+                    }
+                    Probe::NotYet(why)
+                }
+            }
+        }
+    })
+    .await;
+    let attempts = attempts.into_inner().unwrap_or_else(|e| e.into_inner());
+    match outcome {
+        Ok(observed) => Judged {
+            verdict: Verdict::Holds,
+            observed: Some(observed),
+            attempts,
+        },
+        Err(timeout_error) => {
+            let last = last.into_inner().unwrap_or_else(|e| e.into_inner());
+            let (verdict, observed) = last.unwrap_or_else(|| {
+                (
+                    Verdict::NotReached {
+                        why: timeout_error.to_string(),
+                    },
+                    None,
+                )
+            });
+            Judged {
+                verdict,
+                observed,
+                attempts,
+            }
+        }
+    }
+}
+
+/// A verdict in words, for progress and wait messages.
+pub fn describe(v: &Verdict) -> String {
+    match v {
+        Verdict::Holds => "holds".into(),
+        Verdict::Drifted { expected, actual } => {
+            format!("expected: {expected}\nactual:   {actual}")
+        }
+        Verdict::NotApplicable { why } => format!("not applicable: {why}"),
+        Verdict::NotReached { why } => format!("not reached: {why}"),
+    }
+}
