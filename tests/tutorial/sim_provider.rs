@@ -72,6 +72,36 @@ fn sim_cluster_starts_with_three_ready_nodes() {
         ]
     );
     assert!(list.items.iter().all(support::k8s::conditions::node_ready));
+    // kwok renews a Lease per node, or the node-lifecycle controller marks every pod NotReady
+    // once its grace period has passed.
+    let leases: Api<k8s_openapi::api::coordination::v1::Lease> =
+        Api::namespaced(sim.cluster.client.client(), "kube-node-lease");
+    block_on(until(
+        "a Lease for every node",
+        Duration::from_secs(30),
+        || {
+            let leases = leases.clone();
+            let names = names.clone();
+            async move {
+                match leases.list(&Default::default()).await {
+                    Ok(l) => {
+                        let held: Vec<String> = l
+                            .items
+                            .iter()
+                            .filter_map(|x| x.metadata.name.clone())
+                            .collect();
+                        if names.iter().all(|n| held.contains(n)) {
+                            Probe::Ready(())
+                        } else {
+                            Probe::NotYet(format!("leases: {held:?}"))
+                        }
+                    }
+                    Err(e) => Probe::NotYet(e.to_string()),
+                }
+            }
+        },
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(sim.cluster.context, format!("sim-{cluster}"));
     let pids: Vec<u32> = sim.pids().iter().map(|(_, p)| *p).collect();
     assert_eq!(pids.len(), 5, "{:?}", sim.pids());

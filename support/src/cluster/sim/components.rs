@@ -106,6 +106,10 @@ pub fn kwok(p: &Ports, f: &Files, configs: &[&Path]) -> Vec<String> {
         "--node-name=localhost".into(),
         format!("--node-port={}", p.kwok),
         format!("--server-address=127.0.0.1:{}", p.kwok),
+        // Without leases the node-lifecycle controller finds every node silent after its grace
+        // period (40 s) and marks every pod NotReady; kwok renews a lease per node only when
+        // given a duration (its defaults apply to a KwokConfiguration file, not to flags).
+        "--node-lease-duration-seconds=40".into(),
     ];
     for c in configs {
         args.push("-c".into());
