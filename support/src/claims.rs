@@ -1,10 +1,13 @@
-//! Documented claims: stable ids in tutorial order, verdicts, and the JSON-lines records the drift
-//! report reads.
+//! Documented claims: typed ids in tutorial order, each anchored to the documented expectations
+//! it checks; the three answers a claim gets per build (as documented, doc stale, drifted); and
+//! the JSON-lines records the drift report reads.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::tutorial::markdown::Lines;
 
 /// Sections of the tutorial, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -29,62 +32,149 @@ impl Section {
     }
 }
 
+/// What is needed to decide a claim. A provider that lacks it records the claim as not
+/// applicable, with what was observed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Plane {
+    /// The API server and the Kubernetes controllers.
+    Control,
+    /// Istio's control plane acting on the cluster (istiod's controllers).
+    Istiod,
+    /// Images, networking, ztunnel, istio-cni, traffic.
+    Data,
+    /// The internet (the URLs the tutorial fetches).
+    Network,
+}
+
 /// One thing the tutorial says should be there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Claim {
-    pub id: &'static str,
+    pub id: ClaimId,
     pub section: Section,
     /// What the tutorial says, in a few words (not its prose).
     pub statement: &'static str,
-    /// Only a real data plane (images, ztunnel, istio-cni, istiod acting, traffic) can decide it;
-    /// the `sim` provider records it as not applicable.
-    pub needs_data_plane: bool,
+    pub plane: Plane,
+    /// The documented expectations (ids from `crate::tutorial::expectations`) it checks.
+    pub anchors: &'static [&'static str],
+}
+
+impl Claim {
+    pub fn name(&self) -> &'static str {
+        self.id.name()
+    }
 }
 
 macro_rules! claims {
-    ($($id:literal, $section:ident, $plane:ident, $statement:literal;)*) => {
+    ($($variant:ident = $name:literal, $section:ident, $plane:ident, [$($anchor:literal),*], $statement:literal;)*) => {
+        /// Every claim's id: a test can only name a claim that exists.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum ClaimId { $($variant),* }
+
+        impl ClaimId {
+            /// The stable name used in records, reports, snapshots and JUnit.
+            pub fn name(self) -> &'static str {
+                match self { $(ClaimId::$variant => $name),* }
+            }
+        }
+
         /// Every claim the suite checks, in tutorial order.
         pub const CLAIMS: &[Claim] = &[$(Claim {
-            id: $id,
+            id: ClaimId::$variant,
             section: Section::$section,
             statement: $statement,
-            needs_data_plane: claims!(@plane $plane),
+            plane: Plane::$plane,
+            anchors: &[$($anchor),*],
         }),*];
     };
-    (@plane data) => { true };
-    (@plane control) => { false };
 }
 
 claims! {
-    "installation.istioctl_prints_component_lines", Installation, control, "istioctl install prints one ✔ line per component";
-    "installation.istiod_available", Installation, control, "istiod runs in istio-system";
-    "installation.ztunnel_one_pod_per_node", Installation, control, "one ztunnel per node";
-    "installation.istio_cni_one_pod_per_node", Installation, control, "one istio-cni-node per node";
-    "installation.three_ztunnels_on_three_nodes", Installation, control, "three ambient proxies on the three-node cluster";
-    "installation.ingress_gateway_as_era_says", Installation, control, "istio-ingressgateway and its autoscaler run";
-    "demo_apps.bookinfo_available", DemoApps, control, "the Bookinfo deployments run";
-    "demo_apps.clients_available", DemoApps, control, "sleep and notsleep run";
-    "demo_apps.pods_enrolled", DemoApps, data, "istio-cni adds each app pod to the ambient mesh";
-    "demo_apps.no_sidecars", DemoApps, data, "app pods run without a sidecar";
-    "l4.curl_returns_productpage", L4, data, "curl from sleep returns the product page";
-    "l4.sleep_ztunnel_logs_outbound", L4, data, "sleep's ztunnel logs the outbound connection, no waypoint";
-    "l4.productpage_ztunnel_logs_inbound", L4, data, "productpage's ztunnel logs the inbound connection";
-    "l7.waypoint_declared", L7, control, "the productpage waypoint is accepted";
-    "l7.waypoint_pod_running", L7, data, "the waypoint pod is Running";
-    "l7.curl_returns_productpage", L7, data, "curl from sleep still returns the product page";
-    "l7.sleep_ztunnel_logs_to_waypoint", L7, data, "sleep's ztunnel sends the connection to the server waypoint";
-    "l7.productpage_ztunnel_logs_inbound", L7, data, "productpage's ztunnel logs the inbound connection";
-    "kiali.rollout_completes", Kiali, control, "samples/addons apply and kiali rolls out";
-    "kiali.dashboard_reachable", Kiali, data, "istioctl dashboard kiali serves the dashboard";
-    "kiali.graph_shows_traffic", Kiali, data, "the graph shows traffic from sleep to productpage";
+    InstallationIstioArchiveAvailable = "installation.istio_archive_available", Installation, Network,
+        ["installation.archive_url"], "the tutorial's archive URL serves its istioctl build";
+    InstallationIstioctlPrintsComponentLines = "installation.istioctl_prints_component_lines", Installation, Control,
+        ["installation.install_output"], "istioctl install prints one ✔ line per component";
+    InstallationIstiodAvailable = "installation.istiod_available", Installation, Control,
+        ["installation.get_all.pod", "installation.get_all.deployment"], "istiod runs in istio-system, 1/1 ready";
+    InstallationZtunnelOnePodPerNode = "installation.ztunnel_one_pod_per_node", Installation, Control,
+        ["installation.get_all.pod", "installation.get_all.daemonset"], "one ztunnel per node";
+    InstallationIstioCniOnePodPerNode = "installation.istio_cni_one_pod_per_node", Installation, Control,
+        ["installation.get_all.pod", "installation.get_all.daemonset"], "one istio-cni-node per node";
+    InstallationIstioCniNodeSelector = "installation.istio_cni_node_selector", Installation, Control,
+        ["installation.get_all.daemonset"], "the istio-cni-node DaemonSet selects kubernetes.io/os=linux";
+    InstallationZtunnelNodeSelector = "installation.ztunnel_node_selector", Installation, Control,
+        ["installation.get_all.daemonset"], "the ztunnel DaemonSet has the node selector shown";
+    InstallationIstiodService = "installation.istiod_service", Installation, Control,
+        ["installation.get_all.service"], "service istiod is a ClusterIP on 15010, 15012, 443 and 15014";
+    InstallationIngressGatewayAsEraSays = "installation.ingress_gateway_as_era_says", Installation, Control,
+        ["installation.get_all.pod", "installation.get_all.service", "installation.get_all.deployment",
+         "installation.get_all.replicaset", "installation.get_all.horizontalpodautoscaler"],
+        "istio-ingressgateway: pod, LoadBalancer service, deployment, replicaset and autoscaler";
+    InstallationIstiodReplicaset = "installation.istiod_replicaset", Installation, Control,
+        ["installation.get_all.replicaset"], "istiod's ReplicaSet: 1 desired, 1 current, 1 ready";
+    InstallationIstiodAutoscaler = "installation.istiod_autoscaler", Installation, Control,
+        ["installation.get_all.horizontalpodautoscaler"], "istiod's autoscaler: 1 to 5 replicas at 80% CPU";
+    InstallationThreeZtunnelsOnThreeNodes = "installation.three_ztunnels_on_three_nodes", Installation, Control,
+        ["installation.per_node_proxies"], "three ambient proxies on the three-node cluster";
+    InstallationListedProxiesOnePerNode = "installation.listed_proxies_one_per_node", Installation, Control,
+        ["installation.per_node_proxies"], "the pods listed as the ambient proxies run one per node";
+    DemoAppsClientManifestsAvailable = "demo_apps.client_manifests_available", DemoApps, Network,
+        ["demo_apps.sleep_manifest_url", "demo_apps.notsleep_manifest_url"], "the sleep and notsleep manifest URLs serve";
+    DemoAppsBookinfoAvailable = "demo_apps.bookinfo_available", DemoApps, Control,
+        ["demo_apps.wait_for_pods"], "the Bookinfo deployments run";
+    DemoAppsBookinfoGatewayApplied = "demo_apps.bookinfo_gateway_applied", DemoApps, Control,
+        ["demo_apps.bookinfo_gateway"], "the Bookinfo gateway's objects are in the cluster";
+    DemoAppsClientsAvailable = "demo_apps.clients_available", DemoApps, Control,
+        ["demo_apps.wait_for_pods"], "sleep and notsleep run";
+    DemoAppsPodsEnrolled = "demo_apps.pods_enrolled", DemoApps, Data,
+        ["demo_apps.cni_routes"], "istio-cni adds each app pod to the ambient mesh";
+    DemoAppsNoSidecars = "demo_apps.no_sidecars", DemoApps, Data,
+        ["installation.non_ambient"], "app pods run without a sidecar, even pods created after the label";
+    L4CurlReturnsProductpage = "l4.curl_returns_productpage", L4, Data,
+        ["l4.curl_index_page"], "curl from sleep returns the product page";
+    L4SleepZtunnelLogsOutbound = "l4.sleep_ztunnel_logs_outbound", L4, Data,
+        ["l4.sleep_ztunnel_line"], "sleep's ztunnel logs the outbound connection, no waypoint";
+    L4ProductpageZtunnelLogsInbound = "l4.productpage_ztunnel_logs_inbound", L4, Data,
+        ["l4.productpage_ztunnel_line"], "productpage's ztunnel logs the inbound connection from sleep";
+    L7WaypointDeclared = "l7.waypoint_declared", L7, Istiod,
+        ["l7.waypoint_declaration"], "the productpage waypoint declaration is accepted and acted on";
+    L7WaypointPodRunning = "l7.waypoint_pod_running", L7, Istiod,
+        ["l7.waypoint_pod_line"], "the waypoint pod is Running, 1/1 ready";
+    L7CurlReturnsProductpage = "l7.curl_returns_productpage", L7, Data,
+        ["l7.curl_index_page"], "curl from sleep still returns the product page";
+    L7SleepZtunnelLogsToWaypoint = "l7.sleep_ztunnel_logs_to_waypoint", L7, Data,
+        ["l7.sleep_ztunnel_line"], "sleep's ztunnel sends the connection to the server waypoint";
+    L7ProductpageZtunnelLogsInbound = "l7.productpage_ztunnel_logs_inbound", L7, Data,
+        ["l7.productpage_ztunnel_line"], "productpage's ztunnel logs the inbound connection from the waypoint";
+    KialiRolloutCompletes = "kiali.rollout_completes", Kiali, Control,
+        ["kiali.addons", "kiali.rollout"], "samples/addons apply and kiali rolls out";
+    KialiDashboardReachable = "kiali.dashboard_reachable", Kiali, Data,
+        ["kiali.dashboard"], "istioctl dashboard kiali serves the dashboard";
+    KialiGraphEmptyBeforeTraffic = "kiali.graph_empty_before_traffic", Kiali, Data,
+        ["kiali.graph_may_be_empty"], "without a request in the past minute the graph shows no traffic";
+    KialiGraphShowsTraffic = "kiali.graph_shows_traffic", Kiali, Data,
+        ["kiali.graph_shows_traffic"], "the graph shows traffic from sleep to productpage";
 }
 
-/// Looks a claim up by id.
-pub fn claim(id: &str) -> Option<&'static Claim> {
-    CLAIMS.iter().find(|c| c.id == id)
+/// Documented expectations no claim checks, each with the reason.
+pub const UNCHECKED: &[(&str, &str)] = &[(
+    "requirements.kind_config",
+    "the suite creates its kind cluster from fixtures/kind/ambient.yaml; a hermetic test keeps that \
+     file equal to this block, so a cluster claim would only re-read it",
+)];
+
+/// Looks a claim up by its name.
+pub fn claim(name: &str) -> Option<&'static Claim> {
+    CLAIMS.iter().find(|c| c.name() == name)
 }
 
-/// The outcome of checking one claim.
+/// Looks a claim up by id. The macro writes the enum and the list from one table, in one order,
+/// so an id's discriminant is its index.
+pub fn of(id: ClaimId) -> &'static Claim {
+    &CLAIMS[id as usize]
+}
+
+/// A single-reference verdict: what a judge says about an observation against one expectation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
@@ -124,8 +214,116 @@ impl Verdict {
     }
 }
 
+/// Where a documented expectation is in the tutorial, and its text verbatim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Anchor {
+    /// The expectation's id (`installation.install_output`).
+    pub expectation: String,
+    pub lines: Lines,
+    pub text: String,
+}
+
+/// A fact of the era (`crate::eras`) that explains why an observation differs from the tutorial.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EraFact {
+    /// What this Istio does, in words.
+    pub fact: String,
+    /// Since which version.
+    pub since: String,
+    /// Where that is written.
+    pub source: String,
+}
+
+/// The answer a claim gets on one build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "snake_case")]
+pub enum Answer {
+    /// What was observed matches the tutorial.
+    AsDocumented,
+    /// Differs from the tutorial, and is what this Istio is known to do: the tutorial is stale.
+    DocStale {
+        documented: Anchor,
+        /// What was observed (as the judge described it).
+        observed: String,
+        /// (`era_fact`: a record's `era` names the run's era.)
+        #[serde(rename = "era_fact")]
+        era: EraFact,
+        /// The observed text that could replace the documented block verbatim (for `docpatch`),
+        /// when the suite saw it whole.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replacement: Option<String>,
+    },
+    /// Matches neither the tutorial nor what this Istio is known to do.
+    Drifted {
+        expected: String,
+        actual: String,
+        /// What the era would have made of it, where it differs from the tutorial.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        era_expected: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        documented: Option<Anchor>,
+    },
+    NotApplicable {
+        why: String,
+    },
+    NotReached {
+        why: String,
+    },
+    /// A record of format 1, before the suite told the document from the era.
+    Holds,
+}
+
+impl Answer {
+    /// Whether this answer fails its test: a drift or a claim not reached always; a stale
+    /// tutorial only in strict docs mode (`AMBIENT_DOCS=strict`).
+    pub fn is_failure(&self, strict_docs: bool) -> bool {
+        match self {
+            Answer::Drifted { .. } | Answer::NotReached { .. } => true,
+            Answer::DocStale { .. } => strict_docs,
+            _ => false,
+        }
+    }
+
+    /// The answer in a few words and its details, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Answer::AsDocumented => "as documented".into(),
+            Answer::Holds => "holds".into(),
+            Answer::DocStale {
+                documented,
+                observed,
+                era,
+                ..
+            } => format!(
+                "the tutorial is stale here ({} {}):\n{}\nobserved: {observed}\nthis Istio: {} (since {}; {})",
+                documented.expectation,
+                documented.lines,
+                documented.text,
+                era.fact,
+                era.since,
+                era.source
+            ),
+            Answer::Drifted {
+                expected,
+                actual,
+                era_expected,
+                ..
+            } => {
+                let mut s = format!("expected: {expected}\nactual:   {actual}");
+                if let Some(e) = era_expected {
+                    s.push_str(&format!("\nthis Istio's era expects: {e}"));
+                }
+                s
+            }
+            Answer::NotApplicable { why } => format!("not applicable: {why}"),
+            Answer::NotReached { why } => format!("not reached: {why}"),
+        }
+    }
+}
+
 /// The record format version; the report refuses records of a newer one.
-pub const RECORD_FORMAT: u32 = 1;
+/// 1: single-reference verdicts (`verdict`); 2: answers (`answer`).
+pub const RECORD_FORMAT: u32 = 2;
 
 /// One line of `claims.jsonl`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,8 +336,63 @@ pub struct ClaimRecord {
     pub istio_version: String,
     pub provider: String,
     pub at: String,
+    /// The tutorial the run read its expectations from (absent in format 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tutorial: Option<String>,
     #[serde(flatten)]
-    pub verdict: Verdict,
+    pub answer: Answer,
+}
+
+impl ClaimRecord {
+    /// Reads a record of any format this suite knows.
+    pub fn from_json(value: serde_json::Value) -> Result<Self, serde_json::Error> {
+        if value.get("format").and_then(|f| f.as_u64()) == Some(1) {
+            let v1: RecordV1 = serde_json::from_value(value)?;
+            return Ok(v1.into());
+        }
+        serde_json::from_value(value)
+    }
+}
+
+/// Format 1: a single-reference verdict.
+#[derive(Deserialize)]
+struct RecordV1 {
+    run_id: String,
+    claim: String,
+    section: Section,
+    era: String,
+    istio_version: String,
+    provider: String,
+    at: String,
+    #[serde(flatten)]
+    verdict: Verdict,
+}
+
+impl From<RecordV1> for ClaimRecord {
+    fn from(v: RecordV1) -> Self {
+        ClaimRecord {
+            format: 1,
+            run_id: v.run_id,
+            claim: v.claim,
+            section: v.section,
+            era: v.era,
+            istio_version: v.istio_version,
+            provider: v.provider,
+            at: v.at,
+            tutorial: None,
+            answer: match v.verdict {
+                Verdict::Holds => Answer::Holds,
+                Verdict::Drifted { expected, actual } => Answer::Drifted {
+                    expected,
+                    actual,
+                    era_expected: None,
+                    documented: None,
+                },
+                Verdict::NotApplicable { why } => Answer::NotApplicable { why },
+                Verdict::NotReached { why } => Answer::NotReached { why },
+            },
+        }
+    }
 }
 
 /// Appends claim records of one run to `<artifacts>/claims.jsonl`.
@@ -150,6 +403,7 @@ pub struct Recorder {
     pub era: String,
     pub istio_version: String,
     pub provider: String,
+    pub tutorial: Option<String>,
 }
 
 impl Recorder {
@@ -165,23 +419,29 @@ impl Recorder {
             era: era.into(),
             istio_version: istio_version.into(),
             provider: provider.into(),
+            tutorial: None,
         }
     }
 
-    pub fn record(&self, claim_id: &str, verdict: &Verdict) -> std::io::Result<ClaimRecord> {
-        let claim = claim(claim_id).ok_or_else(|| {
-            std::io::Error::other(format!("unknown claim id {claim_id:?}: add it to CLAIMS"))
-        })?;
+    /// Names the tutorial the run reads its expectations from, in every record.
+    pub fn with_tutorial(mut self, tutorial: &Path) -> Self {
+        self.tutorial = Some(tutorial.display().to_string());
+        self
+    }
+
+    pub fn record(&self, id: ClaimId, answer: &Answer) -> std::io::Result<ClaimRecord> {
+        let claim = of(id);
         let record = ClaimRecord {
             format: RECORD_FORMAT,
             run_id: self.run_id.clone(),
-            claim: claim.id.into(),
+            claim: claim.name().into(),
             section: claim.section,
             era: self.era.clone(),
             istio_version: self.istio_version.clone(),
             provider: self.provider.clone(),
             at: k8s_openapi::jiff::Timestamp::now().to_string(),
-            verdict: verdict.clone(),
+            tutorial: self.tutorial.clone(),
+            answer: answer.clone(),
         };
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
@@ -203,15 +463,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn claim_ids_are_unique_and_name_their_section() {
-        let mut ids: Vec<&str> = CLAIMS.iter().map(|c| c.id).collect();
-        ids.sort();
-        ids.dedup();
-        assert_eq!(ids.len(), CLAIMS.len());
+    fn claim_names_are_unique_and_name_their_section() {
+        let mut names: Vec<&str> = CLAIMS.iter().map(|c| c.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), CLAIMS.len());
         for c in CLAIMS {
-            let prefix = c.id.split('.').next().unwrap();
+            let prefix = c.name().split('.').next().unwrap();
             let section = serde_json::to_value(c.section).unwrap();
-            assert_eq!(section, prefix, "{}", c.id);
+            assert_eq!(section, prefix, "{}", c.name());
+            assert_eq!(of(c.id).name(), c.name());
+            assert!(!c.anchors.is_empty(), "{} is anchored to nothing", c.name());
         }
+    }
+
+    #[test]
+    fn strict_docs_mode_makes_a_stale_tutorial_fail() {
+        let stale = Answer::DocStale {
+            documented: Anchor {
+                expectation: "x".into(),
+                lines: Lines { start: 1, end: 1 },
+                text: "t".into(),
+            },
+            observed: "o".into(),
+            era: EraFact {
+                fact: "f".into(),
+                since: "1.24".into(),
+                source: "s".into(),
+            },
+            replacement: None,
+        };
+        assert!(!stale.is_failure(false));
+        assert!(stale.is_failure(true));
+        assert!(!Answer::AsDocumented.is_failure(true));
+        assert!(Answer::NotReached { why: "x".into() }.is_failure(false));
     }
 }

@@ -234,7 +234,8 @@ pub fn extract(markdown: &str) -> Vec<Documented> {
     out
 }
 
-fn commands_in(text: &str) -> Vec<String> {
+/// The commands of one block's text (see [`extract`]).
+pub fn commands_in(text: &str) -> Vec<String> {
     let mut commands = Vec::new();
     let mut lines = text.lines().peekable();
     while let Some(line) = lines.next() {
@@ -387,6 +388,141 @@ impl Sync {
         }
         if self.in_sync() {
             out.push_str("in sync\n");
+        }
+        out
+    }
+}
+
+/// How a tutorial's documented expectations differ from the suite's reference copy's.
+#[derive(Debug, Clone, Default)]
+pub struct ExpectationSync {
+    /// (reference, given) pairs whose text changed.
+    pub edited: Vec<(ExpectationText, ExpectationText)>,
+    /// In the given tutorial only.
+    pub added: Vec<ExpectationText>,
+    /// In the reference only.
+    pub removed: Vec<ExpectationText>,
+    /// Output blocks of the given tutorial the parser could not attach to any expectation.
+    pub not_understood: Vec<crate::tutorial::expectations::NotUnderstood>,
+    pub same: usize,
+}
+
+/// The part of a documented expectation doc sync shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectationText {
+    pub id: String,
+    pub heading: String,
+    pub lines: crate::tutorial::markdown::Lines,
+    pub text: String,
+}
+
+impl From<&crate::tutorial::expectations::Documented> for ExpectationText {
+    fn from(d: &crate::tutorial::expectations::Documented) -> Self {
+        ExpectationText {
+            id: d.id.clone(),
+            heading: d.heading.clone(),
+            lines: d.lines,
+            text: d.text.clone(),
+        }
+    }
+}
+
+/// Compares the expectations of a given tutorial with the reference copy's, by id (linear).
+pub fn compare_expectations(
+    given: &crate::tutorial::expectations::Expectations,
+    reference: &crate::tutorial::expectations::Expectations,
+) -> ExpectationSync {
+    use std::collections::HashMap;
+    let mut sync = ExpectationSync {
+        not_understood: given.not_understood.clone(),
+        ..ExpectationSync::default()
+    };
+    let by_id: HashMap<&str, &crate::tutorial::expectations::Documented> = reference
+        .documented
+        .iter()
+        .map(|d| (d.id.as_str(), d))
+        .collect();
+    let given_ids: std::collections::HashSet<&str> =
+        given.documented.iter().map(|d| d.id.as_str()).collect();
+    for d in &given.documented {
+        match by_id.get(d.id.as_str()) {
+            // Lines may move with an edit elsewhere; the text is what the reader sees.
+            Some(r) if normalize_block(&r.text) == normalize_block(&d.text) => sync.same += 1,
+            Some(r) => sync.edited.push(((*r).into(), d.into())),
+            None => sync.added.push(d.into()),
+        }
+    }
+    sync.removed = reference
+        .documented
+        .iter()
+        .filter(|d| !given_ids.contains(d.id.as_str()))
+        .map(Into::into)
+        .collect();
+    sync
+}
+
+fn normalize_block(text: &str) -> String {
+    text.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl ExpectationSync {
+    pub fn in_sync(&self) -> bool {
+        self.edited.is_empty()
+            && self.added.is_empty()
+            && self.removed.is_empty()
+            && self.not_understood.is_empty()
+    }
+
+    pub fn render(&self) -> String {
+        let indent = |t: &str| {
+            t.lines()
+                .map(|l| format!("        | {l}\n"))
+                .collect::<String>()
+        };
+        let mut out = format!(
+            "{} documented expectations as in the suite's reference copy\n",
+            self.same
+        );
+        for (old, new) in &self.edited {
+            out.push_str(&format!(
+                "EDITED  [{}] {} ({}; {} in the reference)\n        was:\n{}        now:\n{}",
+                new.heading,
+                new.lines,
+                new.id,
+                old.lines,
+                indent(&old.text),
+                indent(&new.text)
+            ));
+        }
+        for d in &self.added {
+            out.push_str(&format!(
+                "ADDED   [{}] {} ({})\n{}",
+                d.heading,
+                d.lines,
+                d.id,
+                indent(&d.text)
+            ));
+        }
+        for d in &self.removed {
+            out.push_str(&format!(
+                "REMOVED [{}] {} ({}) of the reference\n{}",
+                d.heading,
+                d.lines,
+                d.id,
+                indent(&d.text)
+            ));
+        }
+        for n in &self.not_understood {
+            out.push_str(&format!(
+                "NOT UNDERSTOOD [{}] {}: {}\n{}",
+                n.heading,
+                n.lines,
+                n.why,
+                indent(&n.text)
+            ));
         }
         out
     }

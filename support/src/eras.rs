@@ -296,11 +296,15 @@ pub struct EraFacts {
     pub ztunnel_daemonset: &'static str,
     pub ztunnel_label: (&'static str, &'static str),
     pub ztunnel_container: &'static str,
+    /// The ztunnel DaemonSet's node selector (`None`: it has none).
+    pub ztunnel_node_selector: Option<(&'static str, &'static str)>,
     pub ztunnel_is_envoy: bool,
     pub access_log: AccessLogFormat,
     pub cni_daemonset: &'static str,
     pub cni_label: (&'static str, &'static str),
     pub cni_container: &'static str,
+    /// The istio-cni DaemonSet's node selector.
+    pub cni_node_selector: Option<(&'static str, &'static str)>,
     pub enrollment_log: EnrollmentLogFormat,
     pub enrollment_label: (&'static str, &'static str),
     pub waypoint: WaypointFacts,
@@ -405,6 +409,10 @@ const fn common(era: Era) -> EraFacts {
         ztunnel_daemonset: "ztunnel",
         ztunnel_label: ("app", "ztunnel"),
         ztunnel_container: "istio-proxy",
+        // manifests/charts/ztunnel/templates/daemonset.yaml: `nodeSelector: kubernetes.io/os:
+        // linux` (seen on the sim run of 1.31-dev: fixtures/objects/captured/1.31-dev) [V 1.31;
+        // I: since the chart's first release, 1.18].
+        ztunnel_node_selector: Some(("kubernetes.io/os", "linux")),
         ztunnel_is_envoy: false,
         access_log: AccessLogFormat::RustTracing,
         // DaemonSet `istio-cni-node`, label `k8s-app=istio-cni-node`, container `install-cni`
@@ -413,6 +421,8 @@ const fn common(era: Era) -> EraFacts {
         cni_daemonset: "istio-cni-node",
         cni_label: ("k8s-app", "istio-cni-node"),
         cni_container: "install-cni",
+        // The tutorial's listing (2022) and the sim run of 1.31-dev both show it [V both ends].
+        cni_node_selector: Some(("kubernetes.io/os", "linux")),
         enrollment_log: EnrollmentLogFormat::NodeRoute,
         // `istio.io/dataplane-mode=ambient` in every era (EXP podutil.go; constants.go
         // DataplaneModeAmbient at 1.18.0/1.22.0/1.24.0/1.30.3) [V].
@@ -435,6 +445,9 @@ pub const fn facts(era: Era) -> EraFacts {
             // manifests/profiles/ambient.yaml has no override; blog2022 lists
             // `istio-ingressgateway` and its HPA) [V].
             f.ingress_gateway = true;
+            // ztunnel was rendered by the istiod chart without a node selector (EXP
+            // istio-discovery/templates/ambient.yaml; the tutorial's listing shows `<none>`) [V].
+            f.ztunnel_node_selector = None;
             f.ztunnel_is_envoy = true;
             f.access_log = AccessLogFormat::EnvoyText;
             f.waypoint = WAYPOINT_2022;
@@ -555,5 +568,176 @@ mod tests {
         );
         let url = facts(Era::Ga1_24).waypoint.gateway_api_crds.url().unwrap();
         assert!(url.ends_with("/v1.2.0/standard-install.yaml"), "{url}");
+    }
+}
+
+/// A fact that differs between eras, for explaining why an observation differs from the
+/// tutorial (a stale tutorial names the fact, its source and since which version).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fact {
+    InstallLines,
+    IngressGateway,
+    ZtunnelNodeSelector,
+    EnrollmentLog,
+    AccessLog,
+    WaypointDeclaration,
+    WaypointDeployment,
+    WaypointIdentity,
+}
+
+/// What `era` does for `fact`, since which version, and where that is written.
+pub fn provenance(era: Era, fact: Fact) -> crate::claims::EraFact {
+    let f = facts(era);
+    let (what, since, source): (String, &str, &str) = match fact {
+        Fact::InstallLines => (
+            format!("istioctl install prints {}", f.install_lines.join(" / ")),
+            if era >= Era::Ga1_24 {
+                "1.24"
+            } else if era >= Era::Alpha1_18 {
+                "1.18"
+            } else {
+                "the 2022 build"
+            },
+            if era >= Era::Ga1_24 {
+                "istio/istio operator/pkg/component/component.go Icons, operator/pkg/util/progress/progress.go (1.24.0; same at 1.30.3)"
+            } else {
+                "istio/istio operator/pkg/util/progress/progress.go; manifests/profiles/ambient.yaml (1.18.0)"
+            },
+        ),
+        Fact::IngressGateway => (
+            format!(
+                "the ambient profile {} an istio-ingressgateway",
+                if f.ingress_gateway {
+                    "installs"
+                } else {
+                    "does not install"
+                }
+            ),
+            if f.ingress_gateway {
+                "the 2022 build"
+            } else {
+                "1.18"
+            },
+            "istio/istio manifests/profiles/ambient.yaml (1.18.0: ingress gateway disabled)",
+        ),
+        Fact::ZtunnelNodeSelector => (
+            format!(
+                "the ztunnel DaemonSet selects {}",
+                f.ztunnel_node_selector
+                    .map_or("<none>".to_string(), |(k, v)| format!("{k}={v}"))
+            ),
+            if f.ztunnel_node_selector.is_some() {
+                "1.18 [inferred; seen on 1.31]"
+            } else {
+                "the 2022 build"
+            },
+            "istio/istio manifests/charts/ztunnel/templates/daemonset.yaml; observed on the sim run of 1.31-dev",
+        ),
+        Fact::EnrollmentLog => (
+            format!(
+                "istio-cni announces a pod joining the mesh as {:?}",
+                f.enrollment_log
+            ),
+            match f.enrollment_log {
+                EnrollmentLogFormat::NodeRoute => "the 2022 build",
+                EnrollmentLogFormat::InPodAddingPod => "1.21",
+                EnrollmentLogFormat::AddingPodToMesh => "1.23",
+            },
+            match f.enrollment_log {
+                EnrollmentLogFormat::NodeRoute => {
+                    "istio/istio cni/pkg/ambient/net.go (EXP, 1.18.0, 1.20.0)"
+                }
+                EnrollmentLogFormat::InPodAddingPod => {
+                    "istio/istio cni/pkg/nodeagent/net.go (1.21.0, 1.22.0)"
+                }
+                EnrollmentLogFormat::AddingPodToMesh => {
+                    "istio/istio cni/pkg/nodeagent/net.go (1.23.0 to 1.30.3)"
+                }
+            },
+        ),
+        Fact::AccessLog => (
+            format!("ztunnel logs connections as {:?}", f.access_log),
+            match f.access_log {
+                AccessLogFormat::EnvoyText => "the 2022 build",
+                AccessLogFormat::RustTracing => "1.18",
+                AccessLogFormat::IstioAccessUnquoted => "1.22",
+                AccessLogFormat::IstioAccessQuoted | AccessLogFormat::IstioAccessJson => "1.23",
+            },
+            match f.access_log {
+                AccessLogFormat::EnvoyText => {
+                    "istio/istio pilot/pkg/networking/ambientgen/ztunnelgen.go (EXP)"
+                }
+                AccessLogFormat::RustTracing => "istio/ztunnel src/proxy/outbound.rs (1.18.0)",
+                AccessLogFormat::IstioAccessUnquoted => {
+                    "istio/ztunnel src/proxy/metrics.rs (1.22.0)"
+                }
+                AccessLogFormat::IstioAccessQuoted | AccessLogFormat::IstioAccessJson => {
+                    "istio/ztunnel src/proxy/metrics.rs (1.23.0; same at 1.30.3)"
+                }
+            },
+        ),
+        Fact::WaypointDeclaration => (
+            format!(
+                "a waypoint is a {} Gateway of class {}",
+                f.waypoint.gateway_api_version, f.waypoint.gateway_class
+            ),
+            match era {
+                Era::Experimental2022 => "the 2022 build",
+                Era::Alpha1_18 | Era::InPod1_21 => "1.18",
+                _ => "1.22",
+            },
+            match era {
+                Era::Experimental2022 => {
+                    "istio/istio pilot/pkg/ambient/controller/waypoint_controller.go (EXP)"
+                }
+                Era::Alpha1_18 | Era::InPod1_21 => {
+                    "istio/istio istioctl/cmd/waypoint.go (1.18.0); gateway-api v0.8.0 stopped serving v1alpha2 Gateways"
+                }
+                _ => {
+                    "istio/istio istioctl/pkg/waypoint/waypoint.go (1.22.0); 1.22 upgrade notes \"New ambient mode waypoint attachment method\""
+                }
+            },
+        ),
+        Fact::WaypointDeployment => (
+            format!(
+                "istiod names the waypoint Deployment {}",
+                f.waypoint.deployment
+            ),
+            match era {
+                Era::Experimental2022 => "the 2022 build",
+                Era::Alpha1_18 | Era::InPod1_21 => "1.18",
+                _ => "1.22",
+            },
+            match era {
+                Era::Experimental2022 => {
+                    "istio/istio istio-discovery/files/waypoint.yaml (EXP: <sa>-waypoint-proxy)"
+                }
+                Era::Alpha1_18 | Era::InPod1_21 => {
+                    "istio/istio pilot/pkg/config/kube/gateway getDefaultName (<gateway>-<class>)"
+                }
+                _ => {
+                    "istio/istio pilot/pkg/config/kube/gatewaycommon/classinfo.go (waypoints: DisableNameSuffix); seen on the sim run of 1.31-dev"
+                }
+            },
+        ),
+        Fact::WaypointIdentity => (
+            format!(
+                "the waypoint presents the identity of service account {}",
+                f.waypoint
+                    .identity_service_account
+                    .unwrap_or("(not in the log)")
+            ),
+            match era {
+                Era::Experimental2022 => "the 2022 build",
+                Era::Alpha1_18 | Era::InPod1_21 => "1.18",
+                _ => "1.22",
+            },
+            "istio/istio manifests/charts/istio-control/istio-discovery/files/waypoint.yaml (serviceAccountName)",
+        ),
+    };
+    crate::claims::EraFact {
+        fact: what,
+        since: since.to_string(),
+        source: source.to_string(),
     }
 }

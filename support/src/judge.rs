@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::Pod;
 
 use crate::claims::Verdict;
@@ -213,24 +213,40 @@ pub fn productpage_page(curl_stdout: &str) -> Verdict {
     )
 }
 
-/// The connection the tutorial makes (sleep → productpage), as each era's ztunnel logs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The connection the tutorial makes (sleep → productpage), as a ztunnel logs it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Traffic {
     /// The client's service account (`sleep`).
     pub client_sa: String,
+    /// Addresses a connection from the client arrives from: its pods' (1.22+ keeps the client's
+    /// address) and the ztunnel of its node's (the 2022 Envoy ztunnel tunnels from its own).
+    pub client_ips: Vec<String>,
     /// The service host (`productpage.default.svc.cluster.local`).
     pub service_host: String,
     /// IPs of the server pods (productpage-v1).
     pub server_ips: Vec<String>,
-    /// Expected waypoint on the path, if any.
+    /// The waypoint on the path, if one is expected.
     pub waypoint: Option<WaypointExpectation>,
+    /// Only lines in this format count (the document's, or the era's).
+    pub format: Option<AccessLogFormat>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct WaypointExpectation {
-    /// The SPIFFE identity the era's log names for it, when its format names one.
+    /// The SPIFFE identity the log names for it, when its format names one.
     pub identity: Option<String>,
     pub pod_ips: Vec<String>,
+    /// Its Deployment (its pods' names start with it).
+    pub deployment: Option<String>,
+}
+
+/// Where an inbound connection is expected to come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum From {
+    /// Straight from the client (L4).
+    Client,
+    /// From the waypoint (L7: the waypoint forwards to the server).
+    Waypoint,
 }
 
 fn host(addr: &str) -> &str {
@@ -245,20 +261,73 @@ fn addr_in(addr: &Option<String>, ips: &[String]) -> bool {
         .is_some_and(|a| ips.iter().any(|ip| ip == host(a)))
 }
 
-fn from_client(r: &AccessRecord, sa: &str) -> bool {
+/// A connection that completed without an error, as each format says it: Envoy lines with no
+/// response flags, structured lines `connection complete`, tracing lines of a proxied connection.
+/// `connection opened`, `connection failed`, `RBAC rejected`, any `error=` do not count.
+pub fn completed(r: &AccessRecord) -> bool {
+    if r.error.is_some() {
+        return false;
+    }
+    match r.format {
+        // Envoy logs a connection when it ends; its flags (`error`) say if it failed. A
+        // blackhole listener drops what it gets.
+        AccessLogFormat::EnvoyText => !r.event.contains("blackhole"),
+        AccessLogFormat::RustTracing => matches!(
+            r.event.as_str(),
+            "proxy to" | "proxying to" | "got CONNECT request" | "connection complete"
+        ),
+        AccessLogFormat::IstioAccessUnquoted
+        | AccessLogFormat::IstioAccessQuoted
+        | AccessLogFormat::IstioAccessJson => r.event == "connection complete",
+    }
+}
+
+fn in_format(r: &AccessRecord, t: &Traffic) -> bool {
+    t.format.is_none_or(|f| {
+        // The structured log's text and JSON forms are the same era's.
+        f == r.format
+            || matches!(
+                (f, r.format),
+                (
+                    AccessLogFormat::IstioAccessQuoted,
+                    AccessLogFormat::IstioAccessJson
+                )
+            )
+    })
+}
+
+fn from_client(r: &AccessRecord, t: &Traffic) -> bool {
     let by_identity = r
         .src
         .identity
         .as_deref()
-        .is_some_and(|i| i.ends_with(&format!("/sa/{sa}")));
+        .is_some_and(|i| i.ends_with(&format!("/sa/{}", t.client_sa)));
     let by_workload = r
         .src
         .workload
         .as_deref()
-        .is_some_and(|w| w.starts_with(&format!("{sa}-")));
-    // 1.18 – 1.21 outbound lines carry no source at all.
-    let unknown = r.format == AccessLogFormat::RustTracing && r.src.identity.is_none();
-    by_identity || by_workload || unknown
+        .is_some_and(|w| w.starts_with(&format!("{}-", t.client_sa)));
+    by_identity || by_workload || addr_in(&r.src.addr, &t.client_ips)
+}
+
+/// 1.18 – 1.21 outbound tracing lines name no source: only the destination, within the window
+/// the suite read (the log since just before its own curl), ties them to the client.
+fn sourceless(r: &AccessRecord) -> bool {
+    r.format == AccessLogFormat::RustTracing
+        && r.src.identity.is_none()
+        && r.src.addr.is_none()
+        && r.src.workload.is_none()
+}
+
+fn from_waypoint(r: &AccessRecord, w: &WaypointExpectation) -> bool {
+    let by_identity = w.identity.is_some() && r.src.identity == w.identity;
+    let by_workload = w.deployment.as_deref().is_some_and(|d| {
+        r.src
+            .workload
+            .as_deref()
+            .is_some_and(|wl| wl.starts_with(&format!("{d}-")))
+    });
+    by_identity || by_workload || addr_in(&r.src.addr, &w.pod_ips)
 }
 
 fn to_server(r: &AccessRecord, t: &Traffic) -> bool {
@@ -281,26 +350,47 @@ fn summary(records: &[&AccessRecord]) -> String {
     records
         .iter()
         .take(5)
-        .map(|r| r.to_string())
+        .map(|r| {
+            format!(
+                "{r} [{:?}{}]",
+                r.format,
+                r.error
+                    .as_ref()
+                    .map(|e| format!(", error {e}"))
+                    .unwrap_or_default()
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
 
-/// The client's ztunnel logged the outbound connection, through the waypoint iff one is expected.
-/// Also returns the index of the record that shows it (the line to snapshot).
+fn format_note(t: &Traffic) -> String {
+    t.format
+        .map(|f| format!(" in the {f:?} format"))
+        .unwrap_or_default()
+}
+
+/// The client's ztunnel logged the outbound connection, completed, in the expected format,
+/// through the waypoint iff one is expected. Also returns the index of the record that shows it
+/// (the line to snapshot).
 pub fn outbound_logged(records: &[AccessRecord], t: &Traffic) -> (Verdict, Option<usize>) {
     let outbound: Vec<(usize, &AccessRecord)> = records
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.direction == Some(Direction::Outbound) && from_client(r, &t.client_sa))
+        .filter(|(_, r)| r.direction == Some(Direction::Outbound))
+        .filter(|(_, r)| from_client(r, t) || sourceless(r))
         .collect();
-    let matches = |r: &AccessRecord| match &t.waypoint {
-        None => {
-            let says_waypoint =
-                r.event.contains("waypoint proxy)") && !r.event.contains("(no waypoint proxy)");
-            to_server(r, t) && r.waypoint.is_none() && !says_waypoint
-        }
-        Some(w) => via_expected_waypoint(r, w),
+    let matches = |r: &AccessRecord| {
+        completed(r)
+            && in_format(r, t)
+            && match &t.waypoint {
+                None => {
+                    let says_waypoint = r.event.contains("waypoint proxy)")
+                        && !r.event.contains("(no waypoint proxy)");
+                    to_server(r, t) && r.waypoint.is_none() && !says_waypoint
+                }
+                Some(w) => via_expected_waypoint(r, w),
+            }
     };
     // Prefer the line the tutorial shows (the capture listener's), then any match.
     let preferred = |r: &AccessRecord| r.event.starts_with("capture outbound");
@@ -311,13 +401,16 @@ pub fn outbound_logged(records: &[AccessRecord], t: &Traffic) -> (Verdict, Optio
         .map(|(i, _)| *i);
     let expected = match &t.waypoint {
         None => format!(
-            "an outbound line from {} to {} without a waypoint",
-            t.client_sa, t.service_host
+            "a completed outbound line from {} to {} without a waypoint{}",
+            t.client_sa,
+            t.service_host,
+            format_note(t)
         ),
         Some(w) => format!(
-            "an outbound line from {} to the waypoint {}",
+            "a completed outbound line from {} to the waypoint {}{}",
             t.client_sa,
-            w.identity.clone().unwrap_or_else(|| w.pod_ips.join("|"))
+            w.identity.clone().unwrap_or_else(|| w.pod_ips.join("|")),
+            format_note(t)
         ),
     };
     let seen: Vec<&AccessRecord> = outbound.iter().map(|(_, r)| *r).collect();
@@ -327,21 +420,32 @@ pub fn outbound_logged(records: &[AccessRecord], t: &Traffic) -> (Verdict, Optio
     )
 }
 
-/// The server's ztunnel logged an inbound connection to a server pod; with the index of the
-/// record that shows it.
-pub fn inbound_logged(records: &[AccessRecord], t: &Traffic) -> (Verdict, Option<usize>) {
+/// The server's ztunnel logged a completed inbound connection to a server pod, in the expected
+/// format, from the client (L4) or from the waypoint (L7); with the index of the record.
+pub fn inbound_logged(
+    records: &[AccessRecord],
+    t: &Traffic,
+    from: From,
+) -> (Verdict, Option<usize>) {
     let inbound: Vec<(usize, &AccessRecord)> = records
         .iter()
         .enumerate()
         .filter(|(_, r)| r.direction == Some(Direction::Inbound))
         .collect();
-    let matches = |r: &AccessRecord| {
+    let to_server_pod = |r: &AccessRecord| {
         addr_in(&r.dst.addr, &t.server_ips)
             || r.dst
                 .workload
                 .as_deref()
                 .is_some_and(|w| w.starts_with("productpage-"))
     };
+    let from_source = |r: &AccessRecord| match (from, &t.waypoint) {
+        (From::Client, _) => from_client(r, t),
+        (From::Waypoint, Some(w)) => from_waypoint(r, w),
+        (From::Waypoint, None) => false,
+    };
+    let matches =
+        |r: &AccessRecord| completed(r) && in_format(r, t) && to_server_pod(r) && from_source(r);
     let preferred = |r: &AccessRecord| {
         r.event == "capture inbound listener" || r.event == "connection complete"
     };
@@ -351,10 +455,18 @@ pub fn inbound_logged(records: &[AccessRecord], t: &Traffic) -> (Verdict, Option
         .or_else(|| inbound.iter().find(|(_, r)| matches(r)))
         .map(|(i, _)| *i);
     let seen: Vec<&AccessRecord> = inbound.iter().map(|(_, r)| *r).collect();
+    let source = match (from, &t.waypoint) {
+        (From::Waypoint, Some(w)) => format!(
+            "the waypoint ({})",
+            w.identity.clone().unwrap_or_else(|| w.pod_ips.join("|"))
+        ),
+        _ => t.client_sa.clone(),
+    };
     let expected = format!(
-        "an inbound line to {} ({})",
+        "a completed inbound line from {source} to {} ({}){}",
         t.service_host,
-        t.server_ips.join(", ")
+        t.server_ips.join(", "),
+        format_note(t)
     );
     (
         Verdict::holds_if(hit.is_some(), expected, summary(&seen)),
@@ -379,11 +491,14 @@ pub fn graph_edge(graph: &serde_json::Value, from: &str, to: &str) -> Verdict {
             .filter_map(|k| data[*k].as_str().map(str::to_string))
             .collect()
     };
+    // Exactly the app, service or workload named, or its versioned workload (`productpage-v1`):
+    // `productpage-waypoint` is not productpage.
     let is = |data: &serde_json::Value, name: &str| {
         names(data).iter().any(|n| {
             n == name
                 || n.strip_prefix(name)
-                    .is_some_and(|rest| rest.starts_with('-'))
+                    .and_then(|rest| rest.strip_prefix("-v"))
+                    .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
         })
     };
     let ids = |name: &str| -> Vec<String> {
@@ -410,4 +525,323 @@ pub fn graph_edge(graph: &serde_json::Value, from: &str, to: &str) -> Verdict {
             edges.len()
         ),
     )
+}
+
+/// A node selector as kubectl shows it: `k=v,k2=v2`, or `<none>`.
+pub fn node_selector_text(ds: &DaemonSet) -> String {
+    let selector = ds
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|s| s.node_selector.as_ref())
+        .filter(|m| !m.is_empty());
+    match selector {
+        None => "<none>".into(),
+        Some(m) => m
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
+
+/// The DaemonSet's node selector is `expected` (kubectl's form).
+pub fn node_selector(ds: &DaemonSet, expected: &str) -> Verdict {
+    let name = ds.metadata.name.as_deref().unwrap_or_default();
+    let actual = node_selector_text(ds);
+    Verdict::holds_if(
+        actual == expected,
+        format!("daemonset {name}: node selector {expected}"),
+        format!("daemonset {name}: node selector {actual}"),
+    )
+}
+
+/// Ports of a kubectl `PORT(S)` column: `15010/TCP,443/TCP`, `80:32654/TCP` (node port after
+/// the colon).
+pub fn ports_of(column: &str) -> Vec<u16> {
+    column
+        .split(',')
+        .filter_map(|p| p.split(['/', ':']).next()?.trim().parse().ok())
+        .collect()
+}
+
+/// A Service of this type with exactly these ports.
+pub fn service(
+    svc: Option<&k8s_openapi::api::core::v1::Service>,
+    name: &str,
+    type_: &str,
+    ports: &[u16],
+) -> Verdict {
+    let expected = format!("service {name}: {type_}, ports {ports:?}");
+    let Some(svc) = svc else {
+        return Verdict::drifted(expected, format!("no service {name}"));
+    };
+    let spec = svc.spec.clone().unwrap_or_default();
+    let actual_type = spec.type_.unwrap_or_else(|| "ClusterIP".into());
+    let mut actual_ports: Vec<u16> = spec
+        .ports
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| u16::try_from(p.port).ok())
+        .collect();
+    let mut want = ports.to_vec();
+    actual_ports.sort_unstable();
+    want.sort_unstable();
+    Verdict::holds_if(
+        actual_type == type_ && actual_ports == want,
+        expected,
+        format!("service {name}: {actual_type}, ports {actual_ports:?}"),
+    )
+}
+
+/// A ReplicaSet's desired, current and ready counts.
+pub fn replicaset(
+    rs: Option<&k8s_openapi::api::apps::v1::ReplicaSet>,
+    owner: &str,
+    counts: (i32, i32, i32),
+) -> Verdict {
+    let expected = format!(
+        "replicaset {owner}-<hash>: {} desired, {} current, {} ready",
+        counts.0, counts.1, counts.2
+    );
+    let Some(rs) = rs else {
+        return Verdict::drifted(expected, format!("no replicaset of {owner}"));
+    };
+    let desired = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let status = rs.status.clone().unwrap_or_default();
+    let actual = (desired, status.replicas, status.ready_replicas.unwrap_or(0));
+    Verdict::holds_if(
+        actual == counts,
+        expected,
+        format!(
+            "replicaset {}: {} desired, {} current, {} ready",
+            rs.metadata.name.as_deref().unwrap_or_default(),
+            actual.0,
+            actual.1,
+            actual.2
+        ),
+    )
+}
+
+/// An autoscaler of Deployment `target`, `min` to `max` replicas at `cpu`% CPU.
+pub fn autoscaler(
+    hpa: Option<&k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>,
+    target: &str,
+    min: i32,
+    max: i32,
+    cpu: i32,
+) -> Verdict {
+    let expected =
+        format!("autoscaler of Deployment/{target}: {min} to {max} replicas at {cpu}% CPU");
+    let Some(hpa) = hpa else {
+        return Verdict::drifted(expected, format!("no autoscaler for {target}"));
+    };
+    let spec = hpa.spec.clone().unwrap_or_default();
+    let reference = format!(
+        "{}/{}",
+        spec.scale_target_ref.kind, spec.scale_target_ref.name
+    );
+    let actual_cpu = spec
+        .metrics
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|m| m.resource.as_ref())
+        .find(|r| r.name == "cpu")
+        .and_then(|r| r.target.average_utilization);
+    let actual_min = spec.min_replicas.unwrap_or(1);
+    Verdict::holds_if(
+        reference == format!("Deployment/{target}")
+            && actual_min == min
+            && spec.max_replicas == max
+            && actual_cpu == Some(cpu),
+        expected,
+        format!(
+            "autoscaler of {reference}: {actual_min} to {} replicas at {}% CPU",
+            spec.max_replicas,
+            actual_cpu.map_or("?".into(), |c| c.to_string())
+        ),
+    )
+}
+
+/// What was found of the istio-ingressgateway the tutorial lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IngressGatewayParts {
+    pub deployment: bool,
+    pub service: bool,
+    pub autoscaler: bool,
+}
+
+/// All of the ingress gateway's objects are there (`expected`), or none is: a part without the
+/// rest is a drift either way.
+pub fn ingress_gateway(found: IngressGatewayParts, expected_present: bool) -> Verdict {
+    let parts = [
+        ("deployment", found.deployment),
+        ("service", found.service),
+        ("autoscaler", found.autoscaler),
+    ];
+    let present: Vec<&str> = parts.iter().filter(|(_, p)| *p).map(|(n, _)| *n).collect();
+    let say = |present: bool| {
+        format!(
+            "istio-ingressgateway deployment, service and autoscaler {}",
+            if present { "present" } else { "absent" }
+        )
+    };
+    let actual = match present.len() {
+        0 => say(false),
+        3 => say(true),
+        _ => format!("istio-ingressgateway: only {} present", present.join(", ")),
+    };
+    Verdict::holds_if(
+        actual == say(expected_present),
+        say(expected_present),
+        actual,
+    )
+}
+
+/// `kubectl get pod | grep waypoint`: a pod of Deployment `deployment`, `ready` (`1/1`) and in
+/// phase `status`.
+pub fn pod_line(pods: &[Pod], deployment: &str, ready: &str, status: &str) -> Verdict {
+    let line = |p: &Pod| {
+        let name = p.metadata.name.as_deref().unwrap_or_default();
+        format!("{name} {} {}", ready_column(p), phase(p))
+    };
+    let expected = format!("{deployment}-<hash>-<suffix> {ready} {status}");
+    let hit = pods.iter().any(|p| {
+        let name = p.metadata.name.as_deref().unwrap_or_default();
+        crate::tutorial::listing::base_name(name) == deployment
+            && ready_column(p) == ready
+            && phase(p) == status
+    });
+    let seen: Vec<String> = pods.iter().map(line).collect();
+    Verdict::holds_if(
+        hit,
+        expected,
+        if seen.is_empty() {
+            "no pod named like a waypoint".into()
+        } else {
+            seen.join("; ")
+        },
+    )
+}
+
+/// kubectl's READY column: ready containers / containers.
+pub fn ready_column(p: &Pod) -> String {
+    let total = p.spec.as_ref().map_or(0, |s| s.containers.len());
+    let ready = p
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .map_or(0, |cs| cs.iter().filter(|c| c.ready).count());
+    format!("{ready}/{total}")
+}
+
+fn phase(p: &Pod) -> String {
+    p.status
+        .as_ref()
+        .and_then(|s| s.phase.clone())
+        .unwrap_or_else(|| "Unknown".into())
+}
+
+/// What the cluster did with a declaration: the API server's answer, then the status conditions
+/// the controller wrote (bounded wait).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclarationOutcome {
+    /// `apiVersion kind name` of what was declared.
+    pub what: String,
+    /// The API server refused it (not served, invalid), with its words.
+    pub refused: Option<String>,
+    /// `(type, status, reason, message)` of each condition, as written.
+    pub conditions: Vec<(String, String, String, String)>,
+}
+
+/// The declaration was accepted and a controller acted on it: a condition it wrote is `True`
+/// (`Ready` in 2022, `Accepted`/`Programmed` since), not the CRD's `Pending` default.
+pub fn declaration_acted_on(o: &DeclarationOutcome) -> Verdict {
+    let expected = format!(
+        "{} accepted, and a controller's True condition on it",
+        o.what
+    );
+    if let Some(why) = &o.refused {
+        return Verdict::drifted(expected, format!("{}: refused: {why}", o.what));
+    }
+    let acted = o.conditions.iter().any(|(t, s, reason, _)| {
+        s == "True"
+            && reason != "Pending"
+            && matches!(t.as_str(), "Ready" | "Accepted" | "Programmed")
+    });
+    let seen: Vec<String> = o
+        .conditions
+        .iter()
+        .map(|(t, s, r, m)| format!("{t}={s} ({r}: {m})"))
+        .collect();
+    Verdict::holds_if(
+        acted,
+        expected,
+        format!(
+            "{}: accepted; conditions: {}",
+            o.what,
+            if seen.is_empty() {
+                "none".into()
+            } else {
+                seen.join(", ")
+            }
+        ),
+    )
+}
+
+/// The graph has no edge from `from` to `to` (nothing handled in the window it covers).
+pub fn graph_without_edge(graph: &serde_json::Value, from: &str, to: &str) -> Verdict {
+    match graph_edge(graph, from, to) {
+        Verdict::Holds => Verdict::drifted(
+            format!("no edge {from} -> {to}"),
+            format!("an edge {from} -> {to}"),
+        ),
+        _ => Verdict::Holds,
+    }
+}
+
+/// A Deployment available with kubectl's READY `ready` (`1/1`: ready replicas / replicas).
+pub fn deployment_ready(d: &Deployment, ready: &str) -> Verdict {
+    let name = d.metadata.name.as_deref().unwrap_or_default();
+    let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let got = d
+        .status
+        .as_ref()
+        .and_then(|s| s.ready_replicas)
+        .unwrap_or(0);
+    let actual = format!("{got}/{want}");
+    let available = crate::k8s::conditions::deployment_available(d);
+    Verdict::holds_if(
+        available.is_ok() && actual == ready,
+        format!("deployment {name} available, READY {ready}"),
+        format!(
+            "deployment {name} READY {actual}{}",
+            available
+                .err()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        ),
+    )
+}
+
+/// Whether two declarations declare the same object (apiVersion, kind, name, class): then the
+/// era's declaration is the tutorial's and is not applied twice.
+pub fn same_declaration(a: &str, b: &str) -> bool {
+    let key = |text: &str| {
+        crate::manifests::parse("declaration", text)
+            .ok()
+            .and_then(|o| o.into_iter().next())
+            .map(|o| {
+                let t = o.types.clone().unwrap_or_default();
+                (
+                    t.api_version,
+                    t.kind,
+                    o.metadata.name.clone(),
+                    o.data["spec"]["gatewayClassName"]
+                        .as_str()
+                        .map(str::to_string),
+                )
+            })
+    };
+    key(a).is_some() && key(a) == key(b)
 }

@@ -5,9 +5,11 @@
 //! install), [`k8s`] (apply, wait, pods), [`logs`] (ztunnel and istio-cni lines), [`snapshot`]
 //! (redactions), [`process`] (running tools), [`fixtures`] (files under `fixtures/`).
 
+pub mod answers;
 pub mod claims;
 pub mod cluster;
 pub mod diagnostics;
+pub mod docpatch;
 pub mod docsync;
 pub mod doctor;
 pub mod eras;
@@ -28,3 +30,4 @@ pub mod settings;
 pub mod snapshot;
 pub mod steps;
 pub mod tls;
+pub mod tutorial;

@@ -40,6 +40,14 @@ pub enum ObserveError {
     Timeout { what: String, timeout: Duration },
     #[error(transparent)]
     Kiali(#[from] kiali::KialiError),
+    #[error(transparent)]
+    Step(Box<crate::steps::StepError>),
+}
+
+impl From<crate::steps::StepError> for ObserveError {
+    fn from(e: crate::steps::StepError) -> Self {
+        ObserveError::Step(Box::new(e))
+    }
 }
 
 /// The one running pod of a deployment.
@@ -221,10 +229,11 @@ pub async fn ready_daemonset(
     Ok(DaemonSetPods { daemonset, pods })
 }
 
-/// The tutorial's `istio-ingressgateway` Deployment and autoscaler, as found.
+/// The tutorial's `istio-ingressgateway` Deployment, Service and autoscaler, as found.
 #[derive(Debug, Clone, Default)]
 pub struct IngressGateway {
     pub deployment: Option<Deployment>,
+    pub service: Option<k8s_openapi::api::core::v1::Service>,
     pub autoscaler: Option<HorizontalPodAutoscaler>,
 }
 
@@ -254,8 +263,17 @@ pub async fn ingress_gateway(
             what: get("autoscaler"),
             source,
         })?;
+    let service =
+        Api::<k8s_openapi::api::core::v1::Service>::namespaced(client.client(), namespace)
+            .get_opt(NAME)
+            .await
+            .map_err(|source| PodError::Api {
+                what: get("service"),
+                source,
+            })?;
     Ok(IngressGateway {
         deployment,
+        service,
         autoscaler,
     })
 }
@@ -289,50 +307,194 @@ pub async fn curl_then_ztunnel_log(
     .await
 }
 
-/// The connection the tutorial makes (sleep → productpage), with the addresses of this cluster's
-/// productpage pod.
-pub async fn tutorial_traffic(
+/// istiod's objects the tutorial lists: its Service, current ReplicaSet and autoscaler.
+#[derive(Debug, Clone, Default)]
+pub struct IstiodObjects {
+    pub service: Option<k8s_openapi::api::core::v1::Service>,
+    pub replicaset: Option<k8s_openapi::api::apps::v1::ReplicaSet>,
+    pub autoscaler: Option<HorizontalPodAutoscaler>,
+}
+
+pub async fn istiod_objects(
     client: &GuardedClient,
-    waypoint: Option<crate::judge::WaypointExpectation>,
-) -> Result<crate::judge::Traffic, ObserveError> {
-    let productpage = running_pod(client, crate::steps::APPS_NAMESPACE, "productpage-v1").await?;
-    Ok(crate::judge::Traffic {
-        client_sa: "sleep".into(),
-        service_host: "productpage.default.svc.cluster.local".into(),
-        server_ips: pods::ips_of(&productpage),
-        waypoint,
+    namespace: &str,
+) -> Result<IstiodObjects, ObserveError> {
+    use k8s_openapi::api::apps::v1::ReplicaSet;
+    use k8s_openapi::api::core::v1::Service;
+    let api_err = |what: &str| {
+        let what = format!("getting {what} {namespace}/istiod");
+        move |source| PodError::Api { what, source }
+    };
+    let service = Api::<Service>::namespaced(client.client(), namespace)
+        .get_opt("istiod")
+        .await
+        .map_err(api_err("service"))?;
+    let autoscaler = Api::<HorizontalPodAutoscaler>::namespaced(client.client(), namespace)
+        .get_opt("istiod")
+        .await
+        .map_err(api_err("autoscaler"))?;
+    // The ReplicaSet of istiod's current revision: owned by the Deployment, with replicas.
+    let sets = Api::<ReplicaSet>::namespaced(client.client(), namespace)
+        .list(&kube::api::ListParams::default())
+        .await
+        .map_err(api_err("replicasets of"))?;
+    let replicaset = sets
+        .items
+        .into_iter()
+        .filter(|rs| {
+            rs.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.kind == "Deployment" && o.name == "istiod")
+        })
+        .max_by_key(|rs| rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0));
+    Ok(IstiodObjects {
+        service,
+        replicaset,
+        autoscaler,
     })
 }
 
-/// The outcome of [`until_judged`]: the judge's last verdict, as the judge wrote it, and the
+/// The objects of a manifest that the cluster does not hold (`kind name` each).
+pub async fn missing_objects(
+    client: &GuardedClient,
+    manifest: &std::path::Path,
+    namespace: &str,
+) -> Result<Vec<String>, ObserveError> {
+    let text = std::fs::read_to_string(manifest).map_err(|e| {
+        ObserveError::Pod(PodError::NotFound(format!("{}: {e}", manifest.display())))
+    })?;
+    let objects = crate::manifests::parse(&manifest.display().to_string(), &text)
+        .map_err(|e| ObserveError::Pod(PodError::NotFound(crate::errors::chain(&e))))?;
+    let mut missing = Vec::new();
+    for o in objects {
+        let kind = o.types.as_ref().map(|t| t.kind.clone()).unwrap_or_default();
+        let name = o.metadata.name.clone().unwrap_or_default();
+        let found = match crate::k8s::apply::api_for(client, &o, namespace).await {
+            Ok(api) => api.get_opt(&name).await.ok().flatten().is_some(),
+            Err(_) => false,
+        };
+        if !found {
+            missing.push(format!("{kind} {name}"));
+        }
+    }
+    Ok(missing)
+}
+
+/// `kubectl get pod | grep waypoint`: the pods of `namespace` whose names hold `waypoint`.
+pub async fn pods_named_like(
+    client: &GuardedClient,
+    namespace: &str,
+    word: &str,
+) -> Result<Vec<Pod>, ObserveError> {
+    let all = pods::list(client, namespace, "").await?;
+    Ok(all
+        .into_iter()
+        .filter(|p| pods::name_of(p).contains(word))
+        .collect())
+}
+
+/// The connection the tutorial makes (sleep → productpage), with this cluster's addresses: the
+/// productpage pod's, sleep's and the ztunnel on sleep's node's (the 2022 ztunnel tunnels from
+/// its own address). The format is left to the reference it is judged against.
+pub async fn tutorial_traffic(
+    client: &GuardedClient,
+    facts: &EraFacts,
+    waypoint: Option<crate::judge::WaypointExpectation>,
+) -> Result<crate::judge::Traffic, ObserveError> {
+    let ns = crate::steps::APPS_NAMESPACE;
+    let productpage = running_pod(client, ns, "productpage-v1").await?;
+    let sleep = running_pod(client, ns, crate::steps::CLIENT).await?;
+    let mut client_ips = pods::ips_of(&sleep);
+    if let Some(node) = pods::node_of(&sleep) {
+        let (k, v) = facts.ztunnel_label;
+        let label = format!("{k}={v}");
+        if let Ok(z) = pods::on_node(client, facts.istio_namespace, &label, node).await {
+            client_ips.extend(pods::ips_of(&z));
+        }
+    }
+    Ok(crate::judge::Traffic {
+        client_sa: crate::steps::CLIENT.into(),
+        client_ips,
+        service_host: "productpage.default.svc.cluster.local".into(),
+        server_ips: pods::ips_of(&productpage),
+        waypoint,
+        format: None,
+    })
+}
+
+/// What a judge returns, for [`until_judged`]: a single-reference [`Verdict`] or a claim's
+/// [`crate::claims::Answer`].
+pub trait Judgement: Clone {
+    /// Whether it is final: waiting longer would not change a claim that holds.
+    fn settled(&self) -> bool;
+    fn describe(&self) -> String;
+    /// Nothing could be observed.
+    fn unobserved(why: String) -> Self;
+}
+
+impl Judgement for Verdict {
+    fn settled(&self) -> bool {
+        *self == Verdict::Holds
+    }
+
+    fn describe(&self) -> String {
+        describe(self)
+    }
+
+    fn unobserved(why: String) -> Self {
+        Verdict::NotReached { why }
+    }
+}
+
+impl Judgement for crate::claims::Answer {
+    fn settled(&self) -> bool {
+        matches!(
+            self,
+            crate::claims::Answer::AsDocumented | crate::claims::Answer::DocStale { .. }
+        )
+    }
+
+    fn describe(&self) -> String {
+        crate::claims::Answer::describe(self)
+    }
+
+    fn unobserved(why: String) -> Self {
+        crate::claims::Answer::NotReached { why }
+    }
+}
+
+/// The outcome of [`until_judged`]: the judge's last judgement, as the judge wrote it, and the
 /// observation it judged (none when nothing could be observed).
 #[derive(Debug, Clone)]
-pub struct Judged<O> {
-    pub verdict: Verdict,
+pub struct Judged<O, V> {
+    pub verdict: V,
     pub observed: Option<O>,
     /// How many times the world was observed.
     pub attempts: u32,
 }
 
-/// Observes until the judge holds or `timeout` has passed (the suite's one bounded wait,
-/// `crate::k8s::wait::until`). Keeps the last observation and the judge's last structured
-/// verdict; an observation that failed every time is a `NotReached` verdict naming the error and
-/// its causes.
-pub async fn until_judged<O, E, F, Fut, J>(
+/// Observes until the judge's answer is settled (a claim that holds) or `timeout` has passed (the
+/// suite's one bounded wait, `crate::k8s::wait::until`). Keeps the last observation and the
+/// judge's last structured answer; an observation that failed every time is a `NotReached`
+/// answer naming the error and its causes.
+pub async fn until_judged<O, E, F, Fut, J, V>(
     what: &str,
     timeout: Duration,
     mut observe: F,
     judge: J,
-) -> Judged<O>
+) -> Judged<O, V>
 where
     E: std::error::Error + 'static,
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<O, E>>,
-    J: Fn(&O) -> Verdict,
+    J: Fn(&O) -> V,
+    V: Judgement,
 {
     use crate::k8s::wait::{Probe, until};
     use std::sync::Mutex;
-    let last: Mutex<Option<(Verdict, Option<O>)>> = Mutex::new(None);
+    let last: Mutex<Option<(V, Option<O>)>> = Mutex::new(None);
     let attempts = Mutex::new(0u32);
     let outcome = until(what, timeout, || {
         let attempt = observe();
@@ -344,10 +506,10 @@ where
             match result {
                 Ok(observed) => {
                     let verdict = judge(&observed);
-                    if verdict == Verdict::Holds {
-                        return Probe::Ready(observed);
+                    if verdict.settled() {
+                        return Probe::Ready((verdict, observed));
                     }
-                    let state = describe(&verdict);
+                    let state = verdict.describe();
                     *last = Some((verdict, Some(observed)));
                     Probe::NotYet(state)
                 }
@@ -355,7 +517,7 @@ where
                     let why = format!("could not observe: {}", crate::errors::chain(&e));
                     // A judged observation stays the answer; an error replaces only an error.
                     if !matches!(*last, Some((_, Some(_)))) {
-                        *last = Some((Verdict::NotReached { why: why.clone() }, None));
+                        *last = Some((V::unobserved(why.clone()), None));
                     }
                     Probe::NotYet(why)
                 }
@@ -365,21 +527,15 @@ where
     .await;
     let attempts = attempts.into_inner().unwrap_or_else(|e| e.into_inner());
     match outcome {
-        Ok(observed) => Judged {
-            verdict: Verdict::Holds,
+        Ok((verdict, observed)) => Judged {
+            verdict,
             observed: Some(observed),
             attempts,
         },
         Err(timeout_error) => {
             let last = last.into_inner().unwrap_or_else(|e| e.into_inner());
-            let (verdict, observed) = last.unwrap_or_else(|| {
-                (
-                    Verdict::NotReached {
-                        why: timeout_error.to_string(),
-                    },
-                    None,
-                )
-            });
+            let (verdict, observed) =
+                last.unwrap_or_else(|| (V::unobserved(timeout_error.to_string()), None));
             Judged {
                 verdict,
                 observed,
@@ -399,4 +555,26 @@ pub fn describe(v: &Verdict) -> String {
         Verdict::NotApplicable { why } => format!("not applicable: {why}"),
         Verdict::NotReached { why } => format!("not reached: {why}"),
     }
+}
+
+/// Whether `url` still serves: the HTTP status of a HEAD request (a GET when the server refuses
+/// HEAD), bounded by `timeout`.
+pub async fn probe_url(url: &str, timeout: Duration) -> Result<u16, String> {
+    let http = crate::tls::http_client(Duration::from_secs(20), timeout)
+        .map_err(|e| crate::errors::chain(&e))?;
+    let head = http
+        .head(url)
+        .send()
+        .await
+        .map_err(|e| crate::errors::chain(&e))?;
+    let status = head.status().as_u16();
+    if status == 405 || status == 403 {
+        let get = http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| crate::errors::chain(&e))?;
+        return Ok(get.status().as_u16());
+    }
+    Ok(status)
 }

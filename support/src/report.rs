@@ -1,13 +1,15 @@
-//! The drift report: claim records of one or more runs → a Markdown table of claims (rows, in
-//! tutorial order, grouped by section) × Istio builds (columns), the details of every drift, and a
-//! JSON summary.
+//! The drift report: claim records of one or more runs. It leads with the document: per build, how
+//! many documented statements are stale and how many drifted; then where the tutorial is stale
+//! (its lines, its text verbatim, what was observed, the era fact and its source); a table of
+//! claims (rows, in tutorial order, grouped by section) × Istio builds (columns); the details of
+//! every drift; and a JSON summary with the same.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::claims::{CLAIMS, ClaimRecord, RECORD_FORMAT, Section, Verdict};
+use crate::claims::{Answer, CLAIMS, ClaimRecord, RECORD_FORMAT, Section};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -102,12 +104,11 @@ pub fn load(paths: &[&Path]) -> Result<Loaded, ReportError> {
                     found: format,
                 });
             }
-            let record: ClaimRecord =
-                serde_json::from_value(value).map_err(|e| ReportError::Malformed {
-                    path: shown.clone(),
-                    line: number,
-                    reason: e.to_string(),
-                })?;
+            let record = ClaimRecord::from_json(value).map_err(|e| ReportError::Malformed {
+                path: shown.clone(),
+                line: number,
+                reason: e.to_string(),
+            })?;
             loaded.records.push(record);
         }
     }
@@ -193,17 +194,31 @@ pub struct Cell {
     pub claim: String,
     pub build: Build,
     #[serde(flatten)]
-    pub verdict: Verdict,
+    pub answer: Answer,
 }
 
-/// The table: the newest record per claim and build.
+/// What one build's records say about the document.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub as_documented: usize,
+    pub doc_stale: usize,
+    pub drifted: usize,
+    pub not_applicable: usize,
+    pub not_reached: usize,
+    /// Format-1 records: held, before the suite told the document from the era.
+    pub holds: usize,
+}
+
+/// The report: the newest record per claim and build.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub builds: Vec<Build>,
+    /// Per build, in the order of `builds`.
+    pub counts: Vec<Counts>,
     pub cells: Vec<Cell>,
     pub notes: Vec<String>,
     pub drifted: usize,
-    pub holds: usize,
+    pub doc_stale: usize,
 }
 
 pub fn build(loaded: &Loaded) -> Report {
@@ -230,37 +245,52 @@ pub fn build(loaded: &Loaded) -> Report {
         .map(|((claim, build), r)| Cell {
             claim: claim.clone(),
             build: build.clone(),
-            verdict: r.verdict.clone(),
+            answer: r.answer.clone(),
         })
         .collect();
-    let drifted = cells
+    let counts = builds
         .iter()
-        .filter(|c| matches!(c.verdict, Verdict::Drifted { .. }))
-        .count();
-    let holds = cells.iter().filter(|c| c.verdict == Verdict::Holds).count();
+        .map(|b| {
+            let mut c = Counts::default();
+            for cell in cells.iter().filter(|cell| &cell.build == b) {
+                match cell.answer {
+                    Answer::AsDocumented => c.as_documented += 1,
+                    Answer::DocStale { .. } => c.doc_stale += 1,
+                    Answer::Drifted { .. } => c.drifted += 1,
+                    Answer::NotApplicable { .. } => c.not_applicable += 1,
+                    Answer::NotReached { .. } => c.not_reached += 1,
+                    Answer::Holds => c.holds += 1,
+                }
+            }
+            c
+        })
+        .collect::<Vec<Counts>>();
     Report {
+        drifted: counts.iter().map(|c| c.drifted).sum(),
+        doc_stale: counts.iter().map(|c| c.doc_stale).sum(),
         builds,
+        counts,
         cells,
         notes: loaded.notes.clone(),
-        drifted,
-        holds,
     }
 }
 
 /// A claim id as shown: a code span for the suite's own ids, escaped text for any other.
 fn claim_label(id: &str) -> String {
     match crate::claims::claim(id) {
-        Some(c) => format!("`{}`", c.id),
+        Some(c) => format!("`{}`", c.name()),
         None => md::text(id),
     }
 }
 
-fn mark(v: Option<&Verdict>) -> &'static str {
-    match v {
-        Some(Verdict::Holds) => "holds",
-        Some(Verdict::Drifted { .. }) => "**DRIFTED**",
-        Some(Verdict::NotApplicable { .. }) => "n/a",
-        Some(Verdict::NotReached { .. }) | None => "not reached",
+fn mark(a: Option<&Answer>) -> &'static str {
+    match a {
+        Some(Answer::AsDocumented) => "as documented",
+        Some(Answer::Holds) => "holds",
+        Some(Answer::DocStale { .. }) => "doc stale",
+        Some(Answer::Drifted { .. }) => "**DRIFTED**",
+        Some(Answer::NotApplicable { .. }) => "n/a",
+        Some(Answer::NotReached { .. }) | None => "not reached",
     }
 }
 
@@ -276,11 +306,55 @@ impl Report {
         out
     }
 
-    fn cell(&self, claim: &str, build: &Build) -> Option<&Verdict> {
+    fn cell(&self, claim: &str, build: &Build) -> Option<&Answer> {
         self.cells
             .iter()
             .find(|c| c.claim == claim && &c.build == build)
-            .map(|c| &c.verdict)
+            .map(|c| &c.answer)
+    }
+
+    /// Cells in tutorial order (then claims this suite does not know).
+    fn in_order(&self) -> Vec<&Cell> {
+        let unknown = self.unknown_claims();
+        CLAIMS
+            .iter()
+            .map(|c| c.name().to_string())
+            .chain(unknown)
+            .flat_map(|id| {
+                self.cells
+                    .iter()
+                    .filter(move |cell| cell.claim == id)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// One line per build: how many documented statements are stale and how many drifted.
+    pub fn headline(&self) -> String {
+        if self.builds.is_empty() {
+            return "No claim records.".into();
+        }
+        self.builds
+            .iter()
+            .zip(&self.counts)
+            .map(|(b, c)| {
+                let mut line = format!(
+                    "{}: {} documented statements are stale, {} drifted ({} as documented, {} not applicable, {} not reached",
+                    b.label(),
+                    c.doc_stale,
+                    c.drifted,
+                    c.as_documented,
+                    c.not_applicable,
+                    c.not_reached
+                );
+                if c.holds > 0 {
+                    line.push_str(&format!(", {} held in format-1 records", c.holds));
+                }
+                line.push_str(").");
+                line
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// The Markdown report.
@@ -289,77 +363,13 @@ impl Report {
         if self.builds.is_empty() {
             out.push_str("No claim records.\n");
         } else {
-            out.push_str(&format!(
-                "{} claims × {} builds: {} drifted, {} hold.\n\n",
-                CLAIMS.len(),
-                self.builds.len(),
-                self.drifted,
-                self.holds
-            ));
-            out.push_str("| claim |");
-            for b in &self.builds {
-                out.push_str(&format!(" {} |", b.label()));
+            for line in self.headline().lines() {
+                out.push_str(&format!("- {line}\n"));
             }
-            out.push_str("\n|---|");
-            out.push_str(&"---|".repeat(self.builds.len()));
             out.push('\n');
-            let mut section: Option<Section> = None;
-            for claim in CLAIMS {
-                if section != Some(claim.section) {
-                    section = Some(claim.section);
-                    out.push_str(&format!(
-                        "| **{}** |{}\n",
-                        claim.section.title(),
-                        " |".repeat(self.builds.len())
-                    ));
-                }
-                out.push_str(&format!("| `{}` — {} |", claim.id, claim.statement));
-                for b in &self.builds {
-                    out.push_str(&format!(" {} |", mark(self.cell(claim.id, b))));
-                }
-                out.push('\n');
-            }
-            let unknown = self.unknown_claims();
-            if !unknown.is_empty() {
-                out.push_str(&format!(
-                    "| **Claims this suite does not know** |{}\n",
-                    " |".repeat(self.builds.len())
-                ));
-                for id in &unknown {
-                    out.push_str(&format!("| {} |", md::text(id)));
-                    for b in &self.builds {
-                        out.push_str(&format!(" {} |", mark(self.cell(id, b))));
-                    }
-                    out.push('\n');
-                }
-            }
-        }
-        let unknown = self.unknown_claims();
-        let order = CLAIMS
-            .iter()
-            .map(|c| c.id)
-            .chain(unknown.iter().map(String::as_str));
-        let drifts: Vec<&Cell> = order
-            .flat_map(|id| self.cells.iter().filter(move |cell| cell.claim == id))
-            .filter(|c| matches!(c.verdict, Verdict::Drifted { .. }))
-            .collect();
-        if !drifts.is_empty() {
-            out.push_str("\n## What drifted\n");
-            for cell in drifts {
-                let Verdict::Drifted { expected, actual } = &cell.verdict else {
-                    continue;
-                };
-                let section = crate::claims::claim(&cell.claim)
-                    .map(|c| c.section.title())
-                    .unwrap_or("not a claim of this suite (records of another version?)");
-                out.push_str(&format!(
-                    "\n### {} on {}\n\nTutorial section: {section}\n\nExpected:\n{}Actual:\n{}",
-                    claim_label(&cell.claim),
-                    cell.build.label(),
-                    md::fenced(&crate::snapshot::redact(expected)),
-                    md::fenced(&crate::snapshot::redact(actual))
-                ));
-            }
+            self.stale_section(&mut out);
+            self.table(&mut out);
+            self.drift_section(&mut out);
         }
         if !self.notes.is_empty() {
             out.push_str("\n## Notes\n\n");
@@ -370,7 +380,130 @@ impl Report {
         out
     }
 
-    /// The JSON summary.
+    fn stale_section(&self, out: &mut String) {
+        let stale: Vec<&Cell> = self
+            .in_order()
+            .into_iter()
+            .filter(|c| matches!(c.answer, Answer::DocStale { .. }))
+            .collect();
+        if stale.is_empty() {
+            return;
+        }
+        out.push_str("## Where the tutorial is stale\n");
+        for cell in stale {
+            let Answer::DocStale {
+                documented,
+                observed,
+                era,
+                ..
+            } = &cell.answer
+            else {
+                continue;
+            };
+            out.push_str(&format!(
+                "\n### {} ({}) on {}\n\nThe tutorial says ({}):\n{}Observed:\n{}This Istio: {} (since {}; source: {}).\n",
+                md::text(&documented.lines.to_string()),
+                claim_label(&cell.claim),
+                cell.build.label(),
+                md::text(&documented.expectation),
+                md::fenced(&documented.text),
+                md::fenced(&crate::snapshot::redact(observed)),
+                md::text(&era.fact),
+                md::text(&era.since),
+                md::text(&era.source),
+            ));
+        }
+        out.push('\n');
+    }
+
+    fn table(&self, out: &mut String) {
+        out.push_str("## Claims\n\n| claim |");
+        for b in &self.builds {
+            out.push_str(&format!(" {} |", b.label()));
+        }
+        out.push_str("\n|---|");
+        out.push_str(&"---|".repeat(self.builds.len()));
+        out.push('\n');
+        let mut section: Option<Section> = None;
+        for claim in CLAIMS {
+            if section != Some(claim.section) {
+                section = Some(claim.section);
+                out.push_str(&format!(
+                    "| **{}** |{}\n",
+                    claim.section.title(),
+                    " |".repeat(self.builds.len())
+                ));
+            }
+            out.push_str(&format!(
+                "| `{}` — {} |",
+                claim.name(),
+                md::text(claim.statement)
+            ));
+            for b in &self.builds {
+                out.push_str(&format!(" {} |", mark(self.cell(claim.name(), b))));
+            }
+            out.push('\n');
+        }
+        let unknown = self.unknown_claims();
+        if !unknown.is_empty() {
+            out.push_str(&format!(
+                "| **Claims this suite does not know** |{}\n",
+                " |".repeat(self.builds.len())
+            ));
+            for id in &unknown {
+                out.push_str(&format!("| {} |", md::text(id)));
+                for b in &self.builds {
+                    out.push_str(&format!(" {} |", mark(self.cell(id, b))));
+                }
+                out.push('\n');
+            }
+        }
+    }
+
+    fn drift_section(&self, out: &mut String) {
+        let drifts: Vec<&Cell> = self
+            .in_order()
+            .into_iter()
+            .filter(|c| matches!(c.answer, Answer::Drifted { .. }))
+            .collect();
+        if drifts.is_empty() {
+            return;
+        }
+        out.push_str("\n## What drifted\n");
+        for cell in drifts {
+            let Answer::Drifted {
+                expected,
+                actual,
+                era_expected,
+                documented,
+            } = &cell.answer
+            else {
+                continue;
+            };
+            let section = crate::claims::claim(&cell.claim)
+                .map(|c| c.section.title())
+                .unwrap_or("not a claim of this suite (records of another version?)");
+            out.push_str(&format!(
+                "\n### {} on {}\n\nTutorial section: {section}{}\n\nExpected:\n{}Actual:\n{}",
+                claim_label(&cell.claim),
+                cell.build.label(),
+                documented
+                    .as_ref()
+                    .map(|d| format!(" ({})", md::text(&d.lines.to_string())))
+                    .unwrap_or_default(),
+                md::fenced(&crate::snapshot::redact(expected)),
+                md::fenced(&crate::snapshot::redact(actual))
+            ));
+            if let Some(e) = era_expected {
+                out.push_str(&format!(
+                    "What this Istio's era would show:\n{}",
+                    md::fenced(&crate::snapshot::redact(e))
+                ));
+            }
+        }
+    }
+
+    /// The JSON summary: every cell, the counts per build, the stale statements.
     pub fn json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
     }

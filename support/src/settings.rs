@@ -17,6 +17,8 @@ pub const KUBE_CONTEXT: &str = "AMBIENT_KUBE_CONTEXT";
 pub const PROVIDER: &str = "AMBIENT_PROVIDER";
 pub const GATEWAY_API_CRDS: &str = "AMBIENT_GATEWAY_API_CRDS";
 pub const STATE_DIR: &str = "AMBIENT_STATE_DIR";
+pub const TUTORIAL: &str = "AMBIENT_TUTORIAL";
+pub const DOCS: &str = "AMBIENT_DOCS";
 
 /// Variables the suite's own tests set for a child test process; not user settings.
 pub const INTERNAL: &[&str] = &["AMBIENT_SIM_HOLD"];
@@ -72,6 +74,16 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         KUBE_CONTEXT,
         "the context of your kubeconfig the suite may change (with `AMBIENT_PROVIDER=existing`; never deleted)",
         "unset",
+    ),
+    (
+        TUTORIAL,
+        "the tutorial's Markdown to read the documented expectations from (e.g. your edited copy)",
+        "`fixtures/tutorial/ambient-tutorial.md`",
+    ),
+    (
+        DOCS,
+        "`lenient` (a stale tutorial is reported, and fails only on the tutorial's own build) or `strict` (a stale tutorial fails its test on every build)",
+        "`lenient`",
     ),
 ];
 
@@ -134,6 +146,10 @@ pub struct Settings {
     pub kube_context: Option<String>,
     /// Local Gateway API CRDs (file or directory) to apply instead of downloading them.
     pub gateway_api_crds: Option<PathBuf>,
+    /// The tutorial the documented expectations come from.
+    pub tutorial: PathBuf,
+    /// `AMBIENT_DOCS=strict`: a stale tutorial fails its test on every build.
+    pub strict_docs: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -218,6 +234,15 @@ impl Settings {
                     Some(workspace.join("target/sim/gateway-api-crds"))
                 }
                 None => None,
+            },
+            tutorial: match get(TUTORIAL) {
+                Some(v) => parse_existing_path(TUTORIAL, &v, workspace)?,
+                None => workspace.join(crate::tutorial::REFERENCE),
+            },
+            strict_docs: match get(DOCS).as_deref().map(str::trim) {
+                None | Some("lenient") => false,
+                Some("strict") => true,
+                Some(other) => return Err(invalid(DOCS, other, "not a docs mode")),
             },
         })
     }
@@ -449,6 +474,26 @@ mod tests {
         assert_eq!(s.artifacts_dir, Path::new("/ws/target/ambient/artifacts"));
         assert_eq!(s.cache_dir, Path::new("/ws/target/ambient/cache"));
         assert_eq!(s.state_dir, Path::new("/ws/target/ambient/state"));
+        assert_eq!(
+            s.tutorial,
+            Path::new("/ws/fixtures/tutorial/ambient-tutorial.md")
+        );
+        assert!(!s.strict_docs);
+    }
+
+    #[test]
+    fn the_tutorial_and_the_docs_mode_are_settings() {
+        let s = settings(&[(TUTORIAL, "Cargo.toml"), (DOCS, "strict")]);
+        let err = s.unwrap_err();
+        assert_eq!(
+            err.var, TUTORIAL,
+            "a relative path is under the workspace /ws: {err}"
+        );
+        let me = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        let s = settings(&[(TUTORIAL, me), (DOCS, "strict")]).unwrap();
+        assert_eq!(s.tutorial, Path::new(me));
+        assert!(s.strict_docs);
+        assert_eq!(settings(&[(DOCS, "loose")]).unwrap_err().var, DOCS);
     }
 
     #[test]
@@ -500,6 +545,8 @@ mod tests {
             (TIMEOUT_SCALE, "0"),
             (TIMEOUT_SCALE, "1000"),
             (TIMEOUT_SCALE, "NaN"),
+            (DOCS, "yes"),
+            (TUTORIAL, "/no/such/tutorial.md"),
             (
                 ARTIFACTS_DIR,
                 concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),

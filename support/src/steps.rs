@@ -69,27 +69,36 @@ fn api(what: impl Into<String>) -> impl FnOnce(kube::Error) -> StepError {
     move |source| StepError::Api { what, source }
 }
 
-/// "Deploying the demo apps" steps 1 and 2: Bookinfo and its gateway from the release's samples,
-/// sleep and notsleep, every deployment available (the tutorial waits before labelling), then
-/// the namespace labelled for ambient.
-pub async fn deploy_apps(
-    client: &GuardedClient,
-    release: &IstioRelease,
-    facts: &EraFacts,
-    timeout: Duration,
-) -> Result<(), StepError> {
-    for sample in [
-        "bookinfo/platform/kube/bookinfo.yaml",
-        "bookinfo/networking/bookinfo-gateway.yaml",
-    ] {
+/// The Bookinfo gateway sample the tutorial applies.
+pub const BOOKINFO_GATEWAY: &str = "bookinfo/networking/bookinfo-gateway.yaml";
+
+/// "Deploying the demo apps" step 1: Bookinfo and its gateway from the release's samples, sleep
+/// and notsleep (the suite's copies of the tutorial's manifests).
+pub async fn apply_apps(client: &GuardedClient, release: &IstioRelease) -> Result<(), StepError> {
+    for sample in ["bookinfo/platform/kube/bookinfo.yaml", BOOKINFO_GATEWAY] {
         apply::apply_path(client, &release.sample(sample)?, APPS_NAMESPACE).await?;
     }
     for fixture in ["apps/sleep.yaml", "apps/notsleep.yaml"] {
         apply::apply_path(client, &crate::fixtures::path(fixture), APPS_NAMESPACE).await?;
     }
-    for d in BOOKINFO.iter().chain(CLIENTS) {
+    Ok(())
+}
+
+/// "You need to wait until all pods are running": each deployment available (bounded).
+pub async fn wait_available(
+    client: &GuardedClient,
+    deployments: &[&str],
+    timeout: Duration,
+) -> Result<(), StepError> {
+    for d in deployments {
         pods::wait_deployment(client, APPS_NAMESPACE, d, timeout).await?;
     }
+    Ok(())
+}
+
+/// "Deploying the demo apps" step 2: `kubectl label namespace default
+/// istio.io/dataplane-mode=ambient` (the era's label).
+pub async fn enroll_apps(client: &GuardedClient, facts: &EraFacts) -> Result<(), StepError> {
     label_namespace(client, APPS_NAMESPACE, facts.enrollment_label).await
 }
 
@@ -189,5 +198,115 @@ pub async fn install_addons(
     let ns = facts.istio_namespace;
     apply::apply_path(client, &dir, ns).await?;
     pods::wait_deployment(client, ns, "kiali", timeout).await?;
+    Ok(())
+}
+
+/// Applies a declaration and reads what the cluster did with it: the API server's refusal, or
+/// the conditions a controller wrote on it (waiting, bounded, for one that is `True`).
+pub async fn declare(
+    client: &GuardedClient,
+    origin: &str,
+    yaml: &str,
+    timeout: Duration,
+) -> crate::judge::DeclarationOutcome {
+    let objects = crate::manifests::parse(origin, yaml).unwrap_or_default();
+    let what = objects
+        .first()
+        .map(|o| {
+            let t = o.types.clone().unwrap_or_default();
+            format!(
+                "{} {} {}",
+                t.api_version,
+                t.kind,
+                o.metadata.name.clone().unwrap_or_default()
+            )
+        })
+        .unwrap_or_else(|| format!("the declaration of {origin}"));
+    let mut outcome = crate::judge::DeclarationOutcome {
+        what,
+        refused: None,
+        conditions: Vec::new(),
+    };
+    let applied = match apply::apply_text(client, origin, yaml, APPS_NAMESPACE).await {
+        Ok(mut a) if !a.is_empty() => a.remove(0),
+        Ok(_) => {
+            outcome.refused = Some("nothing to apply".into());
+            return outcome;
+        }
+        Err(e) => {
+            outcome.refused = Some(crate::errors::chain(&e));
+            return outcome;
+        }
+    };
+    let Ok(api) = apply::api_for(client, &applied, APPS_NAMESPACE).await else {
+        return outcome;
+    };
+    let name = applied.metadata.name.clone().unwrap_or_default();
+    let read = |o: &kube::api::DynamicObject| -> Vec<(String, String, String, String)> {
+        o.data["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                let f = |k: &str| c[k].as_str().unwrap_or_default().to_string();
+                (f("type"), f("status"), f("reason"), f("message"))
+            })
+            .collect()
+    };
+    let last = std::sync::Mutex::new(Vec::new());
+    let what = format!("a controller to act on {}", outcome.what);
+    let _ = until(&what, timeout, || {
+        let (api, name, last) = (api.clone(), name.clone(), &last);
+        async move {
+            match api.get_opt(&name).await {
+                Ok(Some(o)) => {
+                    let conditions = read(&o);
+                    let acted = conditions
+                        .iter()
+                        .any(|(_, s, r, _)| s == "True" && r != "Pending");
+                    *last.lock().unwrap_or_else(|e| e.into_inner()) = conditions;
+                    if acted {
+                        Probe::Ready(())
+                    } else {
+                        Probe::NotYet("no True condition yet".into())
+                    }
+                }
+                Ok(None) => Probe::NotYet("gone".into()),
+                Err(e) => Probe::NotYet(crate::errors::chain(&e)),
+            }
+        }
+    })
+    .await;
+    outcome.conditions = last.into_inner().unwrap_or_else(|e| e.into_inner());
+    outcome
+}
+
+/// Deletes what a declaration declared (missing objects and kinds the cluster does not serve are
+/// fine), bounded.
+pub async fn undeclare(
+    client: &GuardedClient,
+    origin: &str,
+    yaml: &str,
+    timeout: Duration,
+) -> Result<(), StepError> {
+    apply::delete_text(client, origin, yaml, APPS_NAMESPACE, timeout).await?;
+    Ok(())
+}
+
+/// Replaces a deployment's pods with new ones (as `kubectl rollout restart` does: a template
+/// annotation), and waits until it is available again.
+pub async fn restart(
+    client: &GuardedClient,
+    deployment: &str,
+    timeout: Duration,
+) -> Result<(), StepError> {
+    let api: Api<Deployment> = Api::namespaced(client.client(), APPS_NAMESPACE);
+    let now = k8s_openapi::jiff::Timestamp::now().to_string();
+    let patch = serde_json::json!({ "spec": { "template": { "metadata": { "annotations": {
+        "ambient-tutorial-suite/restarted-at": now } } } } });
+    api.patch(deployment, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(self::api(format!("restarting deployment {deployment}")))?;
+    pods::wait_deployment(client, APPS_NAMESPACE, deployment, timeout).await?;
     Ok(())
 }

@@ -65,7 +65,7 @@ fn a_newer_record_format_is_refused_with_what_to_do() {
             err,
             ReportError::NewerFormat {
                 line: 2,
-                found: 2,
+                found: 3,
                 ..
             }
         ),
@@ -267,6 +267,7 @@ fn hostile_records_cannot_break_the_report_or_inject_into_a_job_summary() {
     }
     let expected_headings = [
         "Tutorial drift report",
+        "Claims",
         "What drifted",
         "l4.sleep_ztunnel_logs_outbound on 1.24.2 | evil ## Injected heading (1.24, kind)",
         "<img src=x onerror=alert(1)> on 1.24.2 (1.24, kind)",

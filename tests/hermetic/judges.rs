@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::Pod;
-use support::claims::{CLAIMS, ClaimRecord, RECORD_FORMAT, Recorder, Section, Verdict};
+use support::claims::{
+    Answer, CLAIMS, ClaimId, ClaimRecord, RECORD_FORMAT, Recorder, Section, Verdict,
+};
 use support::eras::{EnrollmentLogFormat, Era, facts};
 use support::fixtures::{self, recorded_lines};
-use support::judge::{self, Traffic, WaypointExpectation};
+use support::judge::{self, From, Traffic, WaypointExpectation};
 use support::k8s::conditions::{daemonset_ready, deployment_available, pod_blocker};
 use support::k8s::pods::pick_running;
 use support::logs::{AccessRecord, parse_access, parse_enrollment};
@@ -163,12 +165,16 @@ fn the_ztunnel_for_a_node_is_its_running_pod() {
 }
 
 /// The tutorial's own cluster: productpage at 10.244.2.4 (from its L4 log lines).
+/// The tutorial's own cluster: productpage at 10.244.2.4, sleep at 10.244.1.4 behind the
+/// ztunnel at 10.244.1.2 (from its L4 log lines).
 fn tutorial_traffic(waypoint: Option<WaypointExpectation>) -> Traffic {
     Traffic {
         client_sa: "sleep".into(),
+        client_ips: vec!["10.244.1.4".into(), "10.244.1.2".into()],
         service_host: "productpage.default.svc.cluster.local".into(),
         server_ips: vec!["10.244.2.4".into()],
         waypoint,
+        format: None,
     }
 }
 
@@ -183,7 +189,7 @@ fn the_tutorials_l4_lines_satisfy_the_l4_claims() {
         "capture outbound (no waypoint proxy)"
     );
     assert_eq!(
-        judge::inbound_logged(tutorial, &tutorial_traffic(None)).0,
+        judge::inbound_logged(tutorial, &tutorial_traffic(None), From::Client).0,
         Verdict::Holds
     );
 }
@@ -199,6 +205,7 @@ fn the_tutorials_l7_line_satisfies_the_waypoint_claim_and_not_the_l4_one() {
     let expectation = WaypointExpectation {
         identity,
         pod_ips: vec!["10.244.1.11".into()],
+        deployment: Some(wp.deployment.into()),
     };
     assert_eq!(
         judge::outbound_logged(l7, &tutorial_traffic(Some(expectation))).0,
@@ -216,7 +223,7 @@ fn the_tutorials_l7_line_satisfies_the_waypoint_claim_and_not_the_l4_one() {
     // And the L4 line is a drift for the L7 claim.
     let wrong = WaypointExpectation {
         identity: Some("spiffe://cluster.local/ns/default/sa/x".into()),
-        pod_ips: vec![],
+        ..WaypointExpectation::default()
     };
     assert!(
         judge::outbound_logged(&all[..2], &tutorial_traffic(Some(wrong)))
@@ -232,10 +239,13 @@ fn rust_tracing_lines_judge_by_address() {
         client_sa: "sleep".into(),
         service_host: "httpbin.ambient-demo.svc.cluster.local".into(),
         server_ips: vec!["10.240.1.11".into()],
-        waypoint: None,
+        ..Traffic::default()
     };
     assert_eq!(judge::outbound_logged(&all, &traffic).0, Verdict::Holds);
-    assert_eq!(judge::inbound_logged(&all, &traffic).0, Verdict::Holds);
+    assert_eq!(
+        judge::inbound_logged(&all, &traffic, From::Client).0,
+        Verdict::Holds
+    );
     let elsewhere = Traffic {
         server_ips: vec!["10.9.9.9".into()],
         ..traffic
@@ -251,22 +261,25 @@ fn structured_lines_judge_by_identity_and_service() {
         client_sa: "curl".into(),
         service_host: "productpage.default.svc.cluster.local".into(),
         server_ips: vec!["10.244.1.10".into()],
-        waypoint: None,
+        ..Traffic::default()
     };
     assert_eq!(judge::outbound_logged(&all, &traffic).0, Verdict::Holds);
-    assert_eq!(judge::inbound_logged(&all, &traffic).0, Verdict::Holds);
+    assert_eq!(
+        judge::inbound_logged(&all, &traffic, From::Client).0,
+        Verdict::Holds
+    );
     // The Envoy Gateway line went through a waypoint: a claim expecting that waypoint holds.
     let via = Traffic {
         client_sa: "default".into(),
         service_host: "backend.envoy-gateway-system.svc.cluster.local".into(),
-        server_ips: vec![],
         waypoint: Some(WaypointExpectation {
             identity: Some(
                 "spiffe://cluster.local/ns/envoy-gateway-system/sa/envoy-envoy-gateway-system-eg-waypoint-3d55183b"
                     .into(),
             ),
-            pod_ips: vec![],
+            ..WaypointExpectation::default()
         }),
+        ..Traffic::default()
     };
     assert_eq!(judge::outbound_logged(&all, &via).0, Verdict::Holds);
     // ... and a claim that there is no waypoint on that path does not.
@@ -406,17 +419,22 @@ fn claim_records_are_json_lines_with_a_format_version() {
         "exp2022",
         "0.0.0-ambient.191fe680b52c1754ee72a06b3e0d3f9d116f2e82",
         "kind",
-    );
+    )
+    .with_tutorial(std::path::Path::new(
+        "fixtures/tutorial/ambient-tutorial.md",
+    ));
     recorder
-        .record("l4.curl_returns_productpage", &Verdict::Holds)
+        .record(ClaimId::L4CurlReturnsProductpage, &Answer::AsDocumented)
         .unwrap();
+    let drifted = Answer::Drifted {
+        expected: "available".into(),
+        actual: "ImagePullBackOff".into(),
+        era_expected: None,
+        documented: None,
+    };
     recorder
-        .record(
-            "l7.waypoint_pod_running",
-            &Verdict::drifted("available", "ImagePullBackOff"),
-        )
+        .record(ClaimId::L7WaypointPodRunning, &drifted)
         .unwrap();
-    assert!(recorder.record("no.such_claim", &Verdict::Holds).is_err());
     let text = std::fs::read_to_string(dir.path().join("claims.jsonl")).unwrap();
     let lines: Vec<serde_json::Value> = text
         .lines()
@@ -426,15 +444,24 @@ fn claim_records_are_json_lines_with_a_format_version() {
     assert_eq!(lines[0]["format"], RECORD_FORMAT);
     assert_eq!(lines[0]["claim"], "l4.curl_returns_productpage");
     assert_eq!(lines[0]["section"], "l4");
-    assert_eq!(lines[0]["verdict"], "holds");
-    assert_eq!(lines[1]["verdict"], "drifted");
-    assert_eq!(lines[1]["actual"], "ImagePullBackOff");
-    let back: ClaimRecord = serde_json::from_value(lines[1].clone()).unwrap();
-    assert_eq!(back.section, Section::L7);
+    assert_eq!(lines[0]["answer"], "as_documented");
     assert_eq!(
-        back.verdict,
-        Verdict::drifted("available", "ImagePullBackOff")
+        lines[0]["tutorial"],
+        "fixtures/tutorial/ambient-tutorial.md"
     );
+    assert_eq!(lines[1]["answer"], "drifted");
+    assert_eq!(lines[1]["actual"], "ImagePullBackOff");
+    let back = ClaimRecord::from_json(lines[1].clone()).unwrap();
+    assert_eq!(back.section, Section::L7);
+    assert_eq!(back.answer, drifted);
+}
+
+#[test]
+fn format_1_records_are_still_read() {
+    let v1 = serde_json::json!({"format": 1, "run_id": "r", "claim": "l4.curl_returns_productpage",
+        "section": "l4", "era": "1.24", "istio_version": "1.24.2", "provider": "kind",
+        "at": "2026-11-19T03:00:00Z", "verdict": "holds"});
+    assert_eq!(ClaimRecord::from_json(v1).unwrap().answer, Answer::Holds);
 }
 
 #[test]

@@ -11,4 +11,5 @@ mod process;
 mod properties;
 mod provisioning;
 mod redaction;
+mod tutorial;
 mod world;

@@ -1,32 +1,56 @@
-//! Deploying the demo apps: Bookinfo, its gateway, sleep and notsleep; `default` labelled for
-//! ambient; istio-cni announces each pod joining the mesh; no pod gets a sidecar.
+//! Deploying the demo apps: Bookinfo, its gateway, sleep and notsleep (their manifests' URLs still
+//! serve); wait for every pod; `default` labelled for ambient; istio-cni announces each pod
+//! joining the mesh; no pod gets a sidecar, not even one created after the label.
 
 use std::sync::Arc;
 
 use rstest::rstest;
 use serial_test::serial;
-use support::judge;
+use support::answers;
+use support::claims::{Answer, ClaimId};
 use support::k8s::pods;
 use support::observe;
-use support::steps::{APPS_NAMESPACE, BOOKINFO, CLIENTS};
+use support::steps::{self, APPS_NAMESPACE, BOOKINFO, CLIENTS};
+use support::tutorial::expectations::Expected;
 
-use crate::world::{World, apps};
+use crate::world::{World, apps, world};
 
-fn deployments_available(w: &World, claim_id: &str, names: &[&str]) {
-    let c = &w.cluster.client;
-    let available = w.run(async {
-        for d in names {
-            pods::wait_deployment(c, APPS_NAMESPACE, d, w.timeout(300)).await?;
-        }
-        Ok::<(), pods::PodError>(())
-    });
+#[rstest]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
+#[serial(cluster)]
+fn the_client_manifests_still_serve(world: Arc<World>) {
+    let w = &world;
+    let urls: Vec<String> = [
+        "demo_apps.sleep_manifest_url",
+        "demo_apps.notsleep_manifest_url",
+    ]
+    .iter()
+    .filter_map(|id| match &w.tutorial.expectations.get(id)?.expected {
+        Expected::Url { url } => Some(url.clone()),
+        _ => None,
+    })
+    .collect();
+    let statuses: Vec<(String, Result<u16, String>)> = urls
+        .iter()
+        .map(|u| (u.clone(), w.run(observe::probe_url(u, w.timeout(60)))))
+        .collect();
     w.check(
-        claim_id,
-        judge::observed(
-            &available,
-            &format!("deployments {names:?} available"),
-            |_| support::claims::Verdict::Holds,
-        ),
+        ClaimId::DemoAppsClientManifestsAvailable,
+        answers::manifests_available(&w.refs(), &statuses),
+    );
+}
+
+/// The apps fixture recorded the readiness claims before anything depended on them; a failure
+/// there fails the fixture with its cause.
+fn recorded_by_the_fixture(w: &World, id: ClaimId) {
+    let answer = w.recorded(id).unwrap_or(Answer::NotReached {
+        why: "the apps fixture did not record it".into(),
+    });
+    assert!(
+        !answer.is_failure(w.settings.strict_docs),
+        "{}: {}",
+        id.name(),
+        answer.describe()
     );
 }
 
@@ -34,14 +58,45 @@ fn deployments_available(w: &World, claim_id: &str, names: &[&str]) {
 #[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn bookinfo_is_available(apps: Arc<World>) {
-    deployments_available(&apps, "demo_apps.bookinfo_available", BOOKINFO);
+    recorded_by_the_fixture(&apps, ClaimId::DemoAppsBookinfoAvailable);
 }
 
 #[rstest]
 #[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn sleep_and_notsleep_are_available(apps: Arc<World>) {
-    deployments_available(&apps, "demo_apps.clients_available", CLIENTS);
+    recorded_by_the_fixture(&apps, ClaimId::DemoAppsClientsAvailable);
+}
+
+#[rstest]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
+#[serial(cluster)]
+fn the_bookinfo_gateway_is_applied(apps: Arc<World>) {
+    let w = &apps;
+    let sample = w.release.sample(steps::BOOKINFO_GATEWAY);
+    let missing = match &sample {
+        Ok(path) => w.run(observe::missing_objects(
+            &w.cluster.client,
+            path,
+            APPS_NAMESPACE,
+        )),
+        Err(e) => Ok(vec![format!(
+            "the sample itself: {}",
+            support::errors::chain(e)
+        )]),
+    };
+    w.check(
+        ClaimId::DemoAppsBookinfoGatewayApplied,
+        match &missing {
+            Ok(m) => answers::bookinfo_gateway(&w.refs(), m),
+            Err(e) => answers::unobserved(
+                &w.refs(),
+                "demo_apps.bookinfo_gateway",
+                "the gateway's objects",
+                e,
+            ),
+        },
+    );
 }
 
 #[rstest]
@@ -53,7 +108,7 @@ fn each_app_pod_is_added_to_the_ambient_mesh(apps: Arc<World>) {
     let all: Vec<&str> = BOOKINFO.iter().chain(CLIENTS).copied().collect();
     // istio-cni logs the enrollment soon after the label; read its log until every pod shows.
     w.until_judged(
-        "demo_apps.pods_enrolled",
+        ClaimId::DemoAppsPodsEnrolled,
         w.data_plane_timeout(120),
         || async {
             let app_pods = observe::running_pods(c, APPS_NAMESPACE, &all).await?;
@@ -68,7 +123,7 @@ fn each_app_pod_is_added_to_the_ambient_mesh(apps: Arc<World>) {
                     (pods::name_of(p).into(), APPS_NAMESPACE.into(), node.into())
                 })
                 .collect();
-            judge::enrolled(&expected, by_node, w.facts.enrollment_log)
+            answers::pods_enrolled(&w.refs(), &expected, by_node)
         },
     );
 }
@@ -78,14 +133,23 @@ fn each_app_pod_is_added_to_the_ambient_mesh(apps: Arc<World>) {
 #[serial(cluster)]
 fn no_app_pod_has_a_sidecar(apps: Arc<World>) {
     let w = &apps;
+    let c = &w.cluster.client;
+    // A pod created after the namespace label is the one an injector would have changed.
+    let restarted = w.run(steps::restart(c, "notsleep", w.timeout(300)));
     let all: Vec<&str> = BOOKINFO.iter().chain(CLIENTS).copied().collect();
-    let seen = w.run(observe::running_pods(
-        &w.cluster.client,
-        APPS_NAMESPACE,
-        &all,
-    ));
+    let seen = restarted
+        .map_err(observe::ObserveError::from)
+        .and_then(|()| w.run(observe::running_pods(c, APPS_NAMESPACE, &all)));
     w.check(
-        "demo_apps.no_sidecars",
-        judge::observed(&seen, "every app pod running", |p| judge::no_sidecars(p)),
+        ClaimId::DemoAppsNoSidecars,
+        match &seen {
+            Ok(p) => answers::no_sidecars(&w.refs(), p),
+            Err(e) => answers::unobserved(
+                &w.refs(),
+                "installation.non_ambient",
+                "every app pod running",
+                e,
+            ),
+        },
     );
 }

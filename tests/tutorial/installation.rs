@@ -1,17 +1,39 @@
-//! Installation: `istioctl install --set profile=ambient -y`, then `kubectl -n istio-system get
-//! all` shows istiod, one ztunnel and one istio-cni-node per node, and (2022 build only) the
-//! ingress gateway with its autoscaler.
+//! Installation: download the tutorial's istioctl, `istioctl install --set profile=ambient -y`,
+//! then `kubectl -n istio-system get all` shows istiod, one ztunnel and one istio-cni-node per
+//! node, their services, replicasets and autoscalers, and (2022 build only) the ingress gateway.
 
 use std::sync::Arc;
 
 use rstest::rstest;
 use serial_test::serial;
-use support::judge;
+use support::answers::{self, Component};
+use support::claims::ClaimId;
+use support::judge::IngressGatewayParts;
 use support::k8s::conditions::pod_ready;
 use support::k8s::pods;
 use support::observe;
+use support::tutorial::expectations::Expected;
 
-use crate::world::{World, installed};
+use crate::world::{World, installed, world};
+
+#[rstest]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
+#[serial(cluster)]
+fn the_tutorials_istio_archive_still_downloads(world: Arc<World>) {
+    let w = &world;
+    let url = match w.tutorial.expectations.get("installation.archive_url") {
+        Some(d) => match &d.expected {
+            Expected::Url { url } => url.clone(),
+            _ => String::new(),
+        },
+        None => String::new(),
+    };
+    let status = w.run(observe::probe_url(&url, w.timeout(60)));
+    w.check(
+        ClaimId::InstallationIstioArchiveAvailable,
+        answers::archive_available(&w.refs(), &status),
+    );
+}
 
 #[rstest]
 #[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
@@ -20,8 +42,8 @@ fn istioctl_prints_component_lines(installed: Arc<World>) {
     let w = &installed;
     let lines = w.install_report().component_lines;
     w.check(
-        "installation.istioctl_prints_component_lines",
-        judge::install_lines(w.facts.install_lines, &lines),
+        ClaimId::InstallationIstioctlPrintsComponentLines,
+        answers::install_lines(&w.refs(), &lines),
     );
     let mut sorted = lines;
     sorted.sort();
@@ -43,43 +65,67 @@ fn istiod_is_available(installed: Arc<World>) {
         w.timeout(300),
     ));
     w.check(
-        "installation.istiod_available",
-        judge::observed(&istiod, "deployment istiod available", |_| {
-            support::claims::Verdict::Holds
-        }),
+        ClaimId::InstallationIstiodAvailable,
+        match &istiod {
+            Ok(d) => answers::istiod_available(&w.refs(), d),
+            Err(e) => answers::unobserved(
+                &w.refs(),
+                "installation.get_all.deployment",
+                "deployment istiod available",
+                e,
+            ),
+        },
     );
 }
 
-/// "one per node": the DaemonSet ready by Istio's rule, one ready pod on each node.
-fn one_pod_per_node(w: &World, claim_id: &str, daemonset: &str, label: (&str, &str)) {
-    let ns = w.facts.istio_namespace;
+/// "one per node": the DaemonSet ready by Istio's rule, one ready pod on each node; and its node
+/// selector as the listing shows it.
+fn daemonset_claims(w: &World, component: Component, per_node: ClaimId, selector: ClaimId) {
+    let f = &w.facts;
+    let (name, label) = match component {
+        Component::Ztunnel => (f.ztunnel_daemonset, f.ztunnel_label),
+        Component::IstioCni => (f.cni_daemonset, f.cni_label),
+    };
     let seen = w.run(observe::ready_daemonset(
         &w.cluster.client,
-        ns,
-        daemonset,
+        f.istio_namespace,
+        name,
         label,
         w.timeout(300),
     ));
-    w.check(
-        claim_id,
-        judge::observed(
-            &seen,
-            &format!("daemonset {daemonset} ready on every node"),
-            |o| judge::one_pod_per_node(&o.daemonset, &o.pods, &w.cluster.node_names),
+    let id = "installation.get_all.daemonset";
+    let (one_per_node, node_selector) = match &seen {
+        Ok(o) => (
+            answers::one_pod_per_node(
+                &w.refs(),
+                component,
+                &o.daemonset,
+                &o.pods,
+                &w.cluster.node_names,
+            ),
+            answers::node_selector(&w.refs(), component, &o.daemonset),
         ),
-    );
+        Err(e) => {
+            let expected = format!("daemonset {name} ready on every node");
+            (
+                answers::unobserved(&w.refs(), id, &expected, e),
+                answers::unobserved(&w.refs(), id, &expected, e),
+            )
+        }
+    };
+    w.check(per_node, one_per_node);
+    w.check(selector, node_selector);
 }
 
 #[rstest]
 #[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn one_ztunnel_runs_on_each_node(installed: Arc<World>) {
-    let f = &installed.facts;
-    one_pod_per_node(
+    daemonset_claims(
         &installed,
-        "installation.ztunnel_one_pod_per_node",
-        f.ztunnel_daemonset,
-        f.ztunnel_label,
+        Component::Ztunnel,
+        ClaimId::InstallationZtunnelOnePodPerNode,
+        ClaimId::InstallationZtunnelNodeSelector,
     );
 }
 
@@ -87,13 +133,52 @@ fn one_ztunnel_runs_on_each_node(installed: Arc<World>) {
 #[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn one_istio_cni_node_runs_on_each_node(installed: Arc<World>) {
-    let f = &installed.facts;
-    one_pod_per_node(
+    daemonset_claims(
         &installed,
-        "installation.istio_cni_one_pod_per_node",
-        f.cni_daemonset,
-        f.cni_label,
+        Component::IstioCni,
+        ClaimId::InstallationIstioCniOnePodPerNode,
+        ClaimId::InstallationIstioCniNodeSelector,
     );
+}
+
+#[rstest]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
+#[serial(cluster)]
+fn istiods_service_replicaset_and_autoscaler_are_as_listed(installed: Arc<World>) {
+    let w = &installed;
+    let ns = w.facts.istio_namespace;
+    let c = &w.cluster.client;
+    // The listing follows the install: istiod's rollout first, then its objects.
+    let seen = w.run(async {
+        pods::wait_deployment(c, ns, "istiod", w.timeout(300)).await?;
+        observe::istiod_objects(c, ns).await
+    });
+    let refs = w.refs();
+    let (service, replicaset, autoscaler) = match &seen {
+        Ok(o) => (
+            answers::istiod_service(&refs, o.service.as_ref()),
+            answers::istiod_replicaset(&refs, o.replicaset.as_ref()),
+            answers::istiod_autoscaler(&refs, o.autoscaler.as_ref()),
+        ),
+        Err(e) => (
+            answers::unobserved(&refs, "installation.get_all.service", "service istiod", e),
+            answers::unobserved(
+                &refs,
+                "installation.get_all.replicaset",
+                "replicaset istiod",
+                e,
+            ),
+            answers::unobserved(
+                &refs,
+                "installation.get_all.horizontalpodautoscaler",
+                "autoscaler istiod",
+                e,
+            ),
+        ),
+    };
+    w.check(ClaimId::InstallationIstiodService, service);
+    w.check(ClaimId::InstallationIstiodReplicaset, replicaset);
+    w.check(ClaimId::InstallationIstiodAutoscaler, autoscaler);
 }
 
 #[rstest]
@@ -101,21 +186,30 @@ fn one_istio_cni_node_runs_on_each_node(installed: Arc<World>) {
 #[serial(cluster)]
 fn ingress_gateway_is_installed_where_the_era_installs_it(installed: Arc<World>) {
     let w = &installed;
-    let expected = w.facts.ingress_gateway;
+    let ns = w.facts.istio_namespace;
     let seen = w.run(observe::ingress_gateway(
         &w.cluster.client,
-        w.facts.istio_namespace,
-        expected.then(|| w.timeout(300)),
+        ns,
+        w.facts.ingress_gateway.then(|| w.timeout(300)),
     ));
     w.check(
-        "installation.ingress_gateway_as_era_says",
-        judge::observed(&seen, "istio-ingressgateway available", |g| {
-            judge::presence(
-                "istio-ingressgateway deployment and autoscaler",
-                expected,
-                g.deployment.is_some() && g.autoscaler.is_some(),
-            )
-        }),
+        ClaimId::InstallationIngressGatewayAsEraSays,
+        match &seen {
+            Ok(g) => answers::ingress_gateway(
+                &w.refs(),
+                IngressGatewayParts {
+                    deployment: g.deployment.is_some(),
+                    service: g.service.is_some(),
+                    autoscaler: g.autoscaler.is_some(),
+                },
+            ),
+            Err(e) => answers::unobserved(
+                &w.refs(),
+                "installation.get_all.deployment",
+                "istio-ingressgateway available",
+                e,
+            ),
+        },
     );
 }
 
@@ -125,19 +219,44 @@ fn ingress_gateway_is_installed_where_the_era_installs_it(installed: Arc<World>)
 fn three_ambient_proxies_run_on_the_three_node_cluster(installed: Arc<World>) {
     let w = &installed;
     let f = &w.facts;
-    let seen = w.run(observe::ready_daemonset(
-        &w.cluster.client,
+    let c = &w.cluster.client;
+    let ztunnels = w.run(observe::ready_daemonset(
+        c,
         f.istio_namespace,
         f.ztunnel_daemonset,
         f.ztunnel_label,
         w.timeout(300),
     ));
     let topology = support::cluster::provider::facts(w.settings.provider).nodes;
+    let id = "installation.per_node_proxies";
     w.check(
-        "installation.three_ztunnels_on_three_nodes",
-        judge::observed(&seen, "ztunnel ready", |o| {
-            let ready = o.pods.iter().filter(|p| pod_ready(p)).count();
-            judge::three_on_three(topology, w.cluster.node_names.len(), ready)
-        }),
+        ClaimId::InstallationThreeZtunnelsOnThreeNodes,
+        match &ztunnels {
+            Ok(o) => {
+                let ready = o.pods.iter().filter(|p| pod_ready(p)).count();
+                answers::three_on_three(&w.refs(), topology, w.cluster.node_names.len(), ready)
+            }
+            Err(e) => answers::unobserved(&w.refs(), id, "ztunnel ready", e),
+        },
+    );
+    // The pods the tutorial lists under "one for each node" are istio-cni-node's.
+    let listed = w.run(observe::ready_daemonset(
+        c,
+        f.istio_namespace,
+        f.cni_daemonset,
+        f.cni_label,
+        w.timeout(300),
+    ));
+    w.check(
+        ClaimId::InstallationListedProxiesOnePerNode,
+        match &listed {
+            Ok(o) => answers::listed_proxies_one_per_node(
+                &w.refs(),
+                &o.daemonset,
+                &o.pods,
+                &w.cluster.node_names,
+            ),
+            Err(e) => answers::unobserved(&w.refs(), id, "the listed pods ready on every node", e),
+        },
     );
 }

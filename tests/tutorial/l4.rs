@@ -1,13 +1,15 @@
 //! L4 processing: sleep curls the product page; the ztunnel on sleep's node logs the outbound
-//! connection without a waypoint, the ztunnel on productpage's node logs the inbound one. The
-//! tutorial finds those ztunnels "by trial and error"; here each is the ztunnel pod whose
-//! `spec.nodeName` is the workload's node.
+//! connection without a waypoint, the ztunnel on productpage's node logs the inbound one from
+//! sleep. The tutorial finds those ztunnels "by trial and error"; here each is the ztunnel pod
+//! whose `spec.nodeName` is the workload's node.
 
 use std::sync::Arc;
 
 use rstest::rstest;
 use serial_test::serial;
-use support::judge;
+use support::answers;
+use support::claims::ClaimId;
+use support::judge::{self, From};
 use support::observe;
 use support::steps::{APPS_NAMESPACE, CLIENT, PRODUCTPAGE_URL};
 
@@ -20,10 +22,10 @@ fn curl_from_sleep_returns_the_product_page(apps: Arc<World>) {
     let w = &apps;
     let c = &w.cluster.client;
     w.until_judged(
-        "l4.curl_returns_productpage",
+        ClaimId::L4CurlReturnsProductpage,
         w.data_plane_timeout(120),
         || observe::curl(c, APPS_NAMESPACE, CLIENT, PRODUCTPAGE_URL, w.timeout(60)),
-        |reply| judge::productpage_page(&reply.stdout),
+        |reply| answers::curl_page(&w.refs(), "l4.curl_index_page", &reply.stdout),
     );
 }
 
@@ -33,12 +35,12 @@ fn curl_from_sleep_returns_the_product_page(apps: Arc<World>) {
 fn sleeps_ztunnel_logs_the_outbound_connection(apps: Arc<World>) {
     let w = &apps;
     let c = &w.cluster.client;
-    let traffic = w.expect(w.run(observe::tutorial_traffic(c, None)));
+    let traffic = w.expect(w.run(observe::tutorial_traffic(c, &w.facts, None)));
     let held = w.until_judged(
-        "l4.sleep_ztunnel_logs_outbound",
+        ClaimId::L4SleepZtunnelLogsOutbound,
         w.data_plane_timeout(120),
         || observe::curl_then_ztunnel_log(c, &w.facts, PRODUCTPAGE_URL, CLIENT, w.timeout(60)),
-        |log| judge::outbound_logged(&log.records(), &traffic).0,
+        |log| answers::outbound_logged(&w.refs(), "l4.sleep_ztunnel_line", &log.lines, &traffic),
     );
     if let Some(log) = held {
         let (_, hit) = judge::outbound_logged(&log.records(), &traffic);
@@ -53,18 +55,21 @@ fn sleeps_ztunnel_logs_the_outbound_connection(apps: Arc<World>) {
 fn productpages_ztunnel_logs_the_inbound_connection(apps: Arc<World>) {
     let w = &apps;
     let c = &w.cluster.client;
-    let traffic = w.expect(w.run(observe::tutorial_traffic(c, None)));
+    let traffic = w.expect(w.run(observe::tutorial_traffic(c, &w.facts, None)));
     let held = w.until_judged(
-        "l4.productpage_ztunnel_logs_inbound",
+        ClaimId::L4ProductpageZtunnelLogsInbound,
         w.data_plane_timeout(120),
         || {
             let log_of = "productpage-v1";
             observe::curl_then_ztunnel_log(c, &w.facts, PRODUCTPAGE_URL, log_of, w.timeout(60))
         },
-        |log| judge::inbound_logged(&log.records(), &traffic).0,
+        |log| {
+            let id = "l4.productpage_ztunnel_line";
+            answers::inbound_logged(&w.refs(), id, &log.lines, &traffic, From::Client)
+        },
     );
     if let Some(log) = held {
-        let (_, hit) = judge::inbound_logged(&log.records(), &traffic);
+        let (_, hit) = judge::inbound_logged(&log.records(), &traffic, From::Client);
         let line = log.line(hit).unwrap_or_default().to_string();
         w.snapshot(w.facts.era.id(), || insta::assert_snapshot!(line));
     }

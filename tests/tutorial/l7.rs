@@ -1,15 +1,19 @@
-//! L7 processing: declare the productpage waypoint the era's way; its pod runs; curl still returns
-//! the page; sleep's ztunnel now sends the connection to the server waypoint. The section removes
-//! the waypoint when it ends, so the other sections see the cluster as they expect.
+//! L7 processing: the tutorial's own waypoint declaration is applied first, as a reader would, and
+//! what the cluster did with it is recorded; then the era's declaration, to go on. Its pod runs;
+//! curl still returns the page; sleep's ztunnel now sends the connection to the server waypoint,
+//! and productpage's ztunnel receives it from the waypoint. The section removes the waypoint when
+//! it ends, so the other sections see the cluster as they expect.
 
 use std::sync::Arc;
 
 use rstest::rstest;
 use serial_test::serial;
-use support::judge::{self, WaypointExpectation};
-use support::k8s::pods;
+use support::answers;
+use support::claims::ClaimId;
+use support::judge::{self, From, WaypointExpectation};
 use support::observe;
 use support::steps::{self, APPS_NAMESPACE, CLIENT, PRODUCTPAGE_URL};
+use support::tutorial::expectations::Expected;
 
 use crate::world::{World, apps};
 
@@ -20,44 +24,60 @@ fn l7_processing_through_the_productpage_waypoint(apps: Arc<World>) {
     let w = &apps;
     let c = &w.cluster.client;
     let wp = &w.facts.waypoint;
-    let _teardown = w.teardown(
-        "removing the waypoint",
-        steps::remove_waypoint(c, &w.facts, w.timeout(180)),
-    );
+    let tutorials = match w.tutorial.expectations.get("l7.waypoint_declaration") {
+        Some(d) => match &d.expected {
+            Expected::Declaration { yaml, .. } => yaml.clone(),
+            _ => String::new(),
+        },
+        None => String::new(),
+    };
+    let eras = w.expect(support::fixtures::read(wp.fixture));
+    let _teardown = w.teardown("removing the waypoints", async {
+        steps::undeclare(c, "the tutorial's declaration", &tutorials, w.timeout(180)).await?;
+        steps::remove_waypoint(c, &w.facts, w.timeout(180)).await
+    });
 
-    // Step 1: deploy the waypoint.
+    // Step 1: deploy the waypoint, the tutorial's way first.
     let local_crds = w.settings.gateway_api_crds.as_deref();
-    let declared = w.run(steps::declare_waypoint(
+    let crds = w.run(support::gateway_api::install(
         c,
-        &w.facts,
+        wp.gateway_api_crds,
         local_crds,
         w.timeout(60),
     ));
-    w.check(
-        "l7.waypoint_declared",
-        judge::step(&declared, &format!("{} accepted", wp.fixture)),
-    );
-
-    // Step 2: its pod runs.
-    let deployment = wp.deployment;
-    let running = w.run(pods::wait_deployment(
+    w.expect(crds);
+    let acting = w.istiod_timeout(60);
+    let by_tutorial = w.run(steps::declare(
         c,
-        APPS_NAMESPACE,
-        deployment,
-        w.data_plane_timeout(300),
+        "the tutorial's declaration",
+        &tutorials,
+        acting,
     ));
-    let waypoint = match &running {
-        Ok(_) => w.run(observe::waypoint_pods(c, APPS_NAMESPACE, deployment)),
-        Err(_) => Ok(observe::WaypointPods::default()),
+    let by_era = if judge::same_declaration(&tutorials, &eras) {
+        None
+    } else {
+        let declared = w.run(steps::declare_waypoint(
+            c,
+            &w.facts,
+            local_crds,
+            w.timeout(60),
+        ));
+        w.expect(declared);
+        Some(w.run(steps::declare(c, wp.fixture, &eras, acting)))
     };
     w.check(
-        "l7.waypoint_pod_running",
-        judge::observed(
-            &running,
-            &format!("deployment {deployment} available"),
-            |_| support::claims::Verdict::Holds,
-        ),
+        ClaimId::L7WaypointDeclared,
+        answers::waypoint_declared(&w.refs(), &by_tutorial, by_era.as_ref(), &eras),
     );
+
+    // Step 2: `kubectl get pod | grep waypoint`.
+    w.until_judged(
+        ClaimId::L7WaypointPodRunning,
+        w.istiod_timeout(300),
+        || observe::pods_named_like(c, APPS_NAMESPACE, "waypoint"),
+        |pods| answers::waypoint_pod(&w.refs(), pods),
+    );
+    let waypoint = w.run(observe::waypoint_pods(c, APPS_NAMESPACE, wp.deployment));
 
     // Step 3: curl still returns the page.
     let reply = w.run(observe::curl(
@@ -68,43 +88,51 @@ fn l7_processing_through_the_productpage_waypoint(apps: Arc<World>) {
         w.timeout(60),
     ));
     w.check(
-        "l7.curl_returns_productpage",
-        judge::observed(&reply, "HTTP 200 and the product page", |r| {
-            judge::productpage_page(&r.stdout)
-        }),
+        ClaimId::L7CurlReturnsProductpage,
+        match &reply {
+            Ok(r) => answers::curl_page(&w.refs(), "l7.curl_index_page", &r.stdout),
+            Err(e) => answers::unobserved(
+                &w.refs(),
+                "l7.curl_index_page",
+                "HTTP 200 and the product page",
+                e,
+            ),
+        },
     );
 
-    // Step 4: sleep's ztunnel sends the connection to the server waypoint; productpage's logs
-    // the inbound connection.
-    let identity = wp
-        .identity_service_account
-        .map(|sa| format!("spiffe://cluster.local/ns/default/sa/{sa}"));
+    // Step 4: sleep's ztunnel sends the connection to the server waypoint; productpage's receives
+    // it from the waypoint.
     let expectation = WaypointExpectation {
-        identity,
+        identity: wp
+            .identity_service_account
+            .map(|sa| format!("spiffe://cluster.local/ns/default/sa/{sa}")),
         pod_ips: waypoint.map(|p| p.ips).unwrap_or_default(),
+        deployment: Some(wp.deployment.to_string()),
     };
-    let to_waypoint = w.expect(w.run(observe::tutorial_traffic(c, Some(expectation))));
+    let traffic = w.expect(w.run(observe::tutorial_traffic(c, &w.facts, Some(expectation))));
     let held = w.until_judged(
-        "l7.sleep_ztunnel_logs_to_waypoint",
+        ClaimId::L7SleepZtunnelLogsToWaypoint,
         w.data_plane_timeout(120),
         || observe::curl_then_ztunnel_log(c, &w.facts, PRODUCTPAGE_URL, CLIENT, w.timeout(60)),
-        |log| judge::outbound_logged(&log.records(), &to_waypoint).0,
+        |log| answers::outbound_logged(&w.refs(), "l7.sleep_ztunnel_line", &log.lines, &traffic),
     );
     if let Some(log) = held {
-        let (_, hit) = judge::outbound_logged(&log.records(), &to_waypoint);
+        let (_, hit) = judge::outbound_logged(&log.records(), &traffic);
         let line = log.line(hit).unwrap_or_default().to_string();
         w.snapshot(w.facts.era.id(), || {
             insta::assert_snapshot!("sleep_ztunnel_to_waypoint", line)
         });
     }
-    let plain = w.expect(w.run(observe::tutorial_traffic(c, None)));
     w.until_judged(
-        "l7.productpage_ztunnel_logs_inbound",
+        ClaimId::L7ProductpageZtunnelLogsInbound,
         w.data_plane_timeout(120),
         || {
             let log_of = "productpage-v1";
             observe::curl_then_ztunnel_log(c, &w.facts, PRODUCTPAGE_URL, log_of, w.timeout(60))
         },
-        |log| judge::inbound_logged(&log.records(), &plain).0,
+        |log| {
+            let id = "l7.productpage_ztunnel_line";
+            answers::inbound_logged(&w.refs(), id, &log.lines, &traffic, From::Waypoint)
+        },
     );
 }

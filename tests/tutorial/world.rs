@@ -12,14 +12,16 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use rstest::fixture;
-use support::claims::{Recorder, Verdict, claim};
+use support::answers::{self, Refs};
+use support::claims::{Answer, ClaimId, Recorder};
 use support::cluster::{self, Cluster, ClusterError};
-use support::eras::{EraFacts, IstioVersion, VersionError, facts};
+use support::eras::{EraFacts, IstioVersion, TUTORIAL_BUILD, VersionError, facts};
 use support::istio::{AcquireError, Acquirer, InstallError, InstallReport, IstioRelease};
-use support::observe::{self, describe};
+use support::observe;
 use support::process::Tools;
-use support::settings::{Settings, SettingsError};
-use support::steps::{self, StepError};
+use support::settings::{IstioSource, Settings, SettingsError};
+use support::steps::{self, BOOKINFO, CLIENTS, StepError};
+use support::tutorial::{Tutorial, TutorialError};
 use tokio::sync::OnceCell;
 
 /// One runtime for every cluster test: kube's connection pool must outlive each test.
@@ -52,6 +54,8 @@ pub enum SetupError {
     Settings(#[from] SettingsError),
     #[error(transparent)]
     Prerequisites(#[from] support::doctor::Missing),
+    #[error(transparent)]
+    Tutorial(#[from] TutorialError),
     #[error("setting up the tutorial cluster")]
     Cluster(#[from] ClusterError),
     #[error("getting istioctl")]
@@ -83,8 +87,12 @@ pub struct World {
     pub facts: EraFacts,
     pub cluster: Cluster,
     pub recorder: Recorder,
+    /// The tutorial the documented expectations come from (`AMBIENT_TUTORIAL`).
+    pub tutorial: Tutorial,
     installed: OnceCell<Result<InstallReport, Arc<SetupError>>>,
     apps: OnceCell<Result<(), Arc<SetupError>>>,
+    /// Answers recorded by this process, for the fixtures' own claims.
+    recorded: std::sync::Mutex<Vec<(ClaimId, Answer)>>,
 }
 
 static WORLD: OnceCell<Result<Arc<World>, Arc<SetupError>>> = OnceCell::const_new();
@@ -92,13 +100,21 @@ static WORLD: OnceCell<Result<Arc<World>, Arc<SetupError>>> = OnceCell::const_ne
 async fn build() -> Result<Arc<World>, Arc<SetupError>> {
     async fn build() -> Result<World, SetupError> {
         let settings = Settings::from_env()?;
+        let tutorial = Tutorial::load(&settings.tutorial)?;
         let tools = Tools::default();
         // The provider's prerequisites are checked first, before anything slow.
         support::doctor::require(&settings).await?;
         let running = cluster::start(&settings, &tools).await?;
-        let release = Acquirer::new(settings.cache_dir.clone(), tools.clone())
+        let acquired = Acquirer::new(settings.cache_dir.clone(), tools.clone())
             .acquire(&settings.istio)
-            .await?;
+            .await;
+        let release = match acquired {
+            Ok(r) => r,
+            Err(e) => {
+                record_unacquired(&settings, &tutorial, &e);
+                return Err(e.into());
+            }
+        };
         let era = IstioVersion::parse(&release.version)
             .map_err(|source| SetupError::Version {
                 version: release.version.clone(),
@@ -106,16 +122,18 @@ async fn build() -> Result<Arc<World>, Arc<SetupError>> {
             })?
             .era();
         support::progress::say(format!(
-            "Istio {} (era {era}) on {}",
+            "Istio {} (era {era}) on {}, expectations from {}",
             release.version,
-            settings.provider.id()
+            settings.provider.id(),
+            tutorial.path.display()
         ));
         let recorder = Recorder::new(
             &settings.artifacts_dir,
             era.id(),
             &release.version,
             settings.provider.id(),
-        );
+        )
+        .with_tutorial(&tutorial.path);
         Ok(World {
             cluster: running.cluster.clone(),
             _running: running,
@@ -124,11 +142,51 @@ async fn build() -> Result<Arc<World>, Arc<SetupError>> {
             release,
             facts: facts(era),
             recorder,
+            tutorial,
             installed: OnceCell::new(),
             apps: OnceCell::new(),
+            recorded: std::sync::Mutex::new(Vec::new()),
         })
     }
     build().await.map(Arc::new).map_err(Arc::new)
+}
+
+/// "Installation" steps 1–3 failed: the documented step that no longer works is recorded as the
+/// claim that failed (the tutorial's archive URL, with the HTTP status), not lost in a set-up
+/// panic.
+fn record_unacquired(settings: &Settings, tutorial: &Tutorial, e: &AcquireError) {
+    let version = match &settings.istio {
+        IstioSource::Tutorial => TUTORIAL_BUILD.to_string(),
+        IstioSource::Release(v) | IstioSource::DevBuild(v) => v.raw.clone(),
+        IstioSource::LatestDev => "latest-dev".into(),
+        IstioSource::Local(p) => p.display().to_string(),
+    };
+    let era = support::eras::era_of(&version).unwrap_or(support::eras::Era::Ga1_24);
+    let recorder = Recorder::new(
+        &settings.artifacts_dir,
+        era.id(),
+        &version,
+        settings.provider.id(),
+    )
+    .with_tutorial(&tutorial.path);
+    let why = support::errors::chain(e);
+    if settings.istio == IstioSource::Tutorial {
+        let refs = Refs::new(&tutorial.expectations, &version, era);
+        let status = match e {
+            AcquireError::Http { status, .. } => Ok(*status),
+            other => Err(support::errors::chain(other)),
+        };
+        let _ = recorder.record(
+            ClaimId::InstallationIstioArchiveAvailable,
+            &answers::archive_available(&refs, &status),
+        );
+    }
+    let _ = recorder.record(
+        ClaimId::InstallationIstioctlPrintsComponentLines,
+        &Answer::NotReached {
+            why: format!("getting istioctl failed: {why}"),
+        },
+    );
 }
 
 /// The cluster exists and its nodes are Ready.
@@ -151,16 +209,12 @@ pub fn installed() -> Arc<World> {
 }
 
 /// Bookinfo, its gateway, sleep and notsleep run, and `default` is in ambient mode ("Deploying the
-/// demo apps" steps 1 and 2).
+/// demo apps" steps 1 and 2). The apps' readiness is recorded as its claims here, before
+/// anything depends on it.
 #[fixture]
 pub fn apps() -> Arc<World> {
     let w = installed();
-    let deploy = || async {
-        steps::deploy_apps(&w.cluster.client, &w.release, &w.facts, w.timeout(300))
-            .await
-            .map_err(|e| Arc::new(e.into()))
-    };
-    if let Err(e) = block_on(w.apps.get_or_init(deploy)) {
+    if let Err(e) = block_on(w.apps.get_or_init(|| w.deploy_apps())) {
         setup_failed(e)
     }
     w
@@ -193,7 +247,7 @@ impl World {
     }
 
     async fn install(&self) -> Result<InstallReport, Arc<SetupError>> {
-        let report = support::istio::install(
+        let installed = support::istio::install(
             &self.release,
             &self.cluster,
             &self.facts,
@@ -201,13 +255,87 @@ impl World {
             &self.tools,
             self.timeout(600),
         )
-        .await
-        .map_err(|e| Arc::new(e.into()))?;
+        .await;
+        let report = match installed {
+            Ok(r) => r,
+            Err(e) => {
+                // The documented step failed (an image that no longer pulls, ...): its claim
+                // says so, with the cause.
+                let answer = Answer::Drifted {
+                    expected: "istioctl install --set profile=ambient -y completes".into(),
+                    actual: support::errors::chain(&e),
+                    era_expected: None,
+                    documented: None,
+                };
+                self.record(ClaimId::InstallationIstioctlPrintsComponentLines, &answer);
+                return Err(Arc::new(e.into()));
+            }
+        };
         // The whole output, as evidence beside the claim records.
         let dir = &self.settings.artifacts_dir;
         let _ = std::fs::write(dir.join("istioctl-install.stdout.txt"), &report.stdout);
         let _ = std::fs::write(dir.join("istioctl-install.stderr.txt"), &report.stderr);
         Ok(report)
+    }
+
+    /// "Deploying the demo apps": apply, wait (recording each group's readiness as its claim),
+    /// then label the namespace.
+    async fn deploy_apps(&self) -> Result<(), Arc<SetupError>> {
+        let c = &self.cluster.client;
+        let fail = |e: StepError| Arc::new(SetupError::Apps(e));
+        steps::apply_apps(c, &self.release).await.map_err(fail)?;
+        let mut first_error = None;
+        for (id, group) in [
+            (ClaimId::DemoAppsBookinfoAvailable, BOOKINFO),
+            (ClaimId::DemoAppsClientsAvailable, CLIENTS),
+        ] {
+            let waited = steps::wait_available(c, group, self.timeout(300)).await;
+            let seen = waited
+                .as_ref()
+                .map(|_| ())
+                .map_err(|e| support::errors::chain(e));
+            self.record(
+                id,
+                &answers::deployments_available(&self.refs(), group, &seen),
+            );
+            if let Err(e) = waited {
+                first_error.get_or_insert(e);
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(fail(e));
+        }
+        steps::enroll_apps(c, &self.facts).await.map_err(fail)
+    }
+
+    /// The document and the era, the two references of every claim.
+    pub fn refs(&self) -> Refs<'_> {
+        Refs::new(
+            &self.tutorial.expectations,
+            &self.release.version,
+            self.facts.era,
+        )
+    }
+
+    /// The answer the apps fixture recorded for a readiness claim.
+    pub fn recorded(&self, id: ClaimId) -> Option<Answer> {
+        self.recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .rev()
+            .find(|(i, _)| *i == id)
+            .map(|(_, a)| a.clone())
+    }
+
+    fn record(&self, id: ClaimId, answer: &Answer) {
+        self.recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((id, answer.clone()));
+        if let Err(e) = self.recorder.record(id, answer) {
+            support::progress::say(format!("could not record claim {}: {e}", id.name()));
+        }
     }
 
     /// Can this provider decide claims that need a data plane? (`sim` cannot.)
@@ -225,54 +353,68 @@ impl World {
         }
     }
 
-    /// Records a claim's verdict; a drift fails the test at the caller's line, with expected vs
-    /// actual and a diagnostics bundle. On `sim`, a claim that needs a data plane is recorded as
-    /// not applicable (with what was observed) and never fails. Returns whether the claim held
-    /// on a provider that can decide it.
+    /// How long to wait for something only Istio's control plane does (a waypoint's status and
+    /// Deployment): `secs` where istiod acts, a moment elsewhere.
+    pub fn istiod_timeout(&self, secs: u64) -> Duration {
+        if cluster::provider::facts(self.settings.provider).istiod {
+            self.timeout(secs)
+        } else {
+            Duration::from_secs(3)
+        }
+    }
+
+    /// Records a claim's answer; a drift (or, with `AMBIENT_DOCS=strict`, a stale tutorial) fails
+    /// the test at the caller's line, with what was expected and seen and a diagnostics bundle.
+    /// A claim this provider cannot decide (sim: no data plane, no network) is recorded as not
+    /// applicable, with what was observed, and never fails. Returns whether the claim held
+    /// (as documented, or a known change of this Istio) on a provider that can decide it.
     #[track_caller]
-    pub fn check(&self, claim_id: &str, verdict: Verdict) -> bool {
-        self.check_at(claim_id, verdict, Location::caller())
+    pub fn check(&self, id: ClaimId, answer: Answer) -> bool {
+        self.check_at(id, answer, Location::caller())
     }
 
     #[track_caller]
-    fn check_at(&self, claim_id: &str, verdict: Verdict, at: &Location) -> bool {
-        let c = claim(claim_id).unwrap_or_else(|| panic!("unknown claim {claim_id}"));
-        let verdict = if c.needs_data_plane && !self.data_plane() {
-            Verdict::NotApplicable {
+    fn check_at(&self, id: ClaimId, answer: Answer, at: &Location) -> bool {
+        let c = support::claims::of(id);
+        let provider = cluster::provider::facts(self.settings.provider);
+        let answer = if provider.decides(c.plane) {
+            answer
+        } else {
+            Answer::NotApplicable {
                 why: format!(
-                    "sim: not a data-plane verdict (observed: {})",
-                    describe(&verdict)
+                    "{}: cannot decide a {:?}-plane claim (observed: {})",
+                    self.settings.provider.id(),
+                    c.plane,
+                    answer.describe()
                 ),
             }
-        } else {
-            verdict
         };
-        if let Err(e) = self.recorder.record(claim_id, &verdict) {
-            support::progress::say(format!("could not record claim {claim_id}: {e}"));
-        }
-        if verdict.is_failure() {
-            let bundle = block_on_aside(self.diagnostics(claim_id));
+        self.record(id, &answer);
+        if answer.is_failure(self.settings.strict_docs) {
+            let bundle = block_on_aside(self.diagnostics(c.name()));
             panic!(
-                "claim {claim_id} ({}: {}) does not hold on Istio {} (era {}, {}), checked at {at}:\n{}\ndiagnostics: {}",
+                "claim {} ({}: {}) does not hold on Istio {} (era {}, {}), checked at {at}:\n{}\ndiagnostics: {}",
+                c.name(),
                 c.section.title(),
                 c.statement,
                 self.release.version,
                 self.facts.era,
                 self.settings.provider.id(),
-                describe(&verdict),
+                answer.describe(),
                 bundle.display()
             );
         }
-        verdict == Verdict::Holds
+        matches!(answer, Answer::AsDocumented | Answer::DocStale { .. })
     }
 
-    /// Observes until the judge holds or `timeout` passes (`support::observe::until_judged`),
-    /// records the judge's last verdict for `claim_id` (failing at the caller's line), and
-    /// returns the observation that held (none where the provider cannot decide the claim).
+    /// Observes until the claim's answer settles (as documented, or a known change of this Istio)
+    /// or `timeout` passes (`support::observe::until_judged`), records the last answer (failing at
+    /// the caller's line), and returns the observation that held (none where the provider cannot
+    /// decide the claim).
     #[track_caller]
     pub fn until_judged<O, E, F, Fut, J>(
         &self,
-        claim_id: &str,
+        id: ClaimId,
         timeout: Duration,
         observe: F,
         judge: J,
@@ -281,12 +423,12 @@ impl World {
         E: std::error::Error + 'static,
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<O, E>>,
-        J: Fn(&O) -> Verdict,
+        J: Fn(&O) -> Answer,
     {
         let at = Location::caller();
-        let what = format!("claim {claim_id} to hold");
+        let what = format!("claim {} to hold", id.name());
         let judged = block_on(observe::until_judged(&what, timeout, observe, judge));
-        let held = self.check_at(claim_id, judged.verdict, at);
+        let held = self.check_at(id, judged.verdict, at);
         judged.observed.filter(|_| held)
     }
 

@@ -41,10 +41,35 @@ enum Command {
         #[arg(long)]
         json: Option<std::path::PathBuf>,
     },
-    /// Compare the commands of the tutorial's Markdown with the commands the suite performs.
+    /// Compare a tutorial's Markdown with what the suite performs and expects: its commands with
+    /// the commands the suite performs, its documented expectations with those of the suite's
+    /// reference copy (edited, added, removed), and the output blocks it cannot read.
     Docsync {
         /// The tutorial's Markdown file.
         markdown: std::path::PathBuf,
+    },
+    /// Write a patch for the tutorial from one build's claim records: every stale block whose
+    /// new text the suite observed, replaced (apply it with `git apply`).
+    Docpatch {
+        /// The tutorial file to patch (as the records read it).
+        #[arg(long)]
+        tutorial: std::path::PathBuf,
+        /// Which build's records to use, when the files hold several.
+        #[arg(long)]
+        istio: Option<String>,
+        /// Write the patch here instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// claims.jsonl files
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// Print the report's headline: per build, how many documented statements are stale and how
+    /// many drifted.
+    Headline {
+        /// claims.jsonl files
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
     },
 }
 
@@ -93,15 +118,75 @@ fn main() -> ExitCode {
                 Ok(t) => t,
                 Err(e) => return fail(&format!("{}: {e}", markdown.display())),
             };
-            let result = support::docsync::compare(
+            let reference = match support::tutorial::Tutorial::reference() {
+                Ok(r) => r,
+                Err(e) => return fail(&support::errors::report(&e)),
+            };
+            let commands = support::docsync::compare(
                 &support::docsync::extract(&text),
                 support::docsync::PERFORMED,
             );
-            print!("{}", result.render());
-            if result.in_sync() {
+            let expectations = support::docsync::compare_expectations(
+                &support::tutorial::expectations::extract(&text),
+                &reference.expectations,
+            );
+            print!("{}{}", commands.render(), expectations.render());
+            if commands.in_sync() && expectations.in_sync() {
+                println!("in sync with the suite's reference copy");
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
+            }
+        }
+        Command::Docpatch {
+            tutorial,
+            istio,
+            out,
+            files,
+        } => {
+            let text = match std::fs::read_to_string(&tutorial) {
+                Ok(t) => t,
+                Err(e) => return fail(&format!("{}: {e}", tutorial.display())),
+            };
+            let paths: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+            let loaded = match support::report::load(&paths) {
+                Ok(l) => l,
+                Err(e) => return fail(&e),
+            };
+            let records = match support::docpatch::select(&loaded.records, istio.as_deref()) {
+                Ok(r) => r,
+                Err(e) => return fail(&e),
+            };
+            let build = records
+                .first()
+                .map(|r| r.istio_version.clone())
+                .unwrap_or_default();
+            let patch = support::docpatch::build(&text, &tutorial.display().to_string(), &records);
+            let rendered = patch.render(&build);
+            match out {
+                Some(path) => {
+                    if let Err(e) = std::fs::write(&path, &rendered) {
+                        return fail(&format!("{}: {e}", path.display()));
+                    }
+                    eprintln!(
+                        "ambient-spec: {} block(s) replaced, {} note(s); apply with: git apply {}",
+                        patch.replaced,
+                        patch.notes.len(),
+                        path.display()
+                    );
+                }
+                None => print!("{rendered}"),
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Headline { files } => {
+            let paths: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+            match support::report::load(&paths) {
+                Ok(l) => {
+                    println!("{}", support::report::build(&l).headline());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
             }
         }
         Command::DeleteCluster => {

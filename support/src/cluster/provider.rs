@@ -14,6 +14,24 @@ pub struct ProviderFacts {
     pub deletable: bool,
     /// Whether images run and traffic flows (sim: no).
     pub data_plane: bool,
+    /// Whether Istio's control plane acts on the cluster (sim: only once istiod runs as a local
+    /// process).
+    pub istiod: bool,
+    /// Whether the internet is there (the URLs the tutorial fetches; sim: no).
+    pub network: bool,
+}
+
+impl ProviderFacts {
+    /// Whether this provider can decide a claim of `plane`.
+    pub fn decides(&self, plane: crate::claims::Plane) -> bool {
+        use crate::claims::Plane;
+        match plane {
+            Plane::Control => true,
+            Plane::Istiod => self.istiod,
+            Plane::Data => self.data_plane,
+            Plane::Network => self.network,
+        }
+    }
 }
 
 /// K3s keeps the CNI configuration and binaries in its own directories; istio-cni must be told
@@ -36,6 +54,8 @@ pub const fn facts(provider: Provider) -> ProviderFacts {
             install_flags: &[],
             deletable: true,
             data_plane: true,
+            istiod: true,
+            network: true,
         },
         Provider::Sim => ProviderFacts {
             provider,
@@ -43,6 +63,8 @@ pub const fn facts(provider: Provider) -> ProviderFacts {
             install_flags: &[],
             deletable: true,
             data_plane: false,
+            istiod: false,
+            network: false,
         },
         Provider::K3s => ProviderFacts {
             provider,
@@ -50,6 +72,8 @@ pub const fn facts(provider: Provider) -> ProviderFacts {
             install_flags: K3S_INSTALL_FLAGS,
             deletable: true,
             data_plane: true,
+            istiod: true,
+            network: true,
         },
         Provider::Existing => ProviderFacts {
             provider,
@@ -57,6 +81,8 @@ pub const fn facts(provider: Provider) -> ProviderFacts {
             install_flags: &[],
             deletable: false,
             data_plane: true,
+            istiod: true,
+            network: true,
         },
     }
 }

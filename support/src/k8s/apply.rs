@@ -110,13 +110,37 @@ async fn resolve(
             async move {
                 match pinned_kind(&client, &gvk).await {
                     Ok(found) => Probe::Ready(found),
-                    Err(e) => Probe::NotYet(e.to_string()),
+                    Err(e) => match served_versions(&client, &gvk.group).await {
+                        // The group is served, without this version: waiting will not add it
+                        // (a `v1alpha2` Gateway on gateway-api v0.8+).
+                        Some(versions)
+                            if !versions.is_empty() && !versions.contains(&gvk.version) =>
+                        {
+                            Probe::Hopeless(format!(
+                                "{}: the API group serves versions {} only",
+                                gvk.group,
+                                versions.join(", ")
+                            ))
+                        }
+                        _ => Probe::NotYet(e.to_string()),
+                    },
                 }
             }
         },
     )
     .await
     .map_err(|e: WaitError| e.to_string())
+}
+
+/// The versions the API server serves for `group` (core `""`: `v1`), or `None` if it does not
+/// know the group (yet).
+async fn served_versions(client: &kube::Client, group: &str) -> Option<Vec<String>> {
+    if group.is_empty() {
+        return Some(vec!["v1".into()]);
+    }
+    let groups = client.list_api_groups().await.ok()?;
+    let g = groups.groups.into_iter().find(|g| g.name == group)?;
+    Some(g.versions.into_iter().map(|v| v.version).collect())
 }
 
 /// The API for one object (namespaced objects default to `default_ns`).

@@ -1,0 +1,694 @@
+//! Two references per claim: what was observed is judged against the tutorial's documented
+//! expectation and, where it differs, against what this Istio's era is known to do
+//! (`crate::eras`):
+//!
+//! | observation matches   | answer          |
+//! |-----------------------|-----------------|
+//! | the document          | as documented   |
+//! | the era, not the doc  | doc stale (with the era fact, its source, since when) |
+//! | neither               | drifted         |
+//!
+//! On the tutorial's pinned build the two references are one: any difference is a drift. Every
+//! function here is pure (observation in, answer out), so the hermetic tier replays recorded
+//! observations through the same code the cluster tier runs.
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{Pod, Service};
+
+use crate::claims::{Anchor, Answer, Verdict};
+use crate::eras::{Era, EraFacts, Fact, TUTORIAL_BUILD, facts, provenance};
+use crate::judge::{self, DeclarationOutcome, From, IngressGatewayParts, Traffic};
+use crate::logs::AccessRecord;
+use crate::tutorial::expectations::{Documented, Expectations, Expected};
+use crate::tutorial::listing::{Row, Table};
+
+/// The two references of one run.
+#[derive(Debug, Clone)]
+pub struct Refs<'a> {
+    pub doc: &'a Expectations,
+    pub era: Era,
+    pub facts: EraFacts,
+    /// The run is on the tutorial's own build: the document and the era are one reference.
+    pub pinned: bool,
+}
+
+impl<'a> Refs<'a> {
+    pub fn new(doc: &'a Expectations, istio_version: &str, era: Era) -> Self {
+        Refs {
+            doc,
+            era,
+            facts: facts(era),
+            pinned: istio_version == TUTORIAL_BUILD,
+        }
+    }
+}
+
+fn anchor(d: &Documented) -> Anchor {
+    Anchor {
+        expectation: d.id.clone(),
+        lines: d.lines,
+        text: d.text.clone(),
+    }
+}
+
+/// The era's side of a comparison: its verdict and the fact that explains it.
+pub struct EraSide {
+    pub verdict: Verdict,
+    pub fact: Fact,
+    /// The observed text that could replace the documented block.
+    pub replacement: Option<String>,
+}
+
+/// Combines the document's verdict with the era's. `era` is `None` where the era expects what
+/// the document says (a difference is then a drift).
+pub fn combine(
+    refs: &Refs,
+    documented: &Documented,
+    doc: Verdict,
+    era: impl FnOnce() -> Option<EraSide>,
+) -> Answer {
+    match doc {
+        Verdict::Holds => Answer::AsDocumented,
+        Verdict::NotApplicable { why } => Answer::NotApplicable { why },
+        Verdict::NotReached { why } => Answer::NotReached { why },
+        Verdict::Drifted { expected, actual } => {
+            let drifted = |era_expected| Answer::Drifted {
+                expected: expected.clone(),
+                actual: actual.clone(),
+                era_expected,
+                documented: Some(anchor(documented)),
+            };
+            if refs.pinned {
+                return drifted(None);
+            }
+            match era() {
+                Some(EraSide {
+                    verdict: Verdict::Holds,
+                    fact,
+                    replacement,
+                }) => Answer::DocStale {
+                    documented: anchor(documented),
+                    observed: actual.clone(),
+                    era: provenance(refs.era, fact),
+                    replacement,
+                },
+                Some(EraSide {
+                    verdict: Verdict::Drifted { expected: e, .. },
+                    ..
+                }) => drifted(Some(e)),
+                _ => drifted(None),
+            }
+        }
+    }
+}
+
+/// Finds the claim's documented expectation; a tutorial that no longer documents it makes the
+/// claim not applicable (doc sync names the removal).
+fn documented<'d>(refs: &Refs<'d>, id: &str) -> Result<&'d Documented, Box<Answer>> {
+    refs.doc.get(id).ok_or_else(|| {
+        Box::new(Answer::NotApplicable {
+            why: format!("the tutorial documents no {id} (edited? see ambient-spec docsync)"),
+        })
+    })
+}
+
+fn unreadable(d: &Documented, what: &str) -> Answer {
+    Answer::NotApplicable {
+        why: format!(
+            "the tutorial's {} ({}) does not show {what} in a form the suite reads",
+            d.id, d.lines
+        ),
+    }
+}
+
+/// A failed observation: a drift from what the tutorial says, with the error and its causes.
+pub fn unobserved(
+    refs: &Refs,
+    id: &str,
+    expected: &str,
+    e: &(dyn std::error::Error + 'static),
+) -> Answer {
+    Answer::Drifted {
+        expected: expected.into(),
+        actual: crate::errors::chain(e),
+        era_expected: None,
+        documented: refs.doc.get(id).map(anchor),
+    }
+}
+
+macro_rules! try_doc {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(answer) => return *answer,
+        }
+    };
+}
+
+fn table(d: &Documented) -> Option<&Table> {
+    match &d.expected {
+        Expected::Listing { table } | Expected::PerNode { table, .. } => Some(table),
+        _ => None,
+    }
+}
+
+fn row<'d>(d: &'d Documented, base: &str) -> Option<&'d Row> {
+    table(d)?.named(base).into_iter().next()
+}
+
+/// "Installation" step 1: the archive URL the tutorial downloads still serves. `status` is the
+/// HTTP status of a request for it (or why there was none).
+pub fn archive_available(refs: &Refs, status: &Result<u16, String>) -> Answer {
+    url_answer(refs, "installation.archive_url", status)
+}
+
+/// The sleep and notsleep manifests the tutorial applies from GitHub still serve.
+pub fn manifests_available(refs: &Refs, statuses: &[(String, Result<u16, String>)]) -> Answer {
+    for id in [
+        "demo_apps.sleep_manifest_url",
+        "demo_apps.notsleep_manifest_url",
+    ] {
+        let d = try_doc!(documented(refs, id));
+        let Expected::Url { url } = &d.expected else {
+            return unreadable(d, "a URL");
+        };
+        let status = statuses
+            .iter()
+            .find(|(u, _)| u == url)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_else(|| Err(format!("{url} was not probed")));
+        let answer = url_answer(refs, id, &status);
+        if answer != Answer::AsDocumented {
+            return answer;
+        }
+    }
+    Answer::AsDocumented
+}
+
+fn url_answer(refs: &Refs, id: &str, status: &Result<u16, String>) -> Answer {
+    let d = try_doc!(documented(refs, id));
+    let Expected::Url { url } = &d.expected else {
+        return unreadable(d, "a URL");
+    };
+    let verdict = match status {
+        Ok(code) => Verdict::holds_if(
+            (200..300).contains(code),
+            format!("{url} serves (HTTP 2xx)"),
+            format!("{url}: HTTP {code}"),
+        ),
+        Err(e) => Verdict::drifted(format!("{url} serves (HTTP 2xx)"), format!("{url}: {e}")),
+    };
+    combine(refs, d, verdict, || None)
+}
+
+/// "Installation" step 4: the `✔` lines istioctl printed (compared as a set: istioctl prints them
+/// in completion order).
+pub fn install_lines(refs: &Refs, printed: &[String]) -> Answer {
+    let d = try_doc!(documented(refs, "installation.install_output"));
+    let Expected::InstallOutput { lines } = &d.expected else {
+        return unreadable(d, "install lines");
+    };
+    let doc_lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let doc = judge::install_lines(&doc_lines, printed);
+    combine(refs, d, doc, || {
+        Some(EraSide {
+            verdict: judge::install_lines(refs.facts.install_lines, printed),
+            fact: Fact::InstallLines,
+            replacement: Some(printed.join("\n")),
+        })
+    })
+}
+
+/// `deployment.apps/istiod 1/1` and `pod/istiod-… 1/1 Running`.
+pub fn istiod_available(refs: &Refs, istiod: &Deployment) -> Answer {
+    let d = try_doc!(documented(refs, "installation.get_all.deployment"));
+    let Some(ready) = row(d, "istiod").and_then(|r| r.get("READY")) else {
+        return unreadable(d, "deployment istiod");
+    };
+    let available = judge::deployment_ready(istiod, ready);
+    combine(refs, d, available, || None)
+}
+
+/// Which DaemonSet of the listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Component {
+    Ztunnel,
+    IstioCni,
+}
+
+impl Component {
+    fn daemonset(self, f: &EraFacts) -> &'static str {
+        match self {
+            Component::Ztunnel => f.ztunnel_daemonset,
+            Component::IstioCni => f.cni_daemonset,
+        }
+    }
+}
+
+/// "One per node": the listing shows one ready pod of the DaemonSet per node of its cluster;
+/// here every node runs exactly one ready pod of it.
+pub fn one_pod_per_node(
+    refs: &Refs,
+    component: Component,
+    ds: &DaemonSet,
+    pods: &[Pod],
+    nodes: &[String],
+) -> Answer {
+    let d = try_doc!(documented(refs, "installation.get_all.daemonset"));
+    let name = component.daemonset(&refs.facts);
+    if row(d, name).is_none() {
+        return unreadable(d, &format!("daemonset {name}"));
+    }
+    combine(refs, d, judge::one_pod_per_node(ds, pods, nodes), || None)
+}
+
+/// The NODE SELECTOR column of the DaemonSet's row.
+pub fn node_selector(refs: &Refs, component: Component, ds: &DaemonSet) -> Answer {
+    let d = try_doc!(documented(refs, "installation.get_all.daemonset"));
+    let name = component.daemonset(&refs.facts);
+    let Some(selector) = row(d, name).and_then(|r| r.get("NODE SELECTOR")) else {
+        return unreadable(d, &format!("the node selector of daemonset {name}"));
+    };
+    let doc = judge::node_selector(ds, selector);
+    let era = match component {
+        Component::Ztunnel => refs.facts.ztunnel_node_selector,
+        Component::IstioCni => refs.facts.cni_node_selector,
+    };
+    let era_text = era.map_or("<none>".to_string(), |(k, v)| format!("{k}={v}"));
+    combine(refs, d, doc, || {
+        Some(EraSide {
+            verdict: judge::node_selector(ds, &era_text),
+            fact: Fact::ZtunnelNodeSelector,
+            replacement: None,
+        })
+    })
+}
+
+/// `service/istiod ClusterIP … 15010/TCP,15012/TCP,443/TCP,15014/TCP`.
+pub fn istiod_service(refs: &Refs, svc: Option<&Service>) -> Answer {
+    let d = try_doc!(documented(refs, "installation.get_all.service"));
+    let Some(r) = row(d, "istiod") else {
+        return unreadable(d, "service istiod");
+    };
+    let (Some(type_), Some(ports)) = (r.get("TYPE"), r.get("PORT(S)")) else {
+        return unreadable(d, "the type and ports of service istiod");
+    };
+    combine(
+        refs,
+        d,
+        judge::service(svc, "istiod", type_, &judge::ports_of(ports)),
+        || None,
+    )
+}
+
+/// The tutorial lists an istio-ingressgateway pod, service, deployment, replicaset and autoscaler.
+/// The answer is anchored to every row that lists one (the lines from the first to the last, the
+/// rows' text).
+pub fn ingress_gateway(refs: &Refs, found: IngressGatewayParts) -> Answer {
+    let tables = [
+        "installation.get_all.pod",
+        "installation.get_all.service",
+        "installation.get_all.deployment",
+        "installation.get_all.replicaset",
+        "installation.get_all.horizontalpodautoscaler",
+    ];
+    let deployments = try_doc!(documented(refs, "installation.get_all.deployment"));
+    let rows: Vec<&Row> = tables
+        .iter()
+        .filter_map(|id| refs.doc.get(id))
+        .filter_map(table)
+        .flat_map(|t| t.named("istio-ingressgateway"))
+        .collect();
+    let listed = row(deployments, "istio-ingressgateway").is_some();
+    let d = match (rows.first(), rows.last()) {
+        (Some(first), Some(last)) => Documented {
+            id: "installation.get_all (istio-ingressgateway)".into(),
+            lines: crate::tutorial::markdown::Lines {
+                start: first.line,
+                end: last.line,
+            },
+            text: rows
+                .iter()
+                .filter_map(|r| refs.doc.text_line(r.line))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            ..deployments.clone()
+        },
+        _ => deployments.clone(),
+    };
+    let d = &d;
+    combine(refs, d, judge::ingress_gateway(found, listed), || {
+        Some(EraSide {
+            verdict: judge::ingress_gateway(found, refs.facts.ingress_gateway),
+            fact: Fact::IngressGateway,
+            replacement: None,
+        })
+    })
+}
+
+fn count(r: &Row, column: &str) -> Option<i32> {
+    r.get(column)?.parse().ok()
+}
+
+/// `replicaset.apps/istiod-<hash> 1 1 1`.
+pub fn istiod_replicaset(refs: &Refs, rs: Option<&ReplicaSet>) -> Answer {
+    let d = try_doc!(documented(refs, "installation.get_all.replicaset"));
+    let counts = row(d, "istiod").and_then(|r| {
+        Some((
+            count(r, "DESIRED")?,
+            count(r, "CURRENT")?,
+            count(r, "READY")?,
+        ))
+    });
+    let Some(counts) = counts else {
+        return unreadable(d, "replicaset istiod-<hash>");
+    };
+    combine(refs, d, judge::replicaset(rs, "istiod", counts), || None)
+}
+
+/// `horizontalpodautoscaler.autoscaling/istiod Deployment/istiod <unknown>/80% 1 5 1`.
+pub fn istiod_autoscaler(refs: &Refs, hpa: Option<&HorizontalPodAutoscaler>) -> Answer {
+    let d = try_doc!(documented(
+        refs,
+        "installation.get_all.horizontalpodautoscaler"
+    ));
+    let documented_hpa = row(d, "istiod").and_then(|r| {
+        let target = r.get("REFERENCE")?.strip_prefix("Deployment/")?.to_string();
+        let cpu = r
+            .get("TARGETS")?
+            .rsplit_once('/')?
+            .1
+            .trim_end_matches('%')
+            .parse()
+            .ok()?;
+        Some((target, count(r, "MINPODS")?, count(r, "MAXPODS")?, cpu))
+    });
+    let Some((target, min, max, cpu)) = documented_hpa else {
+        return unreadable(d, "the autoscaler of istiod");
+    };
+    combine(
+        refs,
+        d,
+        judge::autoscaler(hpa, &target, min, max, cpu),
+        || None,
+    )
+}
+
+/// "the 3 ambient proxies running, one for each node": three ready ztunnels on the three nodes
+/// (the per-node proxies are the ztunnels; see the errata about the pods the tutorial lists).
+pub fn three_on_three(
+    refs: &Refs,
+    topology_nodes: Option<usize>,
+    nodes: usize,
+    ready_ztunnels: usize,
+) -> Answer {
+    let d = try_doc!(documented(refs, "installation.per_node_proxies"));
+    let documented_count = table(d).map_or(0, |t| t.rows.len());
+    if documented_count != 3 {
+        return unreadable(d, "three per-node proxies");
+    }
+    combine(
+        refs,
+        d,
+        judge::three_on_three(topology_nodes, nodes, ready_ztunnels),
+        || None,
+    )
+}
+
+/// The pods the tutorial lists under "one for each node" (istio-cni-node) run one per node.
+pub fn listed_proxies_one_per_node(
+    refs: &Refs,
+    ds: &DaemonSet,
+    pods: &[Pod],
+    nodes: &[String],
+) -> Answer {
+    let d = try_doc!(documented(refs, "installation.per_node_proxies"));
+    let listed = table(d)
+        .and_then(|t| t.rows.first())
+        .map(|r| r.base_name().to_string());
+    let Some(base) = listed else {
+        return unreadable(d, "pods");
+    };
+    let ds_name = ds.metadata.name.as_deref().unwrap_or_default();
+    if ds_name != base {
+        return Answer::Drifted {
+            expected: format!("daemonset {base} (the pods the tutorial lists)"),
+            actual: format!("observed daemonset {ds_name}"),
+            era_expected: None,
+            documented: Some(anchor(d)),
+        };
+    }
+    combine(refs, d, judge::one_pod_per_node(ds, pods, nodes), || None)
+}
+
+/// "You need to wait until all pods are running": the deployments became available.
+pub fn deployments_available(
+    refs: &Refs,
+    names: &[&str],
+    available: &Result<(), String>,
+) -> Answer {
+    let d = try_doc!(documented(refs, "demo_apps.wait_for_pods"));
+    let verdict = match available {
+        Ok(()) => Verdict::Holds,
+        Err(e) => Verdict::drifted(format!("deployments {names:?} available"), e.clone()),
+    };
+    combine(refs, d, verdict, || None)
+}
+
+/// `kubectl apply -f …/bookinfo-gateway.yaml`: every object of the sample is in the cluster.
+pub fn bookinfo_gateway(refs: &Refs, missing: &[String]) -> Answer {
+    let d = try_doc!(documented(refs, "demo_apps.bookinfo_gateway"));
+    let verdict = Verdict::holds_if(
+        missing.is_empty(),
+        "every object of bookinfo-gateway.yaml in the cluster",
+        format!("missing: {}", missing.join(", ")),
+    );
+    combine(refs, d, verdict, || None)
+}
+
+/// `kubectl logs <istio-cni-node> | grep route`: each app pod announced on its node, in the
+/// tutorial's format (or the era's).
+pub fn pods_enrolled(
+    refs: &Refs,
+    pods: &[(String, String, String)],
+    by_node: &std::collections::BTreeMap<String, Vec<crate::logs::Enrollment>>,
+) -> Answer {
+    let d = try_doc!(documented(refs, "demo_apps.cni_routes"));
+    let Expected::Enrollments { lines } = &d.expected else {
+        return unreadable(d, "enrollment lines");
+    };
+    let Some(format) = lines.first().map(|e| e.format) else {
+        return unreadable(d, "enrollment lines");
+    };
+    combine(refs, d, judge::enrolled(pods, by_node, format), || {
+        Some(EraSide {
+            verdict: judge::enrolled(pods, by_node, refs.facts.enrollment_log),
+            fact: Fact::EnrollmentLog,
+            replacement: None,
+        })
+    })
+}
+
+/// In ambient mode no pod gets a sidecar, unlike the setup the tutorial compares with.
+pub fn no_sidecars(refs: &Refs, pods: &[Pod]) -> Answer {
+    let d = try_doc!(documented(refs, "installation.non_ambient"));
+    combine(refs, d, judge::no_sidecars(pods), || None)
+}
+
+/// "retrieve the index page": curl from sleep returns the product page.
+pub fn curl_page(refs: &Refs, id: &str, stdout: &str) -> Answer {
+    let d = try_doc!(documented(refs, id));
+    combine(refs, d, judge::productpage_page(stdout), || None)
+}
+
+/// A documented ztunnel line, as an expectation: its format, its waypoint (if it names one).
+fn documented_line<'d>(
+    refs: &Refs<'d>,
+    id: &str,
+) -> Result<(&'d Documented, &'d AccessRecord), Box<Answer>> {
+    let d = documented(refs, id)?;
+    match &d.expected {
+        Expected::ZtunnelLine { record, .. } => Ok((d, record)),
+        _ => Err(Box::new(unreadable(d, "a ztunnel line"))),
+    }
+}
+
+/// The connection as the document shows it: its format, its waypoint's identity.
+fn as_documented(t: &Traffic, record: &AccessRecord) -> Traffic {
+    let mut t = t.clone();
+    t.format = Some(record.format);
+    if let (Some(w), Some(doc_wp)) = (t.waypoint.as_mut(), record.waypoint.as_ref()) {
+        w.identity = doc_wp.identity.clone();
+    }
+    t
+}
+
+/// The connection as the era logs it.
+fn as_era(refs: &Refs, t: &Traffic) -> Traffic {
+    let mut t = t.clone();
+    t.format = Some(refs.facts.access_log);
+    if let Some(w) = t.waypoint.as_mut() {
+        w.identity = refs
+            .facts
+            .waypoint
+            .identity_service_account
+            .map(|sa| format!("spiffe://cluster.local/ns/default/sa/{sa}"));
+    }
+    t
+}
+
+/// sleep's ztunnel logged the outbound connection (L4: no waypoint; L7: to the waypoint).
+pub fn outbound_logged(
+    refs: &Refs,
+    id: &str,
+    lines: &[(String, AccessRecord)],
+    traffic: &Traffic,
+) -> Answer {
+    let (d, record) = try_doc!(documented_line(refs, id));
+    let records: Vec<AccessRecord> = lines.iter().map(|(_, r)| r.clone()).collect();
+    let doc = judge::outbound_logged(&records, &as_documented(traffic, record)).0;
+    combine(refs, d, doc, || {
+        let (verdict, hit) = judge::outbound_logged(&records, &as_era(refs, traffic));
+        Some(EraSide {
+            verdict,
+            fact: Fact::AccessLog,
+            replacement: hit.map(|i| lines[i].0.clone()),
+        })
+    })
+}
+
+/// productpage's ztunnel logged the inbound connection (L4: from sleep; L7: from the waypoint).
+pub fn inbound_logged(
+    refs: &Refs,
+    id: &str,
+    lines: &[(String, AccessRecord)],
+    traffic: &Traffic,
+    from: From,
+) -> Answer {
+    let (d, record) = try_doc!(documented_line(refs, id));
+    let records: Vec<AccessRecord> = lines.iter().map(|(_, r)| r.clone()).collect();
+    let doc = judge::inbound_logged(&records, &as_documented(traffic, record), from).0;
+    combine(refs, d, doc, || {
+        let (verdict, hit) = judge::inbound_logged(&records, &as_era(refs, traffic), from);
+        Some(EraSide {
+            verdict,
+            fact: Fact::AccessLog,
+            replacement: hit.map(|i| lines[i].0.clone()),
+        })
+    })
+}
+
+/// L7 step 1: what the cluster did with the tutorial's own declaration, then with the era's.
+pub fn waypoint_declared(
+    refs: &Refs,
+    tutorials: &DeclarationOutcome,
+    eras: Option<&DeclarationOutcome>,
+    era_yaml: &str,
+) -> Answer {
+    let d = try_doc!(documented(refs, "l7.waypoint_declaration"));
+    combine(refs, d, judge::declaration_acted_on(tutorials), || {
+        eras.map(|o| EraSide {
+            verdict: judge::declaration_acted_on(o),
+            fact: Fact::WaypointDeclaration,
+            replacement: Some(format!("kubectl apply -f - <<EOF\n{}EOF", era_yaml)),
+        })
+    })
+}
+
+/// `kubectl get pod | grep waypoint`: the waypoint's pod, named as the tutorial shows.
+pub fn waypoint_pod(refs: &Refs, waypoint_pods: &[Pod]) -> Answer {
+    let d = try_doc!(documented(refs, "l7.waypoint_pod_line"));
+    let Expected::PodLine { row } = &d.expected else {
+        return unreadable(d, "a pod line");
+    };
+    let (Some(ready), Some(status)) = (row.get("READY"), row.get("STATUS")) else {
+        return unreadable(d, "READY and STATUS");
+    };
+    let doc = judge::pod_line(waypoint_pods, row.base_name(), ready, status);
+    combine(refs, d, doc, || {
+        let era = refs.facts.waypoint.deployment;
+        let verdict = judge::pod_line(waypoint_pods, era, ready, status);
+        let replacement = waypoint_pods
+            .iter()
+            .find(|p| {
+                crate::tutorial::listing::base_name(p.metadata.name.as_deref().unwrap_or_default())
+                    == era
+            })
+            .map(kubectl_pod_line);
+        Some(EraSide {
+            verdict,
+            fact: Fact::WaypointDeployment,
+            replacement,
+        })
+    })
+}
+
+/// A pod as `kubectl get pod` prints it (NAME READY STATUS RESTARTS AGE; the age as the
+/// tutorial's, which no run reproduces).
+pub fn kubectl_pod_line(p: &Pod) -> String {
+    let restarts: i32 = p
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .map_or(0, |cs| cs.iter().map(|c| c.restart_count).sum());
+    format!(
+        "{}   {}     {}   {}          27s",
+        p.metadata.name.as_deref().unwrap_or_default(),
+        judge::ready_column(p),
+        p.status
+            .as_ref()
+            .and_then(|s| s.phase.clone())
+            .unwrap_or_default(),
+        restarts
+    )
+}
+
+/// A documented step the suite performed (`kubectl apply -f ./istio/samples/addons`, the
+/// rollout): it succeeded.
+pub fn step(
+    refs: &Refs,
+    id: &str,
+    done: &Result<(), crate::steps::StepError>,
+    expected: &str,
+) -> Answer {
+    let d = try_doc!(documented(refs, id));
+    combine(refs, d, judge::step(done, expected), || None)
+}
+
+/// `istioctl dashboard kiali` serves the dashboard.
+pub fn dashboard(refs: &Refs, status: &Result<u16, String>) -> Answer {
+    let d = try_doc!(documented(refs, "kiali.dashboard"));
+    let verdict = match status {
+        Ok(s) => Verdict::holds_if(
+            *s == 200,
+            "HTTP 200 from the dashboard",
+            format!("HTTP {s}"),
+        ),
+        Err(e) => Verdict::drifted("istioctl dashboard kiali serves the dashboard", e.clone()),
+    };
+    combine(refs, d, verdict, || None)
+}
+
+/// "It could be that the graph does not show anything … no request in the past minute": with no
+/// request for a minute, the last minute's graph has no sleep → productpage edge.
+pub fn graph_empty(refs: &Refs, graph: &serde_json::Value) -> Answer {
+    let d = try_doc!(documented(refs, "kiali.graph_may_be_empty"));
+    combine(
+        refs,
+        d,
+        judge::graph_without_edge(graph, "sleep", "productpage"),
+        || None,
+    )
+}
+
+/// "see the traffic flow": the graph shows sleep → productpage.
+pub fn graph_traffic(refs: &Refs, graph: &serde_json::Value) -> Answer {
+    let d = try_doc!(documented(refs, "kiali.graph_shows_traffic"));
+    combine(
+        refs,
+        d,
+        judge::graph_edge(graph, "sleep", "productpage"),
+        || None,
+    )
+}
