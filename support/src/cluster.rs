@@ -13,6 +13,7 @@ use std::time::Duration;
 
 pub use guard::{GuardError, GuardedClient};
 
+use crate::istio::IstioRelease;
 use crate::process::{ProcessError, Tools};
 use crate::settings::Settings;
 
@@ -118,6 +119,28 @@ impl Running {
         match &self._keep {
             Keep::Sim(sim) => sim.pids(),
             Keep::Nothing | Keep::K3s { .. } => Vec::new(),
+        }
+    }
+
+    /// What the provider does once `istioctl install` has succeeded. On sim: starts the release's
+    /// istiod (`bin/pilot-discovery`) as a local process, owned by the cluster (a second call
+    /// does nothing while it runs). Elsewhere nothing: istiod runs in the cluster.
+    pub async fn after_install(&self, release: &IstioRelease) -> Result<(), ClusterError> {
+        match &self._keep {
+            Keep::Sim(sim) => {
+                sim.start_istiod(&sim::istiod::binary(&release.root))
+                    .await?;
+                Ok(())
+            }
+            Keep::Nothing | Keep::K3s { .. } => Ok(()),
+        }
+    }
+
+    /// Where a local istiod's `/ready` and `/debug/...` answer (sim, once started).
+    pub fn local_istiod_http(&self) -> Option<std::net::SocketAddr> {
+        match &self._keep {
+            Keep::Sim(sim) => sim.istiod_http(),
+            Keep::Nothing | Keep::K3s { .. } => None,
         }
     }
 }

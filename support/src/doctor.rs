@@ -71,20 +71,42 @@ pub async fn run(inputs: &Inputs) -> Vec<Check> {
             checks.push(docker(&inputs.tools).await);
             checks.push(memory(&inputs.proc_root, MIN_AVAILABLE_GIB_K3S));
         }
-        Provider::Sim => checks.push(sim_binaries(&inputs.sim_bin_dir)),
+        Provider::Sim => checks.push(sim_binaries(&inputs.sim_bin_dir, &inputs.istio)),
         Provider::Existing => {}
     }
     checks.push(arch(&inputs.machine, &inputs.istio));
     checks
 }
 
-fn sim_binaries(dir: &Path) -> Check {
+/// The control plane's binaries, and the istiod sim runs after the install: the Istio release's
+/// own `bin/pilot-discovery` (only a local build has one; `fixtures/sim/build.sh` makes it).
+fn sim_binaries(dir: &Path, istio: &IstioSource) -> Check {
+    use crate::cluster::sim::{SimBinaries, SimError, istiod};
     let name = "sim binaries";
-    match crate::cluster::sim::SimBinaries::locate(dir) {
-        Ok(_) => Check {
+    let IstioSource::Local(release) = istio else {
+        return fail(
+            name,
+            "sim runs istiod from the Istio release's bin/pilot-discovery, and AMBIENT_ISTIO \
+             does not name a local build"
+                .into(),
+            "unset AMBIENT_ISTIO (sim then uses target/sim/istio from bash fixtures/sim/build.sh)",
+        );
+    };
+    let pilot = istiod::binary(&crate::istio::acquire::local_root(release));
+    let located = SimBinaries::locate(dir).and_then(|_| {
+        if pilot.is_file() {
+            Ok(())
+        } else {
+            Err(SimError::MissingBinary {
+                path: pilot.display().to_string(),
+            })
+        }
+    });
+    match located {
+        Ok(()) => Check {
             name,
             status: Status::Ok,
-            detail: format!("in {}", dir.display()),
+            detail: format!("in {}; istiod {}", dir.display(), pilot.display()),
             fix: None,
         },
         Err(e) => fail(name, e.to_string(), "bash fixtures/sim/build.sh"),

@@ -499,9 +499,10 @@ impl Drop for Owned {
     }
 }
 
-/// Starts `program args...` with stdout and stderr appended to `log`. The spawn happens on one
-/// thread that lives as long as the process: PR_SET_PDEATHSIG fires when the spawning *thread*
-/// ends, and libtest ends a test's thread after each test.
+/// Starts `program args...` with stdout and stderr appended to `log`, the environment of this
+/// process plus `env`. The spawn happens on one thread that lives as long as the process:
+/// PR_SET_PDEATHSIG fires when the spawning *thread* ends, and libtest ends a test's thread after
+/// each test.
 pub fn spawn_owned(
     name: &str,
     program: &Path,
@@ -510,6 +511,43 @@ pub fn spawn_owned(
     log: &Path,
     jail: Option<std::sync::Arc<crate::jail::ExecJail>>,
 ) -> Result<Owned, ProcessError> {
+    let how = OwnedSetup {
+        env,
+        clear_env: false,
+        cwd: None,
+        jail,
+    };
+    spawn_owned_with(name, program, args, log, how)
+}
+
+/// How [`spawn_owned_with`] starts a process, beyond its argv.
+#[derive(Default)]
+pub struct OwnedSetup<'a> {
+    /// Variables to set.
+    pub env: &'a [(String, String)],
+    /// Start from an empty environment (only `env`): nothing stray (a `KUBECONFIG`, a feature
+    /// flag) reaches the process.
+    pub clear_env: bool,
+    /// Working directory (this process's if `None`).
+    pub cwd: Option<&'a Path>,
+    /// Landlock: what the process may execute.
+    pub jail: Option<std::sync::Arc<crate::jail::ExecJail>>,
+}
+
+/// [`spawn_owned`] with a working directory and, if asked, a cleared environment.
+pub fn spawn_owned_with(
+    name: &str,
+    program: &Path,
+    args: &[String],
+    log: &Path,
+    how: OwnedSetup<'_>,
+) -> Result<Owned, ProcessError> {
+    let OwnedSetup {
+        env,
+        clear_env,
+        cwd,
+        jail,
+    } = how;
     use std::os::unix::process::CommandExt;
     use std::sync::mpsc;
     type Request = (
@@ -541,8 +579,12 @@ pub fn spawn_owned(
         .stdout(file)
         .stderr(err_file)
         .process_group(0);
-    for (k, v) in env {
-        cmd.env(k, v);
+    if clear_env {
+        cmd.env_clear();
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
     }
     // SAFETY: prctl, getppid and the jail's two system calls are async-signal-safe; nothing
     // else runs between fork and exec.

@@ -114,3 +114,48 @@ async fn each_provider_is_checked_for_what_it_needs_only() {
     let k3s = run(&inputs(Provider::K3s, empty.path())).await;
     assert_eq!(names(&k3s), ["docker", "memory", "architecture"]);
 }
+
+#[tokio::test]
+async fn sim_needs_the_istio_builds_pilot_discovery() {
+    // A complete set of control-plane binaries (empty files will do: only their presence is
+    // checked) and a local Istio build with or without pilot-discovery.
+    let bins = tempfile::tempdir().unwrap();
+    for b in support::cluster::sim::BINARIES {
+        std::fs::write(bins.path().join(b), "").unwrap();
+    }
+    std::fs::create_dir(bins.path().join("kwok-stages")).unwrap();
+    for s in support::cluster::sim::STAGES {
+        std::fs::write(bins.path().join("kwok-stages").join(s), "").unwrap();
+    }
+    let release = tempfile::tempdir().unwrap();
+    std::fs::create_dir(release.path().join("bin")).unwrap();
+    let proc = fake_proc(1048576, 8192, 128);
+    let inputs = |istio| Inputs {
+        tools: FakeBin::new().tools(),
+        proc_root: proc.path().into(),
+        machine: "x86_64".into(),
+        istio,
+        provider: Provider::Sim,
+        sim_bin_dir: bins.path().into(),
+    };
+    let local = || IstioSource::Local(release.path().into());
+    let missing = render(&run(&inputs(local())).await);
+    let pilot = release.path().join("bin/pilot-discovery");
+    assert!(
+        missing.contains(&format!(
+            "{} is missing: build the sim binaries with `bash fixtures/sim/build.sh`",
+            pilot.display()
+        )),
+        "{missing}"
+    );
+    // The same release given as its istioctl finds the same pilot-discovery.
+    std::fs::write(&pilot, "").unwrap();
+    assert!(!has_failures(&run(&inputs(local())).await));
+    let istioctl = IstioSource::Local(release.path().join("bin/istioctl"));
+    assert!(!has_failures(&run(&inputs(istioctl)).await));
+    // A downloaded release has no pilot-discovery: sim says what to do.
+    let release_1_24 = IstioSource::Release(support::eras::IstioVersion::parse("1.24.2").unwrap());
+    let remote = render(&run(&inputs(release_1_24)).await);
+    assert!(remote.contains("does not name a local build"), "{remote}");
+    assert!(remote.contains("unset AMBIENT_ISTIO"), "{remote}");
+}

@@ -1,6 +1,7 @@
 //! The `sim` provider's own tests: exec, logs and port-forward through the API server to kwok,
-//! what kwok may execute, where secrets live, cleanup when the test process is killed, two runs
-//! side by side, and the errors a user can meet. Needs the binaries of `bash
+//! what kwok may execute, where secrets live, istiod as a local process acting on the cluster,
+//! cleanup when the test process is killed, two runs side by side, and the errors a user can
+//! meet. Needs the binaries of `bash
 //! fixtures/sim/build.sh`, no docker. Every cluster here is named after `AMBIENT_CLUSTER_NAME`
 //! and lives under `AMBIENT_STATE_DIR` / `AMBIENT_ARTIFACTS_DIR`, so two runs with different
 //! names never meet.
@@ -106,16 +107,7 @@ fn sim_cluster_starts_with_three_ready_nodes() {
     let pids: Vec<u32> = sim.pids().iter().map(|(_, p)| *p).collect();
     assert_eq!(pids.len(), 5, "{:?}", sim.pids());
     if hold {
-        println!(
-            "PIDS {}",
-            pids.iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-        loop {
-            std::thread::park();
-        }
+        hold_for_the_parent(&sim);
     }
     drop(sim);
     for pid in pids {
@@ -123,26 +115,41 @@ fn sim_cluster_starts_with_three_ready_nodes() {
     }
 }
 
-/// Runs `sim_cluster_starts_with_three_ready_nodes` in a child test process with `env`.
-fn child(env: &[(&str, &str)], hold: bool) -> std::process::Child {
+/// In a helper child process: prints `PIDS name=pid ...` for the parent test, then waits to be
+/// killed.
+fn hold_for_the_parent(sim: &SimCluster) -> ! {
+    let pids: Vec<String> = sim
+        .pids()
+        .iter()
+        .map(|(name, pid)| format!("{name}={pid}"))
+        .collect();
+    println!("PIDS {}", pids.join(" "));
+    loop {
+        std::thread::park();
+    }
+}
+
+/// The test that holds a plain cluster in a child process.
+const HOLD_CLUSTER: &str = "sim_provider::sim_cluster_starts_with_three_ready_nodes";
+/// The test that holds a cluster with Istio installed and istiod running.
+const HOLD_ISTIOD: &str = "sim_provider::istiod_runs_after_install_and_acts_on_the_cluster";
+
+/// Runs the test `exact` (one of the `HOLD_*`) in a child test process with `env`.
+fn child(exact: &str, env: &[(&str, &str)], hold: bool) -> std::process::Child {
     let exe = std::env::current_exe().unwrap();
     let mut cmd = std::process::Command::new(exe);
-    cmd.args([
-        "--exact",
-        "sim_provider::sim_cluster_starts_with_three_ready_nodes",
-        "--ignored",
-        "--nocapture",
-    ])
-    .envs(env.iter().copied())
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped());
+    cmd.args(["--exact", exact, "--ignored", "--nocapture"])
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     if hold {
         cmd.env("AMBIENT_SIM_HOLD", "1");
     }
     cmd.spawn().unwrap()
 }
 
-fn wait_pids(helper: &mut std::process::Child) -> Vec<u32> {
+/// The helper's components, `(name, pid)`, once its cluster runs.
+fn wait_pids(helper: &mut std::process::Child) -> Vec<(String, u32)> {
     let stdout = BufReader::new(helper.stdout.take().unwrap());
     stdout
         .lines()
@@ -150,7 +157,10 @@ fn wait_pids(helper: &mut std::process::Child) -> Vec<u32> {
         .find_map(|l| {
             l.strip_prefix("PIDS ").map(|rest| {
                 rest.split_whitespace()
-                    .filter_map(|p| p.parse().ok())
+                    .filter_map(|p| {
+                        let (name, pid) = p.split_once('=')?;
+                        Some((name.to_string(), pid.parse().ok()?))
+                    })
                     .collect()
             })
         })
@@ -163,10 +173,26 @@ fn wait_pids(helper: &mut std::process::Child) -> Vec<u32> {
 fn components_die_with_a_killed_test_process() {
     let settings = settings();
     let cluster = format!("{}-hold", settings.cluster_name);
-    let mut helper = child(&[("AMBIENT_CLUSTER_NAME", &cluster)], true);
-    let pids = wait_pids(&mut helper);
-    assert_eq!(pids.len(), 5);
+    // The helper installs Istio and runs istiod: it must die too.
+    let mut helper = child(HOLD_ISTIOD, &[("AMBIENT_CLUSTER_NAME", &cluster)], true);
+    let named = wait_pids(&mut helper);
+    let names: Vec<&str> = named.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "etcd",
+            "kube-apiserver",
+            "kube-controller-manager",
+            "kube-scheduler",
+            "kwok",
+            "istiod"
+        ]
+    );
+    let pids: Vec<u32> = named.iter().map(|(_, p)| *p).collect();
     assert!(pids.iter().all(|p| alive(*p)));
+    let istiod = pids[5];
+    let comm = std::fs::read_to_string(format!("/proc/{istiod}/comm")).unwrap_or_default();
+    assert!(comm.starts_with("pilot-discover"), "istiod runs: {comm:?}");
     // SIGKILL: no destructor runs in the helper.
     helper.kill().unwrap();
     helper.wait().unwrap();
@@ -197,8 +223,8 @@ fn two_runs_with_different_names_both_pass_and_one_name_is_never_shared() {
     let a = format!("{}-a", settings.cluster_name);
     let b = format!("{}-b", settings.cluster_name);
     let runs = [
-        child(&[("AMBIENT_CLUSTER_NAME", &a)], false),
-        child(&[("AMBIENT_CLUSTER_NAME", &b)], false),
+        child(HOLD_CLUSTER, &[("AMBIENT_CLUSTER_NAME", &a)], false),
+        child(HOLD_CLUSTER, &[("AMBIENT_CLUSTER_NAME", &b)], false),
     ];
     for run in runs {
         let out = run.wait_with_output().unwrap();
@@ -210,8 +236,8 @@ fn two_runs_with_different_names_both_pass_and_one_name_is_never_shared() {
         );
     }
     // The same name while its owner still runs it: refused, and the first run is untouched.
-    let mut holder = child(&[("AMBIENT_CLUSTER_NAME", &a)], true);
-    let pids = wait_pids(&mut holder);
+    let mut holder = child(HOLD_CLUSTER, &[("AMBIENT_CLUSTER_NAME", &a)], true);
+    let pids: Vec<u32> = wait_pids(&mut holder).into_iter().map(|(_, p)| p).collect();
     let mut second = settings.clone();
     second.cluster_name = a.clone();
     let opts = SimOptions::for_settings(&second, &format!("{a}-start"), None).unwrap();
@@ -434,4 +460,263 @@ fn startup_failures_are_named() {
             .to_string();
         assert!(err.contains(expected), "{err}");
     }
+}
+
+/// The Istio that `fixtures/sim/build.sh` built (istioctl, samples/, pilot-discovery).
+fn sim_release(settings: &Settings) -> support::istio::IstioRelease {
+    let root = support::settings::workspace_root().join("target/sim/istio");
+    let acquirer = support::istio::Acquirer::new(
+        settings.cache_dir.clone(),
+        support::process::Tools::default(),
+    );
+    block_on(acquirer.acquire(&support::settings::IstioSource::Local(root)))
+        .unwrap_or_else(|e| panic!("{}", support::errors::report(&e)))
+}
+
+/// A fresh cluster `tag` with Istio installed by the real `istioctl install` and istiod started
+/// the way the tutorial's fixture starts it (`Running::after_install` on sim).
+fn installed_with_istiod(
+    settings: &Settings,
+    tag: &str,
+) -> (SimCluster, support::istio::IstioRelease) {
+    let sim = start(settings, tag, None);
+    let release = sim_release(settings);
+    let era = support::eras::IstioVersion::parse(&release.version)
+        .unwrap()
+        .era();
+    block_on(support::istio::install(
+        &release,
+        &sim.cluster,
+        &support::eras::facts(era),
+        support::cluster::provider::facts(support::settings::Provider::Sim).install_flags,
+        &support::process::Tools::default(),
+        settings.timeout(Duration::from_secs(300)),
+    ))
+    .unwrap_or_else(|e| panic!("{}", support::errors::report(&e)));
+    let binary = sim::istiod::binary(&release.root);
+    let started = block_on(sim.start_istiod(&binary)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(started, "the first call starts istiod");
+    (sim, release)
+}
+
+/// GET `http://<addr><path>`: status and body.
+fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let http = support::tls::http_client(Duration::from_secs(5), Duration::from_secs(30)).unwrap();
+    block_on(async {
+        let resp = http
+            .get(format!("http://{addr}{path}"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = resp.status().as_u16();
+        (status, resp.text().await.unwrap_or_default())
+    })
+}
+
+/// A Gateway API object's resource (`gateway.networking.k8s.io/v1`).
+fn gateway_api(kind: &str, plural: &str) -> kube::discovery::ApiResource {
+    let gvk = kube::api::GroupVersionKind::gvk("gateway.networking.k8s.io", "v1", kind);
+    kube::discovery::ApiResource::from_gvk_with_plural(&gvk, plural)
+}
+
+/// The status of condition `type` of a Gateway API object, if written.
+fn condition(object: &kube::api::DynamicObject, type_: &str) -> Option<String> {
+    object.data["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)
+        .and_then(|c| c["status"].as_str().map(String::from))
+}
+
+/// istiod runs for real after `istioctl install`: `/ready` and a debug endpoint answer, it acts on
+/// the cluster (GatewayClass, the waypoint's Deployment, the Gateway's Programmed status, none of
+/// which anything else on sim writes), it is recorded for reaping, a second start does nothing,
+/// and its log has no error about the cluster connection. Also the helper of
+/// `components_die_with_a_killed_test_process` (AMBIENT_SIM_HOLD: holds after istiod is ready).
+#[test]
+#[ignore = "needs the sim binaries: bash fixtures/sim/build.sh"]
+#[serial(sim)]
+fn istiod_runs_after_install_and_acts_on_the_cluster() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use kube::api::DynamicObject;
+    let settings = settings();
+    let (sim, release) = installed_with_istiod(&settings, "istiod");
+    if std::env::var_os("AMBIENT_SIM_HOLD").is_some() {
+        hold_for_the_parent(&sim);
+    }
+    let addr = sim.istiod_http().expect("istiod runs");
+    let pids = sim.pids();
+    let istiod_pid = pids
+        .iter()
+        .find_map(|(n, p)| (n == "istiod").then_some(*p))
+        .unwrap_or_else(|| panic!("istiod is among the components: {pids:?}"));
+    // Idempotent: a second start (another fixture, a second test) keeps the one that runs.
+    let binary = sim::istiod::binary(&release.root);
+    assert!(!block_on(sim.start_istiod(&binary)).unwrap());
+    assert_eq!(sim.pids().len(), 6, "{:?}", sim.pids());
+    // Recorded for a later run to reap, with its start time.
+    let recorded = std::fs::read_to_string(sim.state_dir.join("pids")).unwrap();
+    let entry = owner::Pids::parse(&recorded)
+        .components
+        .into_iter()
+        .find(|(n, _)| n == "istiod");
+    assert_eq!(entry.map(|(_, p)| p), owner::ProcessId::of(istiod_pid));
+
+    assert_eq!(get(addr, "/ready").0, 200);
+    // The service registry istiod built from the cluster's Services.
+    let (status, registry) = get(addr, "/debug/registryz");
+    assert_eq!(status, 200, "{registry}");
+    assert!(
+        registry.contains("istiod.istio-system.svc.cluster.local"),
+        "{registry}"
+    );
+
+    let c = &sim.cluster.client;
+    let crds = settings
+        .gateway_api_crds
+        .clone()
+        .unwrap_or_else(|| support::settings::workspace_root().join("target/sim/gateway-api-crds"));
+    let timeout = settings.timeout(Duration::from_secs(60));
+    let era = support::eras::IstioVersion::parse(&release.version)
+        .unwrap()
+        .era();
+    let wp = support::eras::facts(era).waypoint;
+    block_on(support::gateway_api::install(
+        c,
+        wp.gateway_api_crds,
+        Some(&crds),
+        timeout,
+    ))
+    .unwrap_or_else(|e| panic!("{}", support::errors::report(&e)));
+    let classes: Api<DynamicObject> =
+        Api::all_with(c.client(), &gateway_api("GatewayClass", "gatewayclasses"));
+    block_on(until(
+        "istiod to create GatewayClass istio-waypoint",
+        timeout,
+        || {
+            let classes = classes.clone();
+            async move {
+                match classes.get_opt("istio-waypoint").await {
+                    Ok(Some(gc)) => Probe::Ready(gc),
+                    Ok(None) => Probe::NotYet("no GatewayClass istio-waypoint".into()),
+                    Err(e) => Probe::NotYet(e.to_string()),
+                }
+            }
+        },
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+
+    let waypoint = support::fixtures::path("waypoint/1.22.yaml");
+    block_on(apply::apply_path(c, &waypoint, "default"))
+        .unwrap_or_else(|e| panic!("{}", support::errors::report(&e)));
+    let gateways: Api<DynamicObject> =
+        Api::namespaced_with(c.client(), "default", &gateway_api("Gateway", "gateways"));
+    let deployments: Api<Deployment> = Api::namespaced(c.client(), "default");
+    block_on(until(
+        "istiod to create Deployment productpage-waypoint and program its Gateway",
+        timeout,
+        || {
+            let (gateways, deployments) = (gateways.clone(), deployments.clone());
+            async move {
+                let deployment = deployments.get_opt("productpage-waypoint").await;
+                let gateway = gateways.get_opt("productpage-waypoint").await;
+                match (deployment, gateway) {
+                    (Ok(Some(_)), Ok(Some(gw)))
+                        if condition(&gw, "Programmed").as_deref() == Some("True") =>
+                    {
+                        Probe::Ready(())
+                    }
+                    (d, g) => Probe::NotYet(format!(
+                        "deployment: {:?}; Programmed: {:?}",
+                        d.map(|d| d.is_some()),
+                        g.map(|g| g.as_ref().and_then(|g| condition(g, "Programmed")))
+                    )),
+                }
+            }
+        },
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+
+    // Its log: no error about the cluster connection (what counts:
+    // support::cluster::sim::istiod::connection_errors).
+    let log = settings
+        .artifacts_dir
+        .join(format!("sim-{}", name(&settings, "istiod")))
+        .join("logs/istiod.log");
+    let text = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+    assert!(
+        text.contains("starting HTTP service at"),
+        "{}",
+        log.display()
+    );
+    let errors = sim::istiod::connection_errors(&text);
+    assert!(
+        errors.is_empty(),
+        "{}: connection errors:\n{}",
+        log.display(),
+        errors.join("\n")
+    );
+    drop(sim);
+    assert!(!alive(istiod_pid), "istiod outlived its cluster");
+}
+
+#[test]
+#[ignore = "needs the sim binaries: bash fixtures/sim/build.sh"]
+#[serial(sim)]
+fn istiod_startup_failures_are_named() {
+    let settings = settings();
+    let sim = start(&settings, "istiod-err", None);
+    let real = sim::istiod::binary(&sim_release(&settings).root);
+    // A port in use, each of the two it must be given.
+    for http in [true, false] {
+        let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = held.local_addr().unwrap().port();
+        let mut opts = sim.istiod_options(&real).unwrap();
+        let flag = if http {
+            opts.http_port = port;
+            "--httpAddr"
+        } else {
+            opts.https_port = port;
+            "--httpsAddr"
+        };
+        let err = block_on(sim.start_istiod_with(opts))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!(
+                "port {port} on 127.0.0.1 is already in use (wanted for istiod {flag}"
+            )),
+            "{err}"
+        );
+    }
+    // A missing binary.
+    let missing = Path::new("/nonexistent/istio/bin/pilot-discovery");
+    let err = block_on(sim.start_istiod(missing)).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "/nonexistent/istio/bin/pilot-discovery is missing: build the sim binaries with `bash fixtures/sim/build.sh`"
+    );
+    // One that exits at once, and one that never gets ready.
+    let dir = tempfile::tempdir().unwrap();
+    for (body, expected) in [
+        (
+            "echo 'Error: failed to create discovery service: test' >&2; exit 255",
+            "istiod exited (exit status 255) while starting",
+        ),
+        ("exec sleep 600", "istiod did not become ready"),
+    ] {
+        let fake = dir.path().join("pilot-discovery");
+        std::fs::write(&fake, format!("#!/bin/sh\n{body}\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut opts = sim.istiod_options(&fake).unwrap();
+        opts.timeout = Duration::from_secs(3);
+        let err = block_on(sim.start_istiod_with(opts))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expected), "{err}");
+        assert!(err.contains("logs/istiod.log ends with:"), "{err}");
+    }
+    assert!(sim.istiod_http().is_none(), "no istiod after failures");
+    assert_eq!(sim.pids().len(), 5, "{:?}", sim.pids());
 }

@@ -275,6 +275,8 @@ impl World {
         let dir = &self.settings.artifacts_dir;
         let _ = std::fs::write(dir.join("istioctl-install.stdout.txt"), &report.stdout);
         let _ = std::fs::write(dir.join("istioctl-install.stderr.txt"), &report.stderr);
+        // sim: istiod runs as a local process from here on (elsewhere: nothing to do).
+        (self._running.after_install(&self.release).await).map_err(|e| Arc::new(e.into()))?;
         Ok(report)
     }
 

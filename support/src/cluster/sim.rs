@@ -4,17 +4,24 @@
 //! logs/exec/port-forward are served from local files and programs). Built from Go modules by
 //! `fixtures/sim/build.sh`.
 //!
+//! After `istioctl install`, [`SimCluster::start_istiod`] runs the release's istiod
+//! (`pilot-discovery`) as a local process too (see [`istiod`]): Istio's control plane acts on the
+//! cluster, while the kwok `istiod` pod stays the placeholder the install's waits see.
+//!
 //! What it proves: everything the suite does through the API (server-side apply of the release's
 //! manifests, `istioctl install` and its waits, DaemonSets scheduling one pod per node through the
 //! real controllers, labels, the context guard, exec/logs/port-forward through kube-rs's protocol
-//! code). What it cannot: images, networking, ztunnel, istio-cni, traffic. Admission webhooks are
-//! off (nothing answers at the Services' addresses), as in kwok's own tooling.
+//! code) and what istiod does through it (GatewayClasses, waypoint Deployments and Gateway status,
+//! Service attachment, its CA). What it cannot: images, networking, ztunnel, istio-cni, traffic.
+//! Admission webhooks are off (nothing answers at the Services' addresses), as in kwok's own
+//! tooling.
 //!
 //! Files: the private state (certificates, kubeconfig, etcd data, replay programs, the `pids`
 //! file) lives in `<state>/sim-<name>` (0700, files 0600); the component logs, which are
 //! evidence, in `<artifacts>/sim-<name>/logs`.
 
 mod components;
+pub mod istiod;
 pub mod nodes;
 pub mod owner;
 pub mod pki;
@@ -33,6 +40,7 @@ use crate::jail::{ExecJail, JailError};
 use crate::k8s::wait::{Probe, WaitError, nodes_ready, until};
 use crate::process::{Owned, ProcessError, spawn_owned, tail};
 use crate::settings::Settings;
+pub use istiod::{Istiod, IstiodOptions};
 
 /// Binaries `fixtures/sim/build.sh` puts in `target/sim/bin`.
 pub const BINARIES: &[&str] = &[
@@ -191,23 +199,111 @@ impl SimOptions {
     }
 }
 
-/// A running sim cluster; every process stops when this is dropped.
+/// A running sim cluster; every process stops when this is dropped (istiod first).
 pub struct SimCluster {
     pub cluster: Cluster,
     pub state_dir: PathBuf,
+    /// istiod once [`SimCluster::start_istiod`] ran (declared before `processes`: dropped first).
+    istiod: std::sync::Mutex<Option<Istiod>>,
+    /// Held while istiod starts, so two callers never start two.
+    istiod_starting: tokio::sync::Mutex<()>,
     pub processes: Vec<Owned>,
     /// Whether kwok serves `exec` (only with Landlock, which confines it to the replay program).
     pub exec_served: bool,
+    logs_dir: PathBuf,
+    timeout: Duration,
 }
 
 impl SimCluster {
-    /// Pids of the running components, for diagnostics and tests.
+    /// Pids of the running components (istiod too, once started), for diagnostics and tests.
     pub fn pids(&self) -> Vec<(String, u32)> {
+        let istiod = self.istiod.lock().unwrap_or_else(|e| e.into_inner());
         self.processes
             .iter()
+            .chain(istiod.as_ref().map(Istiod::owned))
             .map(|p| (p.name.clone(), p.pid()))
             .collect()
     }
+
+    /// How istiod would start here with `binary`: the sim kubeconfig, free ports, a scratch
+    /// directory in the private state, its log beside the other components'.
+    pub fn istiod_options(&self, binary: &Path) -> Result<IstiodOptions, SimError> {
+        IstiodOptions::new(
+            binary.to_path_buf(),
+            self.cluster.kubeconfig_path.clone(),
+            format!("istiod-local-{}-{}", self.cluster.name, std::process::id()),
+            self.state_dir.join("istiod"),
+            self.logs_dir.join(format!("{}.log", istiod::COMPONENT)),
+            self.timeout,
+        )
+    }
+
+    /// Starts istiod from `binary` (a release's `bin/pilot-discovery`, [`istiod::binary`]) unless
+    /// it runs already; returns whether it started one. Call it after `istioctl install`.
+    pub async fn start_istiod(&self, binary: &Path) -> Result<bool, SimError> {
+        self.start_istiod_with(self.istiod_options(binary)?).await
+    }
+
+    /// [`SimCluster::start_istiod`] with options of the caller's (tests: a port in use, a missing
+    /// binary).
+    pub async fn start_istiod_with(&self, opts: IstiodOptions) -> Result<bool, SimError> {
+        let _one_at_a_time = self.istiod_starting.lock().await;
+        if self.istiod_running() {
+            return Ok(false);
+        }
+        let started = istiod::start(&opts).await?;
+        crate::progress::say(format!(
+            "sim: istiod ready on http://{} after {:.1}s (log {})",
+            started.http,
+            started.ready_in.as_secs_f64(),
+            opts.log.display()
+        ));
+        let mut slot = self.istiod.lock().unwrap_or_else(|e| e.into_inner());
+        *slot = Some(started);
+        let components = self
+            .processes
+            .iter()
+            .chain(slot.as_ref().map(Istiod::owned));
+        write_pids(&self.state_dir, components)?;
+        Ok(true)
+    }
+
+    /// Whether istiod runs; one that exited is forgotten (and said so), so it can start again.
+    fn istiod_running(&self) -> bool {
+        let mut slot = self.istiod.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(running) = slot.as_mut() else {
+            return false;
+        };
+        match running.exited() {
+            None => true,
+            Some(status) => {
+                crate::progress::say(format!(
+                    "sim: istiod had exited ({status}; log {}); starting it again",
+                    running.log().display()
+                ));
+                *slot = None;
+                false
+            }
+        }
+    }
+
+    /// Where istiod's `/ready` and `/debug/...` answer, once it runs.
+    pub fn istiod_http(&self) -> Option<std::net::SocketAddr> {
+        let istiod = self.istiod.lock().unwrap_or_else(|e| e.into_inner());
+        istiod.as_ref().map(|i| i.http)
+    }
+}
+
+/// Records the owner (this process) and `components` in `dir`'s `pids` file, for a later run to
+/// reap if this one dies.
+fn write_pids<'a>(dir: &Path, components: impl Iterator<Item = &'a Owned>) -> Result<(), SimError> {
+    owner::Pids {
+        owner: owner::ProcessId::current(),
+        components: components
+            .filter_map(|p| Some((p.name.clone(), owner::ProcessId::of(p.pid())?)))
+            .collect(),
+    }
+    .write(dir)
 }
 
 /// The context name of a sim cluster.
@@ -248,15 +344,7 @@ impl Launcher<'_> {
         let log = self.opts.logs_dir.join(format!("{name}.log"));
         let owned = spawn_owned(name, &self.bins.bin(name), &args, env, &log, jail)?;
         self.processes.push(owned);
-        owner::Pids {
-            owner: owner::ProcessId::current(),
-            components: self
-                .processes
-                .iter()
-                .filter_map(|p| Some((p.name.clone(), owner::ProcessId::of(p.pid())?)))
-                .collect(),
-        }
-        .write(&self.opts.state_dir)
+        write_pids(&self.opts.state_dir, self.processes.iter())
     }
 
     /// The first component that exited, with its status and log.
@@ -408,8 +496,12 @@ pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, 
     Ok(SimCluster {
         cluster,
         state_dir: state.clone(),
+        istiod: std::sync::Mutex::new(None),
+        istiod_starting: tokio::sync::Mutex::new(()),
         processes: launcher.processes,
         exec_served,
+        logs_dir: opts.logs_dir.clone(),
+        timeout: opts.timeout,
     })
 }
 

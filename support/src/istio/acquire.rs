@@ -421,16 +421,11 @@ impl Acquirer {
 
     /// An istioctl binary or an unpacked release directory on this machine.
     async fn local(&self, path: &Path) -> Result<IstioRelease, AcquireError> {
-        let (root, istioctl) = if path.is_dir() {
-            (path.to_path_buf(), path.join("bin").join("istioctl"))
+        let root = local_root(path);
+        let istioctl = if path.is_dir() {
+            path.join("bin").join("istioctl")
         } else {
-            let bin_dir = path.parent().unwrap_or(Path::new("."));
-            let root = if bin_dir.file_name().is_some_and(|n| n == "bin") {
-                bin_dir.parent().unwrap_or(bin_dir).to_path_buf()
-            } else {
-                bin_dir.to_path_buf()
-            };
-            (root, path.to_path_buf())
+            path.to_path_buf()
         };
         let istioctl_str = istioctl.display().to_string();
         self.tools.find(&istioctl_str).map_err(|_| AcquireError::Layout {
@@ -455,6 +450,20 @@ impl Acquirer {
             istioctl,
             samples,
         })
+    }
+}
+
+/// The release directory of a local `AMBIENT_ISTIO`: the directory itself, or for an istioctl
+/// binary the directory above its `bin/` (else the binary's own directory).
+pub fn local_root(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        return path.to_path_buf();
+    }
+    let bin_dir = path.parent().unwrap_or(Path::new("."));
+    if bin_dir.file_name().is_some_and(|n| n == "bin") {
+        bin_dir.parent().unwrap_or(bin_dir).to_path_buf()
+    } else {
+        bin_dir.to_path_buf()
     }
 }
 

@@ -18,42 +18,60 @@ pub struct Ports {
 impl Ports {
     /// Ports free right now (the OS picks them).
     pub fn free() -> Result<Self, SimError> {
-        let mut held = Vec::new();
-        let mut next = || -> Result<u16, SimError> {
-            let l = TcpListener::bind("127.0.0.1:0").map_err(io(Path::new("127.0.0.1:0")))?;
-            let port = l.local_addr().map_err(io(Path::new("127.0.0.1:0")))?.port();
-            held.push(l); // keep it bound until all are chosen, so no two are the same
-            Ok(port)
-        };
+        let [
+            etcd_client,
+            etcd_peer,
+            apiserver,
+            controller_manager,
+            scheduler,
+            kwok,
+        ] = free_ports()?;
         Ok(Ports {
-            etcd_client: next()?,
-            etcd_peer: next()?,
-            apiserver: next()?,
-            controller_manager: next()?,
-            scheduler: next()?,
-            kwok: next()?,
+            etcd_client,
+            etcd_peer,
+            apiserver,
+            controller_manager,
+            scheduler,
+            kwok,
         })
     }
 
     pub fn check_free(&self) -> Result<(), SimError> {
-        let named = [
+        check_free(&[
             ("etcd", self.etcd_client),
             ("etcd peer", self.etcd_peer),
             ("kube-apiserver", self.apiserver),
             ("kube-controller-manager", self.controller_manager),
             ("kube-scheduler", self.scheduler),
             ("kwok", self.kwok),
-        ];
-        for (component, port) in named {
-            if TcpListener::bind(("127.0.0.1", port)).is_err() {
-                return Err(SimError::PortInUse {
-                    component: component.into(),
-                    port,
-                });
-            }
-        }
-        Ok(())
+        ])
     }
+}
+
+/// `N` distinct loopback ports free right now (the OS picks them).
+pub fn free_ports<const N: usize>() -> Result<[u16; N], SimError> {
+    let mut held = Vec::with_capacity(N);
+    let mut ports = [0; N];
+    for port in &mut ports {
+        let l = TcpListener::bind("127.0.0.1:0").map_err(io(Path::new("127.0.0.1:0")))?;
+        *port = l.local_addr().map_err(io(Path::new("127.0.0.1:0")))?.port();
+        held.push(l); // keep it bound until all are chosen, so no two are the same
+    }
+    Ok(ports)
+}
+
+/// The first of `named` (what wants it, port) that cannot be bound on 127.0.0.1 now, as an error
+/// naming both.
+pub fn check_free(named: &[(&str, u16)]) -> Result<(), SimError> {
+    for &(component, port) in named {
+        if TcpListener::bind(("127.0.0.1", port)).is_err() {
+            return Err(SimError::PortInUse {
+                component: component.into(),
+                port,
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
