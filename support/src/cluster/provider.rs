@@ -14,8 +14,8 @@ pub struct ProviderFacts {
     pub deletable: bool,
     /// Whether images run and traffic flows (sim: no).
     pub data_plane: bool,
-    /// Whether Istio's control plane acts on the cluster (sim: only once istiod runs as a local
-    /// process).
+    /// Whether Istio's control plane acts on the cluster (sim: yes, istiod runs as a local
+    /// process; its kwok pod is a placeholder).
     pub istiod: bool,
     /// Whether the internet is there (the URLs the tutorial fetches; sim: no).
     pub network: bool,
@@ -63,7 +63,8 @@ pub const fn facts(provider: Provider) -> ProviderFacts {
             install_flags: &[],
             deletable: true,
             data_plane: false,
-            istiod: false,
+            // pilot-discovery runs as a local process after `istioctl install` (sim/istiod.rs).
+            istiod: true,
             network: false,
         },
         Provider::K3s => ProviderFacts {
