@@ -17,7 +17,9 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Pod, Service};
 
 use crate::claims::{Anchor, Answer, Verdict};
-use crate::eras::{Era, EraFacts, Fact, TUTORIAL_BUILD, facts, provenance};
+use crate::eras::{
+    Era, EraFacts, Fact, IstioVersion, TUTORIAL_BUILD, facts, facts_for, provenance,
+};
 use crate::judge::{self, DeclarationOutcome, From, IngressGatewayParts, Traffic};
 use crate::logs::AccessRecord;
 use crate::tutorial::expectations::{Documented, Expectations, Expected};
@@ -34,11 +36,17 @@ pub struct Refs<'a> {
 }
 
 impl<'a> Refs<'a> {
+    /// The references of a run of `istio_version` (of `era`): the release's own facts where the
+    /// version parses ([`facts_for`]), else the era's.
     pub fn new(doc: &'a Expectations, istio_version: &str, era: Era) -> Self {
+        let facts = match IstioVersion::parse(istio_version) {
+            Ok(v) if v.era() == era => facts_for(&v),
+            _ => facts(era),
+        };
         Refs {
             doc,
             era,
-            facts: facts(era),
+            facts,
             pinned: istio_version == TUTORIAL_BUILD,
         }
     }
@@ -90,7 +98,7 @@ pub fn combine(
                 }) => Answer::DocStale {
                     documented: anchor(documented),
                     observed: actual.clone(),
-                    era: provenance(refs.era, fact),
+                    era: provenance(&refs.facts, fact),
                     replacement,
                 },
                 Some(EraSide {

@@ -6,7 +6,12 @@
 //! experimental build, branch experimental-ambient, 2022-09-06); `<tag>` = istio/istio at that tag;
 //! `blog2022` = istio/istio.io content/en/blog/2022/get-started-ambient/index.md.
 //!
-//! Tests never compare versions themselves: they ask [`facts`] for the era and read the answer.
+//! `EXP` is also where a fact of the tutorial's own build was read. `Z@<tag>` = istio/ztunnel at
+//! that tag; `GW@<tag>` = kubernetes-sigs/gateway-api at that tag.
+//!
+//! Tests never compare versions themselves: they ask [`facts_for`] (a release's facts: its era's,
+//! corrected where a patch release changed something inside the era) or [`facts`] (an era's) and
+//! read the answer.
 
 use std::fmt;
 
@@ -20,17 +25,22 @@ pub enum Era {
     /// service account declared as a v1alpha2 Gateway of class `istio-mesh`.
     Experimental2022,
     /// 1.18 – 1.20: first releases with ambient (alpha). Rust ztunnel without structured access
-    /// log, node-level redirection, `istioctl x waypoint apply`.
+    /// log, node-level redirection, `istioctl x waypoint apply`. (1.18.x: ztunnel without a node
+    /// selector, see [`facts_for`].)
     Alpha1_18,
     /// 1.21: in-pod redirection (istio-cni `in pod mode - adding pod ...`), still no access log.
     InPod1_21,
-    /// 1.22: beta. Structured ztunnel access log (unquoted values), Gateway API v1 waypoints
-    /// attached with `istio.io/use-waypoint`.
+    /// 1.22: beta. Structured ztunnel access log, Gateway API v1 waypoints attached with
+    /// `istio.io/use-waypoint`. 1.22.0–1.22.1: workload, namespace and service values unquoted
+    /// (identity, direction and duration already quoted), istio-cni `in pod mode`; from 1.22.2 the
+    /// log formats are 1.23's (see [`facts_for`]).
     Beta1_22,
-    /// 1.23: access-log string values quoted, istio-cni scope `cni-agent`, `istioctl waypoint`
-    /// at the root.
+    /// 1.23: access-log string values quoted and istio-cni `adding pod to the mesh` (both since
+    /// 1.22.2); new in 1.23.0: `istioctl waypoint` at the root (1.23.0 istioctl/cmd/root.go:203),
+    /// install lines with icons and "enjoy Istio without sidecars!".
     Quoted1_23,
-    /// 1.24 and later (GA): install lines carry icons; `samples/curl` ships beside `samples/sleep`.
+    /// 1.24 and later (GA): the operator rewrite (install lines from
+    /// operator/pkg/component/component.go), no "Made this installation the default" line.
     Ga1_24,
 }
 
@@ -212,11 +222,14 @@ pub enum AccessLogFormat {
     /// `INFO outbound{id=..}: ztunnel::proxy::outbound: proxy to .. using HBONE via .. type Direct`
     /// (istio/ztunnel@1.18.0 src/proxy/outbound.rs) [V].
     RustTracing,
-    /// 1.22: `<ts>\tinfo\taccess\tconnection complete\tsrc.addr=.. direction="outbound" ..`,
-    /// string values unquoted (istio/ztunnel commit 7db20ba4 "Initial access logs implementation
-    /// (#874)", src/proxy/metrics.rs at 1.22.0) [V].
+    /// 1.22.0–1.22.1: `<ts>\tinfo\taccess\tconnection complete\tsrc.addr=.. direction="outbound" ..`;
+    /// src.workload, src.namespace, dst.service, dst.workload, dst.namespace unquoted (Display),
+    /// src/dst.identity, direction, duration and error quoted (Debug of a string)
+    /// (Z@1.22.0 src/proxy/metrics.rs:521-543, src/telemetry.rs:157-175) [V].
     IstioAccessUnquoted,
-    /// 1.23+: same keys, string values quoted (src/proxy/metrics.rs at 1.23.0, same at 1.30.3) [V].
+    /// 1.22.2+: same keys, every string value quoted (Z@1.22.2, backport 9b00957b of #1095
+    /// "access logs: consistently quote fields"; Z@1.23.0 src/proxy/metrics.rs:495-521;
+    /// Z@1.30.3 :731-753) [V].
     IstioAccessQuoted,
     /// 1.22+ with `--log_as_json` (`{"scope":"access","message":"connection complete",...}`),
     /// e.g. istio/istio#53942 [V].
@@ -228,11 +241,12 @@ pub enum AccessLogFormat {
 pub enum EnrollmentLogFormat {
     /// `Adding route for <pod>/<ns>: [...]` (EXP, 1.18.0, 1.20.0 cni/pkg/ambient/net.go) [V].
     NodeRoute,
-    /// `in pod mode - adding pod <ns>/<pod> to ztunnel` (1.21.0 cni/pkg/nodeagent/net.go:161,
-    /// 1.22.0 :139) [V].
+    /// `in pod mode - adding pod <ns>/<pod> to ztunnel`, scope `ambient` (1.21.0–1.22.1:
+    /// 1.21.0 cni/pkg/nodeagent/net.go:36,161; 1.22.0 :36,139) [V].
     InPodAddingPod,
-    /// `adding pod to the mesh` with `ns=<ns> name=<pod>` (scope `cni-agent`, 1.23.0 →
-    /// 1.30.3 cni/pkg/nodeagent/net.go, net_linux.go) [V].
+    /// `adding pod to the mesh` with `ns=<ns> name=<pod>`, scope `cni-agent` (1.22.2
+    /// cni/pkg/nodeagent/net.go:136-137, server.go:38; 1.23.0 net.go:119-120; 1.30.3
+    /// net_linux.go:114-115) [V].
     AddingPodToMesh,
 }
 
@@ -262,8 +276,10 @@ pub enum GatewayApiCrds {
     /// istioctl installs them (EXP only: manifests/charts/base/crds/gateway-api-crds.yaml,
     /// v1alpha2 from gateway-api v0.4.0) [V].
     InstalledByIstioctl,
-    /// The user installs them: `standard-install.yaml` of this gateway-api release
-    /// (the `sigs.k8s.io/gateway-api` version in the release's go.mod) [V go.mod; I asset name].
+    /// The user installs them: `standard-install.yaml` of this gateway-api release (the
+    /// `sigs.k8s.io/gateway-api` version in the Istio release's go.mod, or the release it is
+    /// equivalent to where go.mod pins a pseudo-version: [`gateway_api_release`]) [V go.mod; the
+    /// asset name from gateway-api RELEASE.md and hack/build-install-yaml.sh].
     Release(&'static str),
 }
 
@@ -298,7 +314,6 @@ pub struct EraFacts {
     pub ztunnel_container: &'static str,
     /// The ztunnel DaemonSet's node selector (`None`: it has none).
     pub ztunnel_node_selector: Option<(&'static str, &'static str)>,
-    pub ztunnel_is_envoy: bool,
     pub access_log: AccessLogFormat,
     pub cni_daemonset: &'static str,
     pub cni_label: (&'static str, &'static str),
@@ -308,10 +323,6 @@ pub struct EraFacts {
     pub enrollment_log: EnrollmentLogFormat,
     pub enrollment_label: (&'static str, &'static str),
     pub waypoint: WaypointFacts,
-    /// Client samples shipped in `samples/` (the tutorial fetches its own sleep/notsleep).
-    pub shipped_clients: &'static [&'static str],
-    /// kiali-server chart version in `samples/addons/kiali.yaml`.
-    pub kiali_version: &'static str,
 }
 
 // Install lines. EXP: blog2022 shows exactly these five; ztunnel is part of the Istiod component
@@ -323,8 +334,9 @@ const INSTALL_LINES_2022: &[&str] = &[
     "✔ CNI installed",
     "✔ Installation complete",
 ];
-// 1.18 – 1.23: operator/pkg/util/progress/progress.go `✔ <Name> installed`; the ambient profile
-// disables the ingress gateway (manifests/profiles/ambient.yaml) [V].
+// 1.18 – 1.22.x: operator/pkg/util/progress/progress.go:125 `✔ %s installed`, names from
+// operator/pkg/name/name.go (1.18.0:141-151, 1.22.0:116-126); the ambient profile disables the
+// ingress gateway (manifests/profiles/ambient.yaml, 1.18.0:22-24, 1.22.0:9-11) [V].
 const INSTALL_LINES_1_18: &[&str] = &[
     "✔ Istio core installed",
     "✔ Istiod installed",
@@ -332,9 +344,10 @@ const INSTALL_LINES_1_18: &[&str] = &[
     "✔ Ztunnel installed",
     "✔ Installation complete",
 ];
-// 1.24+: operator rewrite, `✔ %s installed %s` with icons (operator/pkg/component/component.go
-// Icons, progress.go:131); same at 1.30.3 [V].
-const INSTALL_LINES_1_24: &[&str] = &[
+// 1.23+: `✔ %s installed %s` with icons (1.23.0 operator/pkg/name/name.go:89
+// IstioComponentIcons, progress.go:124-130, commit a0fe030e04d; 1.24.0–1.30.3
+// operator/pkg/component/component.go Icons, progress.go:125-131) [V].
+const INSTALL_LINES_ICONS: &[&str] = &[
     "✔ Istio core installed ⛵️",
     "✔ Istiod installed 🧠",
     "✔ CNI installed 🪢",
@@ -371,7 +384,7 @@ const WAYPOINT_1_18: WaypointFacts = WaypointFacts {
     // (`... type ToServerWaypoint`) [V ztunnel 1.18 src/proxy/outbound.rs].
     identity_service_account: None,
     service_label: None,
-    // go.mod of 1.18.0: sigs.k8s.io/gateway-api v0.6.2 [V]; 1.20/1.21 use v1.0.0 [I].
+    // 1.18's: go.mod of 1.18.0 pins v0.6.2 [V]; 1.19–1.21 differ ([`gateway_api_release`]).
     gateway_api_crds: GatewayApiCrds::Release("v0.6.2"),
 };
 
@@ -388,7 +401,10 @@ const WAYPOINT_1_22: WaypointFacts = WaypointFacts {
     gateway_class: "istio-waypoint",
     gateway_name: "productpage-waypoint",
     deployment: "productpage-waypoint",
-    // The waypoint runs as a service account named after the Gateway [I: deployment template].
+    // The waypoint runs as a service account named after the Gateway: the
+    // `gateway.istio.io/service-account` annotation, else the Gateway's name (1.22.0
+    // deploymentcontroller.go:383, files/waypoint.yaml:2-4,75; 1.30.3
+    // gatewaycommon/deploymentcontroller.go:429, waypoint.yaml:90) [V].
     identity_service_account: Some("productpage-waypoint"),
     service_label: Some(("istio.io/use-waypoint", "productpage-waypoint")),
     // go.mod of 1.22.0: sigs.k8s.io/gateway-api v1.1.0 [V].
@@ -410,10 +426,9 @@ const fn common(era: Era) -> EraFacts {
         ztunnel_label: ("app", "ztunnel"),
         ztunnel_container: "istio-proxy",
         // manifests/charts/ztunnel/templates/daemonset.yaml: `nodeSelector: kubernetes.io/os:
-        // linux` (seen on the sim run of 1.31-dev: fixtures/objects/captured/1.31-dev) [V 1.31;
-        // I: since the chart's first release, 1.18].
+        // linux` from 1.19.0 (:30-31, commit 6ce18804fea #46078; 1.24.0 :41-42; 1.30.3 :42-43;
+        // seen on the sim run of 1.31-dev) [V]; absent in 1.18.x ([`facts_for`]).
         ztunnel_node_selector: Some(("kubernetes.io/os", "linux")),
-        ztunnel_is_envoy: false,
         access_log: AccessLogFormat::RustTracing,
         // DaemonSet `istio-cni-node`, label `k8s-app=istio-cni-node`, container `install-cni`
         // (manifests/charts/istio-cni/templates/daemonset.yaml at EXP, 1.18.0, 1.22.0, 1.24.0,
@@ -421,16 +436,14 @@ const fn common(era: Era) -> EraFacts {
         cni_daemonset: "istio-cni-node",
         cni_label: ("k8s-app", "istio-cni-node"),
         cni_container: "install-cni",
-        // The tutorial's listing (2022) and the sim run of 1.31-dev both show it [V both ends].
+        // manifests/charts/istio-cni/templates/daemonset.yaml (EXP:45-46, 1.18.0–1.23.0:46-47,
+        // 1.24.0:50-51, 1.30.3:73-74) [V]; the tutorial's listing shows it too.
         cni_node_selector: Some(("kubernetes.io/os", "linux")),
         enrollment_log: EnrollmentLogFormat::NodeRoute,
         // `istio.io/dataplane-mode=ambient` in every era (EXP podutil.go; constants.go
         // DataplaneModeAmbient at 1.18.0/1.22.0/1.24.0/1.30.3) [V].
         enrollment_label: ("istio.io/dataplane-mode", "ambient"),
         waypoint: WAYPOINT_1_18,
-        // samples/sleep exists EXP … 1.30.3; samples/curl from 1.24.0 (commit a5326a556d4) [V].
-        shipped_clients: &["sleep"],
-        kiali_version: "v1.67.0",
     }
 }
 
@@ -448,43 +461,108 @@ pub const fn facts(era: Era) -> EraFacts {
             // ztunnel was rendered by the istiod chart without a node selector (EXP
             // istio-discovery/templates/ambient.yaml; the tutorial's listing shows `<none>`) [V].
             f.ztunnel_node_selector = None;
-            f.ztunnel_is_envoy = true;
             f.access_log = AccessLogFormat::EnvoyText;
             f.waypoint = WAYPOINT_2022;
-            f.kiali_version = "v1.55.0";
         }
         Era::Alpha1_18 => {}
         Era::InPod1_21 => {
             f.enrollment_log = EnrollmentLogFormat::InPodAddingPod;
-            f.kiali_version = "v1.79.0"; // [I]
         }
         Era::Beta1_22 => {
             f.access_log = AccessLogFormat::IstioAccessUnquoted;
             f.enrollment_log = EnrollmentLogFormat::InPodAddingPod;
             f.waypoint = WAYPOINT_1_22;
-            f.kiali_version = "v1.82.0";
         }
         Era::Quoted1_23 => {
+            f.install_lines = INSTALL_LINES_ICONS;
+            // Its post-install text differs from 1.24's ("Made this installation the default for
+            // cluster-wide operations.", 1.23.0 install.go:213) [V].
+            f.install_variant = "1.23";
             f.access_log = AccessLogFormat::IstioAccessQuoted;
             f.enrollment_log = EnrollmentLogFormat::AddingPodToMesh;
             f.waypoint = WAYPOINT_1_22;
-            // go.mod of 1.23.0 [I: between v1.1.0 at 1.22.0 and v1.2.0 at 1.24.0].
+            // go.mod of 1.23.0:113: v1.1.0 [V].
             f.waypoint.gateway_api_crds = GatewayApiCrds::Release("v1.1.0");
-            f.kiali_version = "v1.87.0"; // [I]
         }
         Era::Ga1_24 => {
-            f.install_lines = INSTALL_LINES_1_24;
+            f.install_lines = INSTALL_LINES_ICONS;
             f.install_variant = "1.24";
             f.access_log = AccessLogFormat::IstioAccessQuoted;
             f.enrollment_log = EnrollmentLogFormat::AddingPodToMesh;
             f.waypoint = WAYPOINT_1_22;
-            // go.mod of 1.24.0: v1.2.0 [V]; 1.30.3: v1.5.1 [V]. Newer Istio keeps serving v1.
+            // go.mod of 1.24.0:108: v1.2.0 [V]; later releases differ ([`gateway_api_release`]).
             f.waypoint.gateway_api_crds = GatewayApiCrds::Release("v1.2.0");
-            f.shipped_clients = &["sleep", "curl"];
-            f.kiali_version = "v2.0.0";
         }
     }
     f
+}
+
+/// The facts of one Istio version: its era's, corrected where a patch release changed something
+/// inside the era, and with the Gateway API CRDs of that release. A build without a patch number
+/// (a dev build, a source build) gets the facts of its minor's `.0`.
+pub fn facts_for(v: &IstioVersion) -> EraFacts {
+    let mut f = facts(v.era());
+    if matches!(v.kind, VersionKind::ExperimentalAmbient { .. }) {
+        return f;
+    }
+    let patch = match &v.kind {
+        VersionKind::Release { patch, .. } => *patch,
+        _ => 0,
+    };
+    // ztunnel's chart had no node selector before 1.19.0 (1.18.0
+    // manifests/charts/ztunnel/templates/daemonset.yaml:29-36; never backported) [V].
+    if v.minor == 18 {
+        f.ztunnel_node_selector = None;
+    }
+    // 1.22.2 shipped ztunnel 1.22.2 (istio.deps 085565a8) with every access-log string quoted,
+    // and istio-cni's `adding pod to the mesh` in scope `cni-agent` (commits b210c2b2e33,
+    // bce4b605eea, both in tag 1.22.2) [V].
+    if v.minor == 22 && patch >= 2 {
+        f.access_log = AccessLogFormat::IstioAccessQuoted;
+        f.enrollment_log = EnrollmentLogFormat::AddingPodToMesh;
+    }
+    if let GatewayApiCrds::Release(_) = f.waypoint.gateway_api_crds {
+        f.waypoint.gateway_api_crds = GatewayApiCrds::Release(gateway_api_release(v.minor, patch));
+    }
+    f
+}
+
+/// The gateway-api release whose `standard-install.yaml` an Istio release's waypoints need: the
+/// `sigs.k8s.io/gateway-api` version in that release's go.mod, or, where go.mod pins a
+/// pseudo-version (no release has it, its URL would 404), the release it equals in the CRDs.
+/// Newer minors than the table knows get the newest row.
+///
+/// Two cautions from gateway-api itself: v0.6.2 and v0.8.0 bundle a validating webhook
+/// (`failurePolicy: Fail`, GW@v0.6.2 config/webhook/admission_webhook.yaml:13) that must run before
+/// a Gateway is accepted; v1.5.x ships the ValidatingAdmissionPolicy
+/// `safe-upgrades.gateway.networking.k8s.io`, which refuses installing an older bundle over it.
+pub const fn gateway_api_release(minor: u32, patch: u32) -> &'static str {
+    match (minor, patch) {
+        // 1.18.0 go.mod:105 [V].
+        (..=18, _) => "v0.6.2",
+        // 1.19.0 pins v0.8.0-rc1.0.20230816004229 (contained in v0.8.0, same served versions);
+        // 1.19.1+ go.mod: v0.8.0 [V].
+        (19, _) => "v0.8.0",
+        // 1.20.0 go.mod:123 v1.0.0; 1.20.1+ pin v1.0.1-0.20231102234152, whose config/crd/standard
+        // is v1.0.0's byte for byte; 1.21.x pin v1.0.1-0.20240112015229 (no v1.0.1 tag exists,
+        // same served versions v1, v1beta1) [V].
+        (20 | 21, _) => "v1.0.0",
+        // 1.22.0 go.mod:121, 1.23.0 go.mod:113 [V].
+        (22 | 23, _) => "v1.1.0",
+        // 1.24.0 go.mod:108 v1.2.0; 1.24.2 pins v1.2.1-0.20241120211254 (v1.2.1 but for the
+        // bundle-version annotation); 1.24.3+ and 1.25.0 go.mod:107 v1.2.1 [V].
+        (24, 0..=1) => "v1.2.0",
+        (24 | 25, _) => "v1.2.1",
+        // 1.26.0 pins v1.3.0-rc.1.0.20250404104637 (v1.3.0 but for the annotation); 1.26.1+ and
+        // 1.27.0 go.mod:109 v1.3.0 [V].
+        (26 | 27, _) => "v1.3.0",
+        // 1.28.0 go.mod:109 v1.4.0, v1.4.1 from 1.28.7; 1.29.0 go.mod:110 v1.4.0, v1.4.1 from
+        // 1.29.3 [V].
+        (28, 0..=6) | (29, 0..=2) => "v1.4.0",
+        (28 | 29, _) => "v1.4.1",
+        // 1.30.0 and 1.30.3 go.mod:112 [V].
+        _ => "v1.5.1",
+    }
 }
 
 #[cfg(test)]
@@ -569,6 +647,136 @@ mod tests {
         let url = facts(Era::Ga1_24).waypoint.gateway_api_crds.url().unwrap();
         assert!(url.ends_with("/v1.2.0/standard-install.yaml"), "{url}");
     }
+
+    fn of(v: &str) -> EraFacts {
+        facts_for(&IstioVersion::parse(v).unwrap())
+    }
+
+    fn crds(v: &str) -> &'static str {
+        match of(v).waypoint.gateway_api_crds {
+            GatewayApiCrds::Release(r) => r,
+            GatewayApiCrds::InstalledByIstioctl => "by istioctl",
+        }
+    }
+
+    #[test]
+    fn each_release_gets_the_gateway_api_crds_of_its_own_go_mod() {
+        let cases = [
+            ("1.18.0", "v0.6.2"),
+            ("1.18.7", "v0.6.2"),
+            ("1.19.0", "v0.8.0"),
+            ("1.20.0", "v1.0.0"),
+            ("1.21.6", "v1.0.0"),
+            ("1.22.0", "v1.1.0"),
+            ("1.23.3", "v1.1.0"),
+            ("1.24.0", "v1.2.0"),
+            ("1.24.1", "v1.2.0"),
+            ("1.24.2", "v1.2.1"),
+            ("1.25.0", "v1.2.1"),
+            ("1.26.0", "v1.3.0"),
+            ("1.27.5", "v1.3.0"),
+            ("1.28.6", "v1.4.0"),
+            ("1.28.7", "v1.4.1"),
+            ("1.29.2", "v1.4.0"),
+            ("1.29.3", "v1.4.1"),
+            ("1.30.0", "v1.5.1"),
+            ("1.30.3", "v1.5.1"),
+            ("1.31-dev", "v1.5.1"),
+            (TUTORIAL_BUILD, "by istioctl"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(crds(v), want, "{v}");
+        }
+        // No row is a pseudo-version (no release carries one: its URL would 404).
+        for minor in 18..=40 {
+            for patch in 0..=12 {
+                let r = gateway_api_release(minor, patch);
+                assert!(
+                    r.starts_with('v') && !r.contains('-'),
+                    "1.{minor}.{patch}: {r}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn patch_releases_that_changed_a_fact_inside_their_era() {
+        // ztunnel has a node selector from 1.19.0.
+        assert_eq!(of("1.18.7").ztunnel_node_selector, None);
+        assert_eq!(
+            of("1.19.0").ztunnel_node_selector,
+            Some(("kubernetes.io/os", "linux"))
+        );
+        assert_eq!(of("1.18.7").era, Era::Alpha1_18);
+        // 1.22.2 quotes every access-log string and logs `adding pod to the mesh`.
+        for (v, log, cni) in [
+            (
+                "1.22.0",
+                AccessLogFormat::IstioAccessUnquoted,
+                EnrollmentLogFormat::InPodAddingPod,
+            ),
+            (
+                "1.22.1",
+                AccessLogFormat::IstioAccessUnquoted,
+                EnrollmentLogFormat::InPodAddingPod,
+            ),
+            (
+                "1.22.2",
+                AccessLogFormat::IstioAccessQuoted,
+                EnrollmentLogFormat::AddingPodToMesh,
+            ),
+            (
+                "1.22.8",
+                AccessLogFormat::IstioAccessQuoted,
+                EnrollmentLogFormat::AddingPodToMesh,
+            ),
+            (
+                "1.22-dev",
+                AccessLogFormat::IstioAccessUnquoted,
+                EnrollmentLogFormat::InPodAddingPod,
+            ),
+        ] {
+            let f = of(v);
+            assert_eq!(
+                (f.era, f.access_log, f.enrollment_log),
+                (Era::Beta1_22, log, cni),
+                "{v}"
+            );
+        }
+        // Icons in the install lines from 1.23.0, not 1.24.
+        assert_eq!(of("1.22.8").install_lines, INSTALL_LINES_1_18);
+        assert_eq!(of("1.23.0").install_lines, INSTALL_LINES_ICONS);
+        assert_eq!(of("1.23.0").install_variant, "1.23");
+        // The tutorial's own build is exactly its era.
+        assert_eq!(of(TUTORIAL_BUILD), facts(Era::Experimental2022));
+    }
+
+    #[test]
+    fn provenance_names_the_release_that_changed_the_fact() {
+        let since = |v: &str, fact| provenance(&of(v), fact).since;
+        assert_eq!(
+            since("1.18.0", Fact::ZtunnelNodeSelector),
+            "the 2022 build and 1.18.x"
+        );
+        assert_eq!(since("1.30.3", Fact::ZtunnelNodeSelector), "1.19");
+        assert_eq!(since("1.22.1", Fact::AccessLog), "1.22.0");
+        assert_eq!(since("1.22.2", Fact::AccessLog), "1.22.2");
+        assert_eq!(since("1.30.3", Fact::EnrollmentLog), "1.22.2");
+        assert_eq!(since("1.21.0", Fact::EnrollmentLog), "1.21");
+        assert_eq!(since("1.23.0", Fact::InstallLines), "1.23");
+        assert_eq!(since("1.22.0", Fact::InstallLines), "1.18");
+        assert_eq!(since(TUTORIAL_BUILD, Fact::InstallLines), "the 2022 build");
+        assert!(
+            provenance(&of("1.24.0"), Fact::InstallLines)
+                .source
+                .contains("component.go")
+        );
+        assert!(
+            provenance(&of("1.23.0"), Fact::InstallLines)
+                .source
+                .contains("name.go")
+        );
+    }
 }
 
 /// A fact that differs between eras, for explaining why an observation differs from the
@@ -585,14 +793,14 @@ pub enum Fact {
     WaypointIdentity,
 }
 
-/// What `era` does for `fact`, since which version, and where that is written.
-pub fn provenance(era: Era, fact: Fact) -> crate::claims::EraFact {
-    let f = facts(era);
+/// What the Istio of `f` does for `fact`, since which version, and where that is written.
+pub fn provenance(f: &EraFacts, fact: Fact) -> crate::claims::EraFact {
+    let era = f.era;
     let (what, since, source): (String, &str, &str) = match fact {
         Fact::InstallLines => (
             format!("istioctl install prints {}", f.install_lines.join(" / ")),
-            if era >= Era::Ga1_24 {
-                "1.24"
+            if f.install_lines == INSTALL_LINES_ICONS {
+                "1.23"
             } else if era >= Era::Alpha1_18 {
                 "1.18"
             } else {
@@ -600,6 +808,8 @@ pub fn provenance(era: Era, fact: Fact) -> crate::claims::EraFact {
             },
             if era >= Era::Ga1_24 {
                 "istio/istio operator/pkg/component/component.go Icons, operator/pkg/util/progress/progress.go (1.24.0; same at 1.30.3)"
+            } else if f.install_lines == INSTALL_LINES_ICONS {
+                "istio/istio operator/pkg/name/name.go IstioComponentIcons, operator/pkg/util/progress/progress.go (1.23.0)"
             } else {
                 "istio/istio operator/pkg/util/progress/progress.go; manifests/profiles/ambient.yaml (1.18.0)"
             },
@@ -627,11 +837,11 @@ pub fn provenance(era: Era, fact: Fact) -> crate::claims::EraFact {
                     .map_or("<none>".to_string(), |(k, v)| format!("{k}={v}"))
             ),
             if f.ztunnel_node_selector.is_some() {
-                "1.18 [inferred; seen on 1.31]"
+                "1.19"
             } else {
-                "the 2022 build"
+                "the 2022 build and 1.18.x"
             },
-            "istio/istio manifests/charts/ztunnel/templates/daemonset.yaml; observed on the sim run of 1.31-dev",
+            "istio/istio manifests/charts/ztunnel/templates/daemonset.yaml (1.19.0:30-31, commit 6ce18804fea; absent in 1.18.x and in EXP's istio-discovery/templates/ambient.yaml)",
         ),
         Fact::EnrollmentLog => (
             format!(
@@ -641,17 +851,17 @@ pub fn provenance(era: Era, fact: Fact) -> crate::claims::EraFact {
             match f.enrollment_log {
                 EnrollmentLogFormat::NodeRoute => "the 2022 build",
                 EnrollmentLogFormat::InPodAddingPod => "1.21",
-                EnrollmentLogFormat::AddingPodToMesh => "1.23",
+                EnrollmentLogFormat::AddingPodToMesh => "1.22.2",
             },
             match f.enrollment_log {
                 EnrollmentLogFormat::NodeRoute => {
                     "istio/istio cni/pkg/ambient/net.go (EXP, 1.18.0, 1.20.0)"
                 }
                 EnrollmentLogFormat::InPodAddingPod => {
-                    "istio/istio cni/pkg/nodeagent/net.go (1.21.0, 1.22.0)"
+                    "istio/istio cni/pkg/nodeagent/net.go (1.21.0 to 1.22.1)"
                 }
                 EnrollmentLogFormat::AddingPodToMesh => {
-                    "istio/istio cni/pkg/nodeagent/net.go (1.23.0 to 1.30.3)"
+                    "istio/istio cni/pkg/nodeagent/net.go, net_linux.go (1.22.2 to 1.30.3)"
                 }
             },
         ),
@@ -660,8 +870,8 @@ pub fn provenance(era: Era, fact: Fact) -> crate::claims::EraFact {
             match f.access_log {
                 AccessLogFormat::EnvoyText => "the 2022 build",
                 AccessLogFormat::RustTracing => "1.18",
-                AccessLogFormat::IstioAccessUnquoted => "1.22",
-                AccessLogFormat::IstioAccessQuoted | AccessLogFormat::IstioAccessJson => "1.23",
+                AccessLogFormat::IstioAccessUnquoted => "1.22.0",
+                AccessLogFormat::IstioAccessQuoted | AccessLogFormat::IstioAccessJson => "1.22.2",
             },
             match f.access_log {
                 AccessLogFormat::EnvoyText => {
@@ -669,10 +879,10 @@ pub fn provenance(era: Era, fact: Fact) -> crate::claims::EraFact {
                 }
                 AccessLogFormat::RustTracing => "istio/ztunnel src/proxy/outbound.rs (1.18.0)",
                 AccessLogFormat::IstioAccessUnquoted => {
-                    "istio/ztunnel src/proxy/metrics.rs (1.22.0)"
+                    "istio/ztunnel src/proxy/metrics.rs (1.22.0 to 1.22.1)"
                 }
                 AccessLogFormat::IstioAccessQuoted | AccessLogFormat::IstioAccessJson => {
-                    "istio/ztunnel src/proxy/metrics.rs (1.23.0; same at 1.30.3)"
+                    "istio/ztunnel src/proxy/metrics.rs (1.22.2, 1.23.0; same at 1.30.3)"
                 }
             },
         ),

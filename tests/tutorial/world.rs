@@ -15,7 +15,7 @@ use rstest::fixture;
 use support::answers::{self, Refs};
 use support::claims::{Answer, ClaimId, Recorder};
 use support::cluster::{self, Cluster, ClusterError};
-use support::eras::{EraFacts, IstioVersion, TUTORIAL_BUILD, VersionError, facts};
+use support::eras::{EraFacts, IstioVersion, TUTORIAL_BUILD, VersionError, facts_for};
 use support::istio::{AcquireError, Acquirer, InstallError, InstallReport, IstioRelease};
 use support::observe;
 use support::process::Tools;
@@ -115,12 +115,12 @@ async fn build() -> Result<Arc<World>, Arc<SetupError>> {
                 return Err(e.into());
             }
         };
-        let era = IstioVersion::parse(&release.version)
-            .map_err(|source| SetupError::Version {
+        let version =
+            IstioVersion::parse(&release.version).map_err(|source| SetupError::Version {
                 version: release.version.clone(),
                 source,
-            })?
-            .era();
+            })?;
+        let era = version.era();
         support::progress::say(format!(
             "Istio {} (era {era}) on {}, expectations from {}",
             release.version,
@@ -140,7 +140,7 @@ async fn build() -> Result<Arc<World>, Arc<SetupError>> {
             settings,
             tools,
             release,
-            facts: facts(era),
+            facts: facts_for(&version),
             recorder,
             tutorial,
             installed: OnceCell::new(),
