@@ -22,6 +22,7 @@ use crate::eras::{
 };
 use crate::judge::{self, DeclarationOutcome, From, IngressGatewayParts, Traffic};
 use crate::logs::AccessRecord;
+use crate::snapshot::Compared;
 use crate::tutorial::expectations::{Documented, Expectations, Expected};
 use crate::tutorial::listing::{Row, Table};
 
@@ -108,6 +109,35 @@ pub fn combine(
                 _ => drifted(None),
             }
         }
+    }
+}
+
+/// Puts a claim's stored snapshot into its answer: an answer that holds (as documented, or a
+/// known change of this Istio) whose observation differs from the snapshot is a drift, with both
+/// texts. A missing snapshot, or an answer that does not hold, leaves the answer as it is.
+pub fn against_snapshot(answer: Answer, compared: &Compared) -> Answer {
+    let Compared::Differs {
+        path,
+        stored,
+        observed,
+    } = compared
+    else {
+        return answer;
+    };
+    let documented = match &answer {
+        Answer::AsDocumented | Answer::Holds => None,
+        Answer::DocStale { documented, .. } => Some(documented.clone()),
+        _ => return answer,
+    };
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    Answer::Drifted {
+        expected: format!("the stored snapshot {name}:\n{stored}"),
+        actual: format!("observed (redacted as the snapshot is):\n{observed}"),
+        era_expected: None,
+        documented,
     }
 }
 

@@ -236,6 +236,31 @@ pub enum AccessLogFormat {
     IstioAccessJson,
 }
 
+impl AccessLogFormat {
+    /// The suffix of the stored snapshots of lines in this format: the first era that printed it
+    /// (the quoted format is 1.22.2's through 1.30's, eras 1.23 and 1.24 included).
+    pub fn snapshot_suffix(self) -> &'static str {
+        match self {
+            AccessLogFormat::EnvoyText => "exp2022",
+            AccessLogFormat::RustTracing => "1.18",
+            AccessLogFormat::IstioAccessUnquoted => "1.22",
+            AccessLogFormat::IstioAccessQuoted => "1.23",
+            AccessLogFormat::IstioAccessJson => "json",
+        }
+    }
+
+    /// A line of this format as its snapshot stores it: structured access lines by their shape
+    /// ([`crate::snapshot::access_line_shape`]), the others with the common redactions.
+    pub fn snapshot_text(self, line: &str) -> String {
+        match self {
+            AccessLogFormat::IstioAccessUnquoted | AccessLogFormat::IstioAccessQuoted => {
+                crate::snapshot::access_line_shape(line)
+            }
+            _ => crate::snapshot::redact(line),
+        }
+    }
+}
+
 /// How istio-cni announces that a pod joined the ambient mesh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum EnrollmentLogFormat {

@@ -2,6 +2,13 @@
 //!
 //! Tests bind [`settings`] and snapshot plain text; they never write redactions of their own.
 //! Filters run in order, specific before generic.
+//!
+//! The tutorial tier's snapshots are part of the verdict: [`Snapshot::compare`] reads the stored
+//! `.snap` before the claim is recorded, and a difference is a drift of that claim
+//! (`answers::against_snapshot`). Stored and pending files are insta's, so `cargo insta review`
+//! accepts or rejects a change.
+
+use std::path::PathBuf;
 
 /// The redactions, as (regex, replacement) pairs, in the order they apply.
 pub const FILTERS: &[(&str, &str)] = &[
@@ -79,9 +86,219 @@ pub fn redact(text: &str) -> String {
     out
 }
 
+/// The *shape* of a structured ztunnel access line (1.22+): timestamp redacted, whitespace runs
+/// made one space, every `key=value` value replaced by `[VALUE]` with its quoting kept, except
+/// `direction`. What is left is what a format change moves: level, scope, event, which keys, in
+/// which order, which values are quoted. Who talked to whom is the judge's business, not the
+/// snapshot's, so lines of other workloads (the recorded real ones) have the tutorial's shape.
+pub fn access_line_shape(line: &str) -> String {
+    let mut out = Vec::new();
+    for token in tokens(line.trim()) {
+        let shaped = match token.split_once('=') {
+            Some((key, value)) if key != "direction" && is_key(key) => {
+                if value.starts_with('"') {
+                    format!("{key}=\"[VALUE]\"")
+                } else {
+                    format!("{key}=[VALUE]")
+                }
+            }
+            _ => redact(token),
+        };
+        out.push(shaped);
+    }
+    out.join(" ")
+}
+
+fn is_key(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+}
+
+/// Whitespace-separated tokens, a double-quoted run (with `\"` escapes) counting as no separator.
+fn tokens(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        if quoted {
+            match (escaped, c) {
+                (false, '\\') => escaped = true,
+                (false, '"') => quoted = false,
+                _ => escaped = false,
+            }
+            continue;
+        }
+        if c.is_whitespace() {
+            if let Some(s) = start.take() {
+                out.push(&line[s..i]);
+            }
+            continue;
+        }
+        start.get_or_insert(i);
+        if c == '"' {
+            quoted = true;
+        }
+    }
+    if let Some(s) = start {
+        out.push(&line[s..]);
+    }
+    out
+}
+
+/// A snapshot of one claim's observation, stored as insta stores it
+/// (`<dir>/<module>__<name>@<suffix>.snap`), so `cargo insta review` reviews it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub dir: PathBuf,
+    /// `tutorial__l4__sleeps_ztunnel_logs_the_outbound_connection@1.23`
+    pub name: String,
+    /// The test file that takes it (insta's `source:`).
+    pub source: String,
+}
+
+/// How an observation compares with its stored snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Compared {
+    Same,
+    /// The stored text and the observed one (both redacted).
+    Differs {
+        path: PathBuf,
+        stored: String,
+        observed: String,
+    },
+    /// No snapshot is stored for this name yet.
+    Missing {
+        path: PathBuf,
+        observed: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("cannot read the snapshot {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the snapshot {} is not in insta's format (a `---` header, its fields, `---`, then the text): {why}",
+        path.display()
+    )]
+    Format { path: PathBuf, why: &'static str },
+}
+
+impl Snapshot {
+    pub fn new(
+        dir: impl Into<PathBuf>,
+        module: &str,
+        name: &str,
+        suffix: &str,
+        source: &str,
+    ) -> Self {
+        Snapshot {
+            dir: dir.into(),
+            name: format!("{module}__{name}@{suffix}"),
+            source: source.to_string(),
+        }
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(format!("{}.snap", self.name))
+    }
+
+    fn pending_path(&self) -> PathBuf {
+        self.dir.join(format!("{}.snap.new", self.name))
+    }
+
+    /// The stored text, if there is one.
+    pub fn stored(&self) -> Result<Option<String>, SnapshotError> {
+        let path = self.path();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => stored_text(&text)
+                .map(Some)
+                .map_err(|why| SnapshotError::Format { path, why }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(SnapshotError::Read { path, source }),
+        }
+    }
+
+    /// Compares `observed` (already redacted) with the stored snapshot. Trailing whitespace is
+    /// not significant, as in insta.
+    pub fn compare(&self, observed: &str) -> Result<Compared, SnapshotError> {
+        let observed = observed.trim_end().to_string();
+        Ok(match self.stored()? {
+            Some(stored) if stored.trim_end() == observed => Compared::Same,
+            Some(stored) => Compared::Differs {
+                path: self.path(),
+                stored: stored.trim_end().to_string(),
+                observed,
+            },
+            None => Compared::Missing {
+                path: self.path(),
+                observed,
+            },
+        })
+    }
+
+    /// Leaves `observed` beside the snapshot as `<name>.snap.new` for `cargo insta review`
+    /// (nothing under `CI`, as insta). Returns the file written.
+    pub fn write_pending(&self, observed: &str) -> std::io::Result<Option<PathBuf>> {
+        if std::env::var_os("CI").is_some() {
+            return Ok(None);
+        }
+        let path = self.pending_path();
+        let text = format!(
+            "---\nsource: {}\nexpression: observed\n---\n{}\n",
+            self.source,
+            observed.trim_end()
+        );
+        std::fs::write(&path, text)?;
+        Ok(Some(path))
+    }
+}
+
+/// The text of an insta snapshot file: what follows its `---` header.
+fn stored_text(file: &str) -> Result<String, &'static str> {
+    let file = file.replace("\r\n", "\n");
+    let rest = file
+        .strip_prefix("---\n")
+        .ok_or("it does not start with `---`")?;
+    let end = rest
+        .find("\n---\n")
+        .ok_or("its header has no closing `---`")?;
+    Ok(rest[end + 5..].to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_access_line_shape_keeps_keys_quoting_and_direction() {
+        let line = "2024-07-23T14:21:03.450051Z\tinfo\taccess\tconnection complete\tsrc.addr=10.12.0.8:37522 src.workload=sleep-bc9998558-bhv5z src.identity=\"spiffe://cluster.local/ns/my-ambient/sa/sleep\" direction=\"outbound\" error=\"a \\\"quoted\\\" reason, with spaces\" bytes_sent=84";
+        assert_eq!(
+            access_line_shape(line),
+            "[TIMESTAMP] info access connection complete src.addr=[VALUE] src.workload=[VALUE] \
+             src.identity=\"[VALUE]\" direction=\"outbound\" error=\"[VALUE]\" bytes_sent=[VALUE]"
+        );
+        // Spaces instead of tabs (a pasted line) give the same shape.
+        assert_eq!(
+            access_line_shape(&line.replace('\t', "    ")),
+            access_line_shape(line)
+        );
+    }
+
+    #[test]
+    fn stored_text_is_what_follows_insta_s_header() {
+        assert_eq!(
+            stored_text("---\nsource: a\nexpression: b\n---\nline 1\nline 2\n").unwrap(),
+            "line 1\nline 2\n"
+        );
+        assert!(stored_text("line 1\n").is_err());
+        assert!(stored_text("---\nsource: a\n").is_err());
+    }
 
     #[test]
     fn every_filter_compiles() {

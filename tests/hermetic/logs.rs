@@ -160,6 +160,7 @@ fn structured_access_lines_read_every_key() {
     for l in &lines {
         let is_access = l.text.contains("\taccess\t")
             || l.text.contains(" access ")
+            || l.text.contains(" access\t")
             || l.text.contains("\"scope\":\"access\"");
         match parse_access(&l.text) {
             Ok(r) => {
@@ -187,13 +188,15 @@ fn structured_access_lines_read_every_key() {
             Err(e) => panic!("line {}: {e}", l.line_number),
         }
     }
-    // 1.22 wrote string values bare, 1.23+ quotes them.
+    // 1.22.0–1.22.1 wrote workload, namespace and service bare, 1.22.2+ quotes them.
+    for unquoted in &lines[0..2] {
+        assert_eq!(
+            parse_access(&unquoted.text).unwrap().format,
+            AccessLogFormat::IstioAccessUnquoted
+        );
+    }
     assert_eq!(
-        parse_access(&lines[0].text).unwrap().format,
-        AccessLogFormat::IstioAccessUnquoted
-    );
-    assert_eq!(
-        parse_access(&lines[1].text).unwrap().format,
+        parse_access(&lines[2].text).unwrap().format,
         AccessLogFormat::IstioAccessQuoted
     );
     let json = lines.last().unwrap();

@@ -2,6 +2,7 @@
 //! recorded data and test doubles of the outside world. Run with plain `cargo test`.
 
 mod acquire;
+mod claim_snapshots;
 mod doctor;
 mod drift;
 mod fixtures;

@@ -36,17 +36,23 @@ fn sleeps_ztunnel_logs_the_outbound_connection(apps: Arc<World>) {
     let w = &apps;
     let c = &w.cluster.client;
     let traffic = w.expect(w.run(observe::tutorial_traffic(c, &w.facts, None)));
-    let held = w.until_judged(
+    let format = w.facts.access_log;
+    let snapshot = w.snapshot(
+        "l4",
+        "sleeps_ztunnel_logs_the_outbound_connection",
+        format.snapshot_suffix(),
+    );
+    w.until_judged_with_snapshot(
         ClaimId::L4SleepZtunnelLogsOutbound,
         w.data_plane_timeout(120),
         || observe::curl_then_ztunnel_log(c, &w.facts, PRODUCTPAGE_URL, CLIENT, w.timeout(60)),
         |log| answers::outbound_logged(&w.refs(), "l4.sleep_ztunnel_line", &log.lines, &traffic),
+        &snapshot,
+        |log| {
+            let (_, hit) = judge::outbound_logged(&log.records(), &traffic);
+            log.line(hit).map(|l| format.snapshot_text(l))
+        },
     );
-    if let Some(log) = held {
-        let (_, hit) = judge::outbound_logged(&log.records(), &traffic);
-        let line = log.line(hit).unwrap_or_default().to_string();
-        w.snapshot(w.facts.era.id(), || insta::assert_snapshot!(line));
-    }
 }
 
 #[rstest]
@@ -56,7 +62,13 @@ fn productpages_ztunnel_logs_the_inbound_connection(apps: Arc<World>) {
     let w = &apps;
     let c = &w.cluster.client;
     let traffic = w.expect(w.run(observe::tutorial_traffic(c, &w.facts, None)));
-    let held = w.until_judged(
+    let format = w.facts.access_log;
+    let snapshot = w.snapshot(
+        "l4",
+        "productpages_ztunnel_logs_the_inbound_connection",
+        format.snapshot_suffix(),
+    );
+    w.until_judged_with_snapshot(
         ClaimId::L4ProductpageZtunnelLogsInbound,
         w.data_plane_timeout(120),
         || {
@@ -67,10 +79,10 @@ fn productpages_ztunnel_logs_the_inbound_connection(apps: Arc<World>) {
             let id = "l4.productpage_ztunnel_line";
             answers::inbound_logged(&w.refs(), id, &log.lines, &traffic, From::Client)
         },
+        &snapshot,
+        |log| {
+            let (_, hit) = judge::inbound_logged(&log.records(), &traffic, From::Client);
+            log.line(hit).map(|l| format.snapshot_text(l))
+        },
     );
-    if let Some(log) = held {
-        let (_, hit) = judge::inbound_logged(&log.records(), &traffic, From::Client);
-        let line = log.line(hit).unwrap_or_default().to_string();
-        w.snapshot(w.facts.era.id(), || insta::assert_snapshot!(line));
-    }
 }

@@ -110,19 +110,19 @@ fn l7_processing_through_the_productpage_waypoint(apps: Arc<World>) {
         deployment: Some(wp.deployment.to_string()),
     };
     let traffic = w.expect(w.run(observe::tutorial_traffic(c, &w.facts, Some(expectation))));
-    let held = w.until_judged(
+    let format = w.facts.access_log;
+    let snapshot = w.snapshot("l7", "sleep_ztunnel_to_waypoint", format.snapshot_suffix());
+    w.until_judged_with_snapshot(
         ClaimId::L7SleepZtunnelLogsToWaypoint,
         w.data_plane_timeout(120),
         || observe::curl_then_ztunnel_log(c, &w.facts, PRODUCTPAGE_URL, CLIENT, w.timeout(60)),
         |log| answers::outbound_logged(&w.refs(), "l7.sleep_ztunnel_line", &log.lines, &traffic),
+        &snapshot,
+        |log| {
+            let (_, hit) = judge::outbound_logged(&log.records(), &traffic);
+            log.line(hit).map(|l| format.snapshot_text(l))
+        },
     );
-    if let Some(log) = held {
-        let (_, hit) = judge::outbound_logged(&log.records(), &traffic);
-        let line = log.line(hit).unwrap_or_default().to_string();
-        w.snapshot(w.facts.era.id(), || {
-            insta::assert_snapshot!("sleep_ztunnel_to_waypoint", line)
-        });
-    }
     w.until_judged(
         ClaimId::L7ProductpageZtunnelLogsInbound,
         w.data_plane_timeout(120),

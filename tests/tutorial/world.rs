@@ -8,6 +8,7 @@
 
 use std::future::Future;
 use std::panic::Location;
+use std::path::Path;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use support::istio::{AcquireError, Acquirer, InstallError, InstallReport, IstioR
 use support::observe;
 use support::process::Tools;
 use support::settings::{IstioSource, Settings, SettingsError};
+use support::snapshot::{Compared, Snapshot};
 use support::steps::{self, BOOKINFO, CLIENTS, StepError};
 use support::tutorial::{Tutorial, TutorialError};
 use tokio::sync::OnceCell;
@@ -473,15 +475,99 @@ impl World {
         }
     }
 
-    /// Binds insta's redactions and this era's snapshot suffix around `f`.
-    pub fn snapshot(&self, suffix: &str, f: impl FnOnce()) {
-        let mut s = support::snapshot::settings();
-        s.set_snapshot_suffix(suffix);
-        s.set_info(&format!(
-            "Istio {} (era {})",
-            self.release.version, self.facts.era
-        ));
-        s.bind(f);
+    /// The stored snapshot `name` of `section` (`tests/tutorial/snapshots/tutorial__<section>__
+    /// <name>@<suffix>.snap`), taken by the caller's file.
+    #[track_caller]
+    pub fn snapshot(&self, section: &str, name: &str, suffix: &str) -> Snapshot {
+        Snapshot::new(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tutorial/snapshots"),
+            &format!("tutorial__{section}"),
+            name,
+            suffix,
+            Location::caller().file(),
+        )
+    }
+
+    /// Records a claim's answer with its snapshot as part of the verdict: an answer that holds but
+    /// whose observation (`observed`, redacted as the snapshot is) differs from the stored
+    /// snapshot is a drift with both texts. A new or changed snapshot is left as `.snap.new` for
+    /// `cargo insta review` (not under `CI`). Where the provider cannot decide the claim, its
+    /// replayed observation is never compared nor written.
+    #[track_caller]
+    pub fn check_with_snapshot(
+        &self,
+        id: ClaimId,
+        answer: Answer,
+        snapshot: &Snapshot,
+        observed: Option<String>,
+    ) -> bool {
+        let answer = self.against_snapshot(id, answer, snapshot, observed);
+        self.check_at(id, answer, Location::caller())
+    }
+
+    /// [`World::until_judged`], then [`World::check_with_snapshot`] on the observation that
+    /// settled: `text` picks what of it the snapshot holds.
+    #[track_caller]
+    pub fn until_judged_with_snapshot<O, E, F, Fut, J>(
+        &self,
+        id: ClaimId,
+        timeout: Duration,
+        observe: F,
+        judge: J,
+        snapshot: &Snapshot,
+        text: impl FnOnce(&O) -> Option<String>,
+    ) -> Option<O>
+    where
+        E: std::error::Error + 'static,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<O, E>>,
+        J: Fn(&O) -> Answer,
+    {
+        let at = Location::caller();
+        let what = format!("claim {} to hold", id.name());
+        let judged = block_on(observe::until_judged(&what, timeout, observe, judge));
+        let observed = judged.observed.as_ref().and_then(text);
+        let answer = self.against_snapshot(id, judged.verdict, snapshot, observed);
+        let held = self.check_at(id, answer, at);
+        judged.observed.filter(|_| held)
+    }
+
+    fn against_snapshot(
+        &self,
+        id: ClaimId,
+        answer: Answer,
+        snapshot: &Snapshot,
+        observed: Option<String>,
+    ) -> Answer {
+        let provider = cluster::provider::facts(self.settings.provider);
+        let Some(observed) = observed else {
+            return answer;
+        };
+        if !provider.decides(support::claims::of(id).plane) {
+            return answer;
+        }
+        let compared = match snapshot.compare(&observed) {
+            Ok(c) => c,
+            Err(e) => {
+                return Answer::NotReached {
+                    why: support::errors::chain(&e),
+                };
+            }
+        };
+        if let Compared::Missing { path, .. } | Compared::Differs { path, .. } = &compared {
+            let left = match snapshot.write_pending(&observed) {
+                Ok(Some(p)) => format!("left {} for `cargo insta review`", p.display()),
+                Ok(None) => "CI is set: nothing written".to_string(),
+                Err(e) => format!("could not write the pending snapshot: {e}"),
+            };
+            let state = if matches!(compared, Compared::Missing { .. }) {
+                "no snapshot stored yet (the claim is decided by its judge alone)"
+            } else {
+                "differs from the stored snapshot (a drift)"
+            };
+            support::progress::say(format!("{}: {} {state}; {left}", id.name(), path.display()));
+        }
+        answers::against_snapshot(answer, &compared)
     }
 }
 
