@@ -11,6 +11,7 @@ use crate::claims::Verdict;
 use crate::eras::{AccessLogFormat, EnrollmentLogFormat};
 use crate::k8s::conditions::{daemonset_ready, pod_ready};
 use crate::logs::{AccessRecord, Direction, Enrollment};
+use crate::tutorial::listing::base_name;
 
 /// A documented step the suite performed: it did what the tutorial says (`expected`), or it
 /// drifted with the error and its causes; a step that could not start (a missing sample, CRDs
@@ -302,11 +303,12 @@ fn from_client(r: &AccessRecord, t: &Traffic) -> bool {
         .identity
         .as_deref()
         .is_some_and(|i| i.ends_with(&format!("/sa/{}", t.client_sa)));
+    // A pod of the client's Deployment (`sleep-<hash>-<suffix>`), not any name that starts so.
     let by_workload = r
         .src
         .workload
         .as_deref()
-        .is_some_and(|w| w.starts_with(&format!("{}-", t.client_sa)));
+        .is_some_and(|w| base_name(w) == t.client_sa);
     by_identity || by_workload || addr_in(&r.src.addr, &t.client_ips)
 }
 
@@ -321,13 +323,28 @@ fn sourceless(r: &AccessRecord) -> bool {
 
 fn from_waypoint(r: &AccessRecord, w: &WaypointExpectation) -> bool {
     let by_identity = w.identity.is_some() && r.src.identity == w.identity;
-    let by_workload = w.deployment.as_deref().is_some_and(|d| {
-        r.src
-            .workload
-            .as_deref()
-            .is_some_and(|wl| wl.starts_with(&format!("{d}-")))
-    });
+    let by_workload = w
+        .deployment
+        .as_deref()
+        .is_some_and(|d| r.src.workload.as_deref().is_some_and(|wl| base_name(wl) == d));
     by_identity || by_workload || addr_in(&r.src.addr, &w.pod_ips)
+}
+
+/// The service's short name: `productpage` of `productpage.default.svc.cluster.local`.
+fn service_name(t: &Traffic) -> &str {
+    t.service_host.split('.').next().unwrap_or_default()
+}
+
+/// A workload of the service: its own name, or a versioned one (`productpage-v1`); not any other
+/// name that starts with it (`productpage-waypoint`).
+pub fn is_service_workload(workload: &str, service: &str) -> bool {
+    !service.is_empty()
+        && workload.strip_prefix(service).is_some_and(|rest| {
+            rest.is_empty()
+                || rest
+                    .strip_prefix("-v")
+                    .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        })
 }
 
 fn to_server(r: &AccessRecord, t: &Traffic) -> bool {
@@ -437,7 +454,7 @@ pub fn inbound_logged(
             || r.dst
                 .workload
                 .as_deref()
-                .is_some_and(|w| w.starts_with("productpage-"))
+                .is_some_and(|w| is_service_workload(base_name(w), service_name(t)))
     };
     let from_source = |r: &AccessRecord| match (from, &t.waypoint) {
         (From::Client, _) => from_client(r, t),
@@ -493,14 +510,8 @@ pub fn graph_edge(graph: &serde_json::Value, from: &str, to: &str) -> Verdict {
     };
     // Exactly the app, service or workload named, or its versioned workload (`productpage-v1`):
     // `productpage-waypoint` is not productpage.
-    let is = |data: &serde_json::Value, name: &str| {
-        names(data).iter().any(|n| {
-            n == name
-                || n.strip_prefix(name)
-                    .and_then(|rest| rest.strip_prefix("-v"))
-                    .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-        })
-    };
+    let is =
+        |data: &serde_json::Value, name: &str| names(data).iter().any(|n| is_service_workload(n, name));
     let ids = |name: &str| -> Vec<String> {
         nodes
             .iter()
@@ -754,6 +765,29 @@ pub struct DeclarationOutcome {
     pub conditions: Vec<(String, String, String, String)>,
 }
 
+/// The `(type, status, reason, message)` of each status condition of an object (its JSON).
+pub fn conditions_of(object: &serde_json::Value) -> Vec<(String, String, String, String)> {
+    object["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let f = |k: &str| c[k].as_str().unwrap_or_default().to_string();
+            (f("type"), f("status"), f("reason"), f("message"))
+        })
+        .collect()
+}
+
+/// A controller acted on the object: one of its conditions is `True` (`Ready` in 2022,
+/// `Accepted`/`Programmed` since), not the CRD's `Pending` default.
+pub fn acted_on(conditions: &[(String, String, String, String)]) -> bool {
+    conditions.iter().any(|(t, s, reason, _)| {
+        s == "True"
+            && reason != "Pending"
+            && matches!(t.as_str(), "Ready" | "Accepted" | "Programmed")
+    })
+}
+
 /// The declaration was accepted and a controller acted on it: a condition it wrote is `True`
 /// (`Ready` in 2022, `Accepted`/`Programmed` since), not the CRD's `Pending` default.
 pub fn declaration_acted_on(o: &DeclarationOutcome) -> Verdict {
@@ -764,11 +798,7 @@ pub fn declaration_acted_on(o: &DeclarationOutcome) -> Verdict {
     if let Some(why) = &o.refused {
         return Verdict::drifted(expected, format!("{}: refused: {why}", o.what));
     }
-    let acted = o.conditions.iter().any(|(t, s, reason, _)| {
-        s == "True"
-            && reason != "Pending"
-            && matches!(t.as_str(), "Ready" | "Accepted" | "Programmed")
-    });
+    let acted = acted_on(&o.conditions);
     let seen: Vec<String> = o
         .conditions
         .iter()

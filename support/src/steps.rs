@@ -242,17 +242,6 @@ pub async fn declare(
         return outcome;
     };
     let name = applied.metadata.name.clone().unwrap_or_default();
-    let read = |o: &kube::api::DynamicObject| -> Vec<(String, String, String, String)> {
-        o.data["status"]["conditions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|c| {
-                let f = |k: &str| c[k].as_str().unwrap_or_default().to_string();
-                (f("type"), f("status"), f("reason"), f("message"))
-            })
-            .collect()
-    };
     let last = std::sync::Mutex::new(Vec::new());
     let what = format!("a controller to act on {}", outcome.what);
     let _ = until(&what, timeout, || {
@@ -260,10 +249,8 @@ pub async fn declare(
         async move {
             match api.get_opt(&name).await {
                 Ok(Some(o)) => {
-                    let conditions = read(&o);
-                    let acted = conditions
-                        .iter()
-                        .any(|(_, s, r, _)| s == "True" && r != "Pending");
+                    let conditions = crate::judge::conditions_of(&o.data);
+                    let acted = crate::judge::acted_on(&conditions);
                     *last.lock().unwrap_or_else(|e| e.into_inner()) = conditions;
                     if acted {
                         Probe::Ready(())

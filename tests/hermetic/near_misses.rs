@@ -1,0 +1,328 @@
+//! Each judge against its near-miss, on real recorded data: a line or object that differs from
+//! one that holds in exactly the thing the tutorial's statement is about must fail. Where no real
+//! near-miss was recorded, the real line that holds is edited in that one field, and the test says
+//! so.
+
+use support::claims::Verdict;
+use support::fixtures::{self, recorded_lines};
+use support::judge::{self, DeclarationOutcome, From, IngressGatewayParts, Traffic};
+use support::judge::{WaypointExpectation, acted_on, conditions_of};
+use support::logs::{AccessRecord, parse_access};
+
+fn line(file: &str, timestamp: &str) -> String {
+    recorded_lines(file)
+        .unwrap()
+        .into_iter()
+        .find(|l| l.text.starts_with(timestamp))
+        .unwrap_or_else(|| panic!("no line at {timestamp} in {file}"))
+        .text
+}
+
+fn parsed(text: &str) -> Vec<AccessRecord> {
+    vec![parse_access(text).unwrap()]
+}
+
+fn fails(v: &Verdict) -> String {
+    match v {
+        Verdict::Drifted { actual, .. } => actual.clone(),
+        other => panic!("expected a drift, got {other:?}"),
+    }
+}
+
+/// curl -> productpage in namespace bookinfo, as in the recorded 2025-06-30 walkthrough.
+fn curl_to_productpage() -> Traffic {
+    Traffic {
+        client_sa: "curl".into(),
+        service_host: "productpage.bookinfo.svc.cluster.local".into(),
+        server_ips: vec!["10.42.0.17".into()],
+        ..Traffic::default()
+    }
+}
+
+/// A real refused line made a completed one: level `info`, no `error=` (the one difference).
+fn without_error(text: &str) -> String {
+    let (kept, _) = text.split_once(" error=\"").unwrap();
+    kept.replacen("error   access", "info    access", 1)
+}
+
+#[test]
+fn a_line_with_an_error_is_not_the_tutorials_connection() {
+    let errors = "ztunnel-access-errors.log";
+    // Outbound with `error="http status: 401 Unauthorized"`.
+    let out = line(errors, "2025-06-30T06:41:34.685787Z");
+    let verdict = judge::outbound_logged(&parsed(&out), &curl_to_productpage()).0;
+    assert!(fails(&verdict).contains("error http status: 401"), "{verdict:?}");
+    assert_eq!(
+        judge::outbound_logged(&parsed(&without_error(&out)), &curl_to_productpage()).0,
+        Verdict::Holds
+    );
+    // Inbound refused by policy.
+    let inbound = line(errors, "2025-06-30T06:41:34.685667Z");
+    let t = curl_to_productpage();
+    assert!(judge::inbound_logged(&parsed(&inbound), &t, From::Client).0.is_failure());
+    assert_eq!(
+        judge::inbound_logged(&parsed(&without_error(&inbound)), &t, From::Client).0,
+        Verdict::Holds
+    );
+}
+
+#[test]
+fn connection_opened_is_not_connection_complete() {
+    // The real 2026-08-19 pair: `connection opened`, then `connection complete`.
+    let file = "ztunnel-access-1.22.log";
+    let t = Traffic {
+        client_sa: "ztunnel-diag".into(),
+        service_host: "kubernetes.default.svc.cluster.local".into(),
+        client_ips: vec!["10.244.0.7".into()],
+        ..Traffic::default()
+    };
+    let opened = line(file, "2026-08-19T22:32:58.367972Z");
+    let complete = line(file, "2026-08-19T22:33:05.939619Z");
+    assert!(judge::outbound_logged(&parsed(&opened), &t).0.is_failure());
+    assert_eq!(judge::outbound_logged(&parsed(&complete), &t).0, Verdict::Holds);
+}
+
+#[test]
+fn an_inbound_line_from_another_source_is_not_from_the_client() {
+    // The 2024-11-16 line: the Bookinfo gateway -> productpage, inbound.
+    let text = line("ztunnel-access-1.22.log", "2024-11-16T10:33:01.410751Z");
+    let to_productpage = |client: &str| Traffic {
+        client_sa: client.into(),
+        service_host: "productpage.default.svc.cluster.local".into(),
+        server_ips: vec!["10.28.2.18".into()],
+        ..Traffic::default()
+    };
+    let from_gateway = judge::inbound_logged(
+        &parsed(&text),
+        &to_productpage("bookinfo-gateway-istio"),
+        From::Client,
+    );
+    assert_eq!(from_gateway.0, Verdict::Holds);
+    let from_sleep = judge::inbound_logged(&parsed(&text), &to_productpage("sleep"), From::Client);
+    assert!(fails(&from_sleep.0).contains("bookinfo-gateway-istio"));
+    // A workload whose name only starts with the client's is not the client: `sleep-waypoint`
+    // is not `sleep` (the real line with its source renamed, identity and address elsewhere).
+    let renamed = text
+        .replace(
+            "src.workload=\"bookinfo-gateway-istio-64fc6d75d6-s442s\"",
+            "src.workload=\"sleep-waypoint-64fc6d75d6-s442s\"",
+        )
+        .replace("sa/bookinfo-gateway-istio\"", "sa/sleep-waypoint\"");
+    assert!(
+        judge::inbound_logged(&parsed(&renamed), &to_productpage("sleep"), From::Client)
+            .0
+            .is_failure()
+    );
+    let renamed_to_sleep = renamed.replace("sleep-waypoint-64fc6d75d6", "sleep-64fc6d75d6");
+    assert_eq!(
+        judge::inbound_logged(
+            &parsed(&renamed_to_sleep),
+            &to_productpage("sleep"),
+            From::Client
+        )
+        .0,
+        Verdict::Holds
+    );
+}
+
+#[test]
+fn traffic_that_bypasses_the_waypoint_is_not_l7_traffic() {
+    // The PR 1500 line: inbound to httpbin *from its waypoint* (simple-http-waypoint).
+    let text = line("ztunnel-access-1.22.log", "2025-04-01T14:01:02.476412Z");
+    let waypoint = WaypointExpectation {
+        identity: Some("spiffe://cluster.local/ns/default/sa/simple-http-waypoint".into()),
+        deployment: Some("simple-http-waypoint".into()),
+        ..WaypointExpectation::default()
+    };
+    let t = Traffic {
+        client_sa: "curl".into(),
+        service_host: "httpbin.default.svc.cluster.local".into(),
+        server_ips: vec!["10.244.3.8".into()],
+        waypoint: Some(waypoint.clone()),
+        ..Traffic::default()
+    };
+    assert_eq!(
+        judge::inbound_logged(&parsed(&text), &t, From::Waypoint).0,
+        Verdict::Holds
+    );
+    // istio.io's troubleshooting line: curl straight to productpage, no waypoint on the path.
+    let direct = line("ztunnel-access-1.22.log", "2024-05-04T09:59:05.028709Z");
+    let to_productpage = Traffic {
+        client_sa: "curl".into(),
+        service_host: "productpage.default.svc.cluster.local".into(),
+        server_ips: vec!["10.244.1.10".into()],
+        waypoint: Some(waypoint),
+        ..Traffic::default()
+    };
+    let bypassed = judge::inbound_logged(&parsed(&direct), &to_productpage, From::Waypoint);
+    assert!(fails(&bypassed.0).contains("curl"), "{bypassed:?}");
+    // The client's own outbound line, direct to productpage, is no line to the waypoint either.
+    let direct_out = line("ztunnel-access-1.22.log", "2024-05-04T09:59:05.028771Z");
+    assert!(
+        judge::outbound_logged(&parsed(&direct_out), &to_productpage)
+            .0
+            .is_failure()
+    );
+}
+
+#[test]
+fn the_waypoint_pod_is_not_the_productpage_pod() {
+    // The 2024-11-16 inbound line with its destination renamed to the waypoint's pod and moved
+    // to another address: `productpage-waypoint` only starts like productpage.
+    let text = line("ztunnel-access-1.22.log", "2024-11-16T10:33:01.410751Z");
+    let t = Traffic {
+        client_sa: "bookinfo-gateway-istio".into(),
+        service_host: "productpage.default.svc.cluster.local".into(),
+        server_ips: vec!["10.28.2.18".into()],
+        ..Traffic::default()
+    };
+    let to_waypoint = text
+        .replace(
+            "dst.workload=\"productpage-v1-57ffb6658c-tgbjs\"",
+            "dst.workload=\"productpage-waypoint-57ffb6658c-tgbjs\"",
+        )
+        .replace("dst.addr=10.28.2.18:15008", "dst.addr=10.28.2.99:15008");
+    assert!(
+        judge::inbound_logged(&parsed(&to_waypoint), &t, From::Client)
+            .0
+            .is_failure()
+    );
+    let moved_only = text.replace("dst.addr=10.28.2.18:15008", "dst.addr=10.28.2.99:15008");
+    assert_eq!(
+        judge::inbound_logged(&parsed(&moved_only), &t, From::Client).0,
+        Verdict::Holds,
+        "productpage-v1 by its workload name"
+    );
+    assert!(judge::is_service_workload("productpage-v1", "productpage"));
+    assert!(judge::is_service_workload("productpage", "productpage"));
+    assert!(!judge::is_service_workload("productpage-waypoint", "productpage"));
+    assert!(!judge::is_service_workload("productpage-v", "productpage"));
+    assert!(!judge::is_service_workload("productpagex", "productpage"));
+    assert!(!judge::is_service_workload("anything", ""));
+}
+
+#[test]
+fn a_graph_node_named_like_productpage_is_not_productpage() {
+    // Kiali's own expected response, with two nodes renamed: productpage-v1 plays sleep and the
+    // waypoint is `productpage-waypoint`. Its edge sleep -> productpage-waypoint is no edge
+    // sleep -> productpage.
+    let raw = fixtures::read("recorded/kiali-graph-ambient.json").unwrap();
+    let renamed = |waypoint: &str| -> serde_json::Value {
+        let mut g: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        for n in g["elements"]["nodes"].as_array_mut().unwrap() {
+            let d = &mut n["data"];
+            if d["workload"] == "productpage-v1" {
+                d["app"] = "sleep".into();
+                d["workload"] = "sleep".into();
+            } else if d["workload"] == "waypoint" {
+                d["workload"] = waypoint.into();
+            }
+        }
+        g
+    };
+    let near = judge::graph_edge(&renamed("productpage-waypoint"), "sleep", "productpage");
+    assert!(fails(&near).contains("productpage-waypoint"), "{near:?}");
+    assert_eq!(
+        judge::graph_edge(&renamed("productpage"), "sleep", "productpage"),
+        Verdict::Holds
+    );
+}
+
+fn gateway_outcome(status: Option<serde_json::Value>) -> DeclarationOutcome {
+    let captured: serde_json::Value = serde_json::from_str(
+        &fixtures::read("objects/captured/1.31-dev/default-gateways.json").unwrap(),
+    )
+    .unwrap();
+    let mut gateway = captured["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["metadata"]["name"] == "productpage-waypoint")
+        .unwrap()
+        .clone();
+    match status {
+        Some(s) => gateway["status"] = s,
+        None => {
+            gateway.as_object_mut().unwrap().remove("status");
+        }
+    }
+    DeclarationOutcome {
+        what: "gateway.networking.k8s.io/v1 Gateway productpage-waypoint".into(),
+        refused: None,
+        conditions: conditions_of(&gateway),
+    }
+}
+
+#[test]
+fn a_gateway_nobody_acted_on_is_not_a_waypoint() {
+    // As istiod left it on the sim run: Accepted and Programmed.
+    let acted = gateway_outcome(Some(
+        serde_json::from_str::<serde_json::Value>(
+            &fixtures::read("objects/captured/1.31-dev/default-gateways.json").unwrap(),
+        )
+        .unwrap()["items"][1]["status"]
+            .clone(),
+    ));
+    assert!(acted_on(&acted.conditions), "{acted:?}");
+    assert_eq!(judge::declaration_acted_on(&acted), Verdict::Holds);
+    // No status at all.
+    let none = gateway_outcome(None);
+    assert!(fails(&judge::declaration_acted_on(&none)).contains("conditions: none"));
+    // The status the Gateway API CRD defaults to before a controller acts
+    // (gateway-api v1.2.0 config/crd/standard/gateway.networking.k8s.io_gateways.yaml:760-770).
+    let pending = gateway_outcome(Some(serde_json::json!({"conditions": [
+        {"lastTransitionTime": "1970-01-01T00:00:00Z", "message": "Waiting for controller",
+         "reason": "Pending", "status": "Unknown", "type": "Accepted"},
+        {"lastTransitionTime": "1970-01-01T00:00:00Z", "message": "Waiting for controller",
+         "reason": "Pending", "status": "Unknown", "type": "Programmed"}
+    ]})));
+    assert!(fails(&judge::declaration_acted_on(&pending)).contains("Accepted=Unknown (Pending"));
+    // Refused by the API server (what the sim run saw for the tutorial's v1alpha2 Gateway).
+    let refused = DeclarationOutcome {
+        refused: Some(
+            fixtures::read("objects/captured/1.31-dev/v1alpha2-gateway.txt")
+                .unwrap()
+                .trim()
+                .to_string(),
+        ),
+        ..gateway_outcome(None)
+    };
+    assert!(fails(&judge::declaration_acted_on(&refused)).contains("refused"));
+}
+
+#[test]
+fn part_of_an_ingress_gateway_is_no_ingress_gateway() {
+    let all = IngressGatewayParts {
+        deployment: true,
+        service: true,
+        autoscaler: true,
+    };
+    let none = IngressGatewayParts {
+        deployment: false,
+        service: false,
+        autoscaler: false,
+    };
+    assert_eq!(judge::ingress_gateway(all, true), Verdict::Holds);
+    assert_eq!(judge::ingress_gateway(none, false), Verdict::Holds);
+    for partial in [
+        IngressGatewayParts {
+            autoscaler: false,
+            ..all
+        },
+        IngressGatewayParts {
+            deployment: false,
+            ..all
+        },
+        IngressGatewayParts {
+            service: true,
+            ..none
+        },
+    ] {
+        for expected in [true, false] {
+            let v = judge::ingress_gateway(partial, expected);
+            assert!(fails(&v).contains("only"), "{partial:?} {expected}: {v:?}");
+        }
+    }
+    assert!(judge::ingress_gateway(all, false).is_failure());
+    assert!(judge::ingress_gateway(none, true).is_failure());
+}
