@@ -340,10 +340,22 @@ pub fn istiod_service(refs: &Refs, svc: Option<&Service>) -> Answer {
     )
 }
 
-/// The tutorial lists an istio-ingressgateway pod, service, deployment, replicaset and autoscaler.
-/// The answer is anchored to every row that lists one (the lines from the first to the last, the
-/// rows' text).
-pub fn ingress_gateway(refs: &Refs, found: IngressGatewayParts) -> Answer {
+/// The istio-ingressgateway's Service and autoscaler, where they were found.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IngressGatewayObjects<'a> {
+    pub service: Option<&'a Service>,
+    pub autoscaler: Option<&'a HorizontalPodAutoscaler>,
+}
+
+/// The tutorial lists an istio-ingressgateway pod, service, deployment, replicaset and autoscaler:
+/// all of them or none is there, and where they are, the Service has the listed type and ports
+/// and the autoscaler the listed range and CPU target. The answer is anchored to every row that
+/// lists one (the lines from the first to the last, the rows' text).
+pub fn ingress_gateway(
+    refs: &Refs,
+    found: IngressGatewayParts,
+    objects: IngressGatewayObjects,
+) -> Answer {
     let tables = [
         "installation.get_all.pod",
         "installation.get_all.service",
@@ -376,13 +388,64 @@ pub fn ingress_gateway(refs: &Refs, found: IngressGatewayParts) -> Answer {
         _ => deployments.clone(),
     };
     let d = &d;
-    combine(refs, d, judge::ingress_gateway(found, listed), || {
+    let presence = judge::ingress_gateway(found, listed);
+    let doc = if presence == Verdict::Holds && listed {
+        ingress_gateway_as_listed(refs, objects)
+    } else {
+        presence
+    };
+    combine(refs, d, doc, || {
         Some(EraSide {
             verdict: judge::ingress_gateway(found, refs.facts.ingress_gateway),
             fact: Fact::IngressGateway,
             replacement: None,
         })
     })
+}
+
+/// The listed Service (type, ports) and autoscaler (range, CPU) of the ingress gateway; the first
+/// that differs, or a row the suite cannot read, is the drift.
+fn ingress_gateway_as_listed(refs: &Refs, objects: IngressGatewayObjects) -> Verdict {
+    const NAME: &str = "istio-ingressgateway";
+    let listed = |id: &str| refs.doc.get(id).and_then(|d| row(d, NAME));
+    let service = listed("installation.get_all.service").and_then(|r| {
+        Some(judge::service(
+            objects.service,
+            NAME,
+            r.get("TYPE")?,
+            &judge::ports_of(r.get("PORT(S)")?),
+        ))
+    });
+    let autoscaler = listed("installation.get_all.horizontalpodautoscaler")
+        .and_then(documented_autoscaler)
+        .map(|(target, min, max, cpu)| {
+            judge::autoscaler(objects.autoscaler, &target, min, max, cpu)
+        });
+    match (service, autoscaler) {
+        (Some(s), Some(a)) => {
+            if s.is_failure() {
+                s
+            } else {
+                a
+            }
+        }
+        _ => Verdict::NotApplicable {
+            why: "the tutorial's rows of istio-ingressgateway's service and autoscaler are not in a form the suite reads".into(),
+        },
+    }
+}
+
+/// `Deployment/<target> <unknown>/80% 1 5 1`: (target, min, max, CPU %).
+fn documented_autoscaler(r: &Row) -> Option<(String, i32, i32, i32)> {
+    let target = r.get("REFERENCE")?.strip_prefix("Deployment/")?.to_string();
+    let cpu = r
+        .get("TARGETS")?
+        .rsplit_once('/')?
+        .1
+        .trim_end_matches('%')
+        .parse()
+        .ok()?;
+    Some((target, count(r, "MINPODS")?, count(r, "MAXPODS")?, cpu))
 }
 
 fn count(r: &Row, column: &str) -> Option<i32> {
@@ -411,18 +474,7 @@ pub fn istiod_autoscaler(refs: &Refs, hpa: Option<&HorizontalPodAutoscaler>) -> 
         refs,
         "installation.get_all.horizontalpodautoscaler"
     ));
-    let documented_hpa = row(d, "istiod").and_then(|r| {
-        let target = r.get("REFERENCE")?.strip_prefix("Deployment/")?.to_string();
-        let cpu = r
-            .get("TARGETS")?
-            .rsplit_once('/')?
-            .1
-            .trim_end_matches('%')
-            .parse()
-            .ok()?;
-        Some((target, count(r, "MINPODS")?, count(r, "MAXPODS")?, cpu))
-    });
-    let Some((target, min, max, cpu)) = documented_hpa else {
+    let Some((target, min, max, cpu)) = row(d, "istiod").and_then(documented_autoscaler) else {
         return unreadable(d, "the autoscaler of istiod");
     };
     combine(

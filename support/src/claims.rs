@@ -163,6 +163,46 @@ pub const UNCHECKED: &[(&str, &str)] = &[(
      file equal to this block, so a cluster claim would only re-read it",
 )];
 
+impl Plane {
+    /// Who can decide a claim of this plane, for people.
+    pub fn decided_by(self) -> &'static str {
+        match self {
+            Plane::Control => "any cluster (sim too)",
+            Plane::Istiod => "a cluster where istiod acts (sim too)",
+            Plane::Data => "a data plane (kind, k3s, existing)",
+            Plane::Network => "a run with internet (not sim)",
+        }
+    }
+}
+
+/// The claims as a Markdown table, in tutorial order: the list the README shows (a hermetic test
+/// keeps the README's copy equal to this).
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| claim | section | what the tutorial says | checked against | decided by |\n|---|---|---|---|---|\n",
+    );
+    for c in CLAIMS {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            c.name(),
+            c.section.title(),
+            c.statement,
+            c.anchors
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            c.plane.decided_by()
+        ));
+    }
+    for (id, why) in UNCHECKED {
+        out.push_str(&format!(
+            "| (none) | | `{id}` is not checked: {why} | | |\n"
+        ));
+    }
+    out
+}
+
 /// Looks a claim up by its name.
 pub fn claim(name: &str) -> Option<&'static Claim> {
     CLAIMS.iter().find(|c| c.name() == name)

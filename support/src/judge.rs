@@ -323,10 +323,12 @@ fn sourceless(r: &AccessRecord) -> bool {
 
 fn from_waypoint(r: &AccessRecord, w: &WaypointExpectation) -> bool {
     let by_identity = w.identity.is_some() && r.src.identity == w.identity;
-    let by_workload = w
-        .deployment
-        .as_deref()
-        .is_some_and(|d| r.src.workload.as_deref().is_some_and(|wl| base_name(wl) == d));
+    let by_workload = w.deployment.as_deref().is_some_and(|d| {
+        r.src
+            .workload
+            .as_deref()
+            .is_some_and(|wl| base_name(wl) == d)
+    });
     by_identity || by_workload || addr_in(&r.src.addr, &w.pod_ips)
 }
 
@@ -510,8 +512,9 @@ pub fn graph_edge(graph: &serde_json::Value, from: &str, to: &str) -> Verdict {
     };
     // Exactly the app, service or workload named, or its versioned workload (`productpage-v1`):
     // `productpage-waypoint` is not productpage.
-    let is =
-        |data: &serde_json::Value, name: &str| names(data).iter().any(|n| is_service_workload(n, name));
+    let is = |data: &serde_json::Value, name: &str| {
+        names(data).iter().any(|n| is_service_workload(n, name))
+    };
     let ids = |name: &str| -> Vec<String> {
         nodes
             .iter()

@@ -51,7 +51,10 @@ fn a_line_with_an_error_is_not_the_tutorials_connection() {
     // Outbound with `error="http status: 401 Unauthorized"`.
     let out = line(errors, "2025-06-30T06:41:34.685787Z");
     let verdict = judge::outbound_logged(&parsed(&out), &curl_to_productpage()).0;
-    assert!(fails(&verdict).contains("error http status: 401"), "{verdict:?}");
+    assert!(
+        fails(&verdict).contains("error http status: 401"),
+        "{verdict:?}"
+    );
     assert_eq!(
         judge::outbound_logged(&parsed(&without_error(&out)), &curl_to_productpage()).0,
         Verdict::Holds
@@ -59,7 +62,11 @@ fn a_line_with_an_error_is_not_the_tutorials_connection() {
     // Inbound refused by policy.
     let inbound = line(errors, "2025-06-30T06:41:34.685667Z");
     let t = curl_to_productpage();
-    assert!(judge::inbound_logged(&parsed(&inbound), &t, From::Client).0.is_failure());
+    assert!(
+        judge::inbound_logged(&parsed(&inbound), &t, From::Client)
+            .0
+            .is_failure()
+    );
     assert_eq!(
         judge::inbound_logged(&parsed(&without_error(&inbound)), &t, From::Client).0,
         Verdict::Holds
@@ -79,7 +86,10 @@ fn connection_opened_is_not_connection_complete() {
     let opened = line(file, "2026-08-19T22:32:58.367972Z");
     let complete = line(file, "2026-08-19T22:33:05.939619Z");
     assert!(judge::outbound_logged(&parsed(&opened), &t).0.is_failure());
-    assert_eq!(judge::outbound_logged(&parsed(&complete), &t).0, Verdict::Holds);
+    assert_eq!(
+        judge::outbound_logged(&parsed(&complete), &t).0,
+        Verdict::Holds
+    );
 }
 
 #[test]
@@ -195,7 +205,10 @@ fn the_waypoint_pod_is_not_the_productpage_pod() {
     );
     assert!(judge::is_service_workload("productpage-v1", "productpage"));
     assert!(judge::is_service_workload("productpage", "productpage"));
-    assert!(!judge::is_service_workload("productpage-waypoint", "productpage"));
+    assert!(!judge::is_service_workload(
+        "productpage-waypoint",
+        "productpage"
+    ));
     assert!(!judge::is_service_workload("productpage-v", "productpage"));
     assert!(!judge::is_service_workload("productpagex", "productpage"));
     assert!(!judge::is_service_workload("anything", ""));
@@ -325,4 +338,88 @@ fn part_of_an_ingress_gateway_is_no_ingress_gateway() {
     }
     assert!(judge::ingress_gateway(all, false).is_failure());
     assert!(judge::ingress_gateway(none, true).is_failure());
+}
+
+/// The 2022 build's ingress gateway Service and autoscaler as the tutorial lists them (lines 77
+/// and 93: LoadBalancer on 15021, 80 and 443; Deployment/istio-ingressgateway, 1 to 5 at 80% CPU).
+/// No object of that build was recorded, so these are written from the tutorial's rows.
+fn listed_ingress_objects() -> (
+    k8s_openapi::api::core::v1::Service,
+    k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler,
+) {
+    let service = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "istio-ingressgateway", "namespace": "istio-system"},
+        "spec": {"type": "LoadBalancer", "ports": [
+            {"name": "status-port", "port": 15021, "nodePort": 32651},
+            {"name": "http2", "port": 80, "nodePort": 32654},
+            {"name": "https", "port": 443, "nodePort": 30106}
+        ]}
+    }))
+    .unwrap();
+    let hpa = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "istio-ingressgateway", "namespace": "istio-system"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "istio-ingressgateway"},
+            "minReplicas": 1, "maxReplicas": 5,
+            "metrics": [{"type": "Resource", "resource": {"name": "cpu",
+                "target": {"type": "Utilization", "averageUtilization": 80}}}]
+        }
+    }))
+    .unwrap();
+    (service, hpa)
+}
+
+#[test]
+fn an_ingress_gateway_unlike_the_listed_one_is_a_drift() {
+    use support::answers::{IngressGatewayObjects, Refs, ingress_gateway};
+    use support::claims::Answer;
+    use support::eras::{Era, TUTORIAL_BUILD};
+    let doc = support::tutorial::expectations::extract(
+        &fixtures::read("tutorial/ambient-tutorial.md").unwrap(),
+    );
+    let refs = Refs::new(&doc, TUTORIAL_BUILD, Era::Experimental2022);
+    let all = IngressGatewayParts {
+        deployment: true,
+        service: true,
+        autoscaler: true,
+    };
+    let (service, hpa) = listed_ingress_objects();
+    let answer =
+        |service: &k8s_openapi::api::core::v1::Service,
+         hpa: &k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler| {
+            ingress_gateway(
+                &refs,
+                all,
+                IngressGatewayObjects {
+                    service: Some(service),
+                    autoscaler: Some(hpa),
+                },
+            )
+        };
+    assert_eq!(answer(&service, &hpa), Answer::AsDocumented);
+    // A ClusterIP Service where the tutorial lists a LoadBalancer.
+    let mut cluster_ip = service.clone();
+    cluster_ip.spec.as_mut().unwrap().type_ = Some("ClusterIP".into());
+    let Answer::Drifted { actual, .. } = answer(&cluster_ip, &hpa) else {
+        panic!()
+    };
+    assert!(actual.contains("ClusterIP"), "{actual}");
+    // Port 443 missing.
+    let mut two_ports = service.clone();
+    two_ports
+        .spec
+        .as_mut()
+        .unwrap()
+        .ports
+        .as_mut()
+        .unwrap()
+        .pop();
+    assert!(matches!(answer(&two_ports, &hpa), Answer::Drifted { .. }));
+    // An autoscaler to 3 replicas where the tutorial lists 5.
+    let mut to_three = hpa.clone();
+    to_three.spec.as_mut().unwrap().max_replicas = 3;
+    let Answer::Drifted { actual, .. } = answer(&service, &to_three) else {
+        panic!()
+    };
+    assert!(actual.contains("1 to 3 replicas"), "{actual}");
 }

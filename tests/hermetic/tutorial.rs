@@ -254,7 +254,7 @@ fn replay_1_31(e: &Expectations) -> BTreeMap<ClaimId, Answer> {
     };
     out.insert(
         ClaimId::InstallationIngressGatewayAsEraSays,
-        answers::ingress_gateway(&refs, ingress),
+        answers::ingress_gateway(&refs, ingress, Default::default()),
     );
     let ready = of("ztunnel-").len();
     out.insert(
@@ -775,4 +775,34 @@ fn docpatch_rewrites_what_it_saw_and_git_applies_it() {
             .len(),
         chosen.len()
     );
+}
+
+#[test]
+fn the_readme_lists_every_claim() {
+    let readme =
+        std::fs::read_to_string(support::settings::workspace_root().join("README.md")).unwrap();
+    let (_, rest) = readme
+        .split_once("<!-- claims:begin -->\n")
+        .expect("README has a <!-- claims:begin --> marker");
+    let (block, _) = rest
+        .split_once("<!-- claims:end -->")
+        .expect("README has a <!-- claims:end --> marker");
+    let expected = support::claims::markdown_table();
+    assert!(
+        block == expected,
+        "README's claim list is not support::claims::markdown_table(); replace the block with:\n{expected}"
+    );
+    // The eight expectations that were once checked by nothing each have a claim now.
+    for id in [
+        "installation.istiod_service",
+        "installation.ingress_gateway_as_era_says",
+        "installation.istiod_replicaset",
+        "installation.istiod_autoscaler",
+        "demo_apps.bookinfo_gateway_applied",
+        "installation.istio_cni_node_selector",
+        "kiali.graph_empty_before_traffic",
+        "installation.listed_proxies_one_per_node",
+    ] {
+        assert!(block.contains(&format!("`{id}`")), "{id}");
+    }
 }

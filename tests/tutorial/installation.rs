@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rstest::rstest;
 use serial_test::serial;
-use support::answers::{self, Component};
+use support::answers::{self, Component, IngressGatewayObjects};
 use support::claims::ClaimId;
 use support::judge::IngressGatewayParts;
 use support::k8s::conditions::pod_ready;
@@ -205,6 +205,10 @@ fn ingress_gateway_is_installed_where_the_era_installs_it(installed: Arc<World>)
                     deployment: g.deployment.is_some(),
                     service: g.service.is_some(),
                     autoscaler: g.autoscaler.is_some(),
+                },
+                IngressGatewayObjects {
+                    service: g.service.as_ref(),
+                    autoscaler: g.autoscaler.as_ref(),
                 },
             ),
             Err(e) => answers::unobserved(
