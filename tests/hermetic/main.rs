@@ -7,6 +7,7 @@ mod drift;
 mod fixtures;
 mod judges;
 mod logs;
+mod logs_output;
 mod process;
 mod properties;
 mod provisioning;
