@@ -69,3 +69,50 @@ fn every_recorded_log_has_a_golden() {
         }
     }
 }
+
+/// Input large enough to be converted in chunks on several threads: every recorded log many
+/// times over, with damaged lines between (CRLF, blank, not UTF-8, cut).
+fn large_input() -> Vec<u8> {
+    let mut once = Vec::new();
+    for name in [
+        "ztunnel-envoy-2022.log",
+        "ztunnel-tracing-1.18.log",
+        "ztunnel-access-1.22.log",
+        "istio-cni.log",
+    ] {
+        once.extend(std::fs::read(support::fixtures::path(&format!("recorded/{name}"))).unwrap());
+        once.extend_from_slice(
+            b"\r\n\n\xff\xfe not text\r\n   \n2024-07-23T14:21:03Z\tinfo\taccess\tconn",
+        );
+        once.push(b'\n');
+    }
+    let mut input = Vec::new();
+    while input.len() < 3 << 20 {
+        input.extend_from_slice(&once);
+    }
+    // The last line has no newline.
+    input.extend_from_slice(b"[2022-11-29T19:43:56.477Z] \"- - -\" 0");
+    input
+}
+
+#[test]
+fn large_input_converts_line_by_line_in_order() {
+    let input = large_input();
+    let out = String::from_utf8(converted(&input)).unwrap();
+    let mut expected = String::new();
+    let mut number = 0;
+    for line in input.split_inclusive(|&b| b == b'\n') {
+        number += 1;
+        if let Some(value) =
+            support::logs::json::line_to_json(number, &String::from_utf8_lossy(line))
+        {
+            expected.push_str(&value.to_string());
+            expected.push('\n');
+        }
+    }
+    assert!(number > 20_000, "only {number} lines");
+    assert_eq!(out.lines().count(), expected.lines().count());
+    for (i, (got, want)) in out.lines().zip(expected.lines()).enumerate() {
+        assert_eq!(got, want, "output line {}", i + 1);
+    }
+}
