@@ -4,8 +4,6 @@
 //! `serde_json` gives the owned records (keys sorted, absent fields left out): `convert` must
 //! write what it always wrote, only faster.
 
-use std::io::{BufRead, Write};
-
 use serde_json::Value;
 
 use super::Line;
@@ -15,6 +13,10 @@ use super::ztunnel::{
     self, AccessLogFormat, AccessView, Direction, EndpointView, NotAccessView, WaypointView,
 };
 
+mod chunks;
+
+pub use chunks::convert;
+
 /// One JSON object for one line: `{"line": n, "record": "access"|"enrollment", ...}` or
 /// `{"line": n, "error": "..."}`. Blank lines produce nothing.
 pub fn line_to_json(number: usize, line: &str) -> Option<Value> {
@@ -22,25 +24,6 @@ pub fn line_to_json(number: usize, line: &str) -> Option<Value> {
     write_line(number, line, &mut out);
     // What was written is JSON by construction; `Null` would only say otherwise.
     (!out.is_empty()).then(|| serde_json::from_slice(&out).unwrap_or(Value::Null))
-}
-
-/// Reads lines from `input` (invalid UTF-8 is replaced, never fatal) and writes JSON lines.
-pub fn convert(mut input: impl BufRead, mut output: impl Write) -> std::io::Result<()> {
-    let mut line = Vec::new();
-    let mut out = Vec::with_capacity(1 << 16);
-    let mut number = 0;
-    while input.read_until(b'\n', &mut line)? != 0 {
-        number += 1;
-        write_line(number, &String::from_utf8_lossy(&line), &mut out);
-        line.clear();
-        // Written in blocks: a write per line costs more than converting the line.
-        if out.len() >= 1 << 16 {
-            output.write_all(&out)?;
-            out.clear();
-        }
-    }
-    output.write_all(&out)?;
-    output.flush()
 }
 
 /// Appends the JSON object for one line and a newline to `out`; nothing for a blank line.
