@@ -1,6 +1,9 @@
 //! [`convert`]: whole lines are read in chunks, the chunks converted on worker threads, and the
 //! results written in input order. At most a fixed number of chunks is in flight, so memory
 //! does not grow with the input; a line longer than a chunk makes its chunk as long as the line.
+//!
+//! Input that arrives slowly (`kubectl logs -f`) is not held back: when a read finds the writer
+//! of a pipe caught up, what was read is converted and written before the next read waits.
 
 use std::collections::VecDeque;
 use std::io::{self, BufRead, Read, Write};
@@ -36,6 +39,10 @@ impl Limits {
     }
 }
 
+/// A read shorter than this (and than asked for) found the input's writer caught up: a pipe
+/// whose writer is ahead holds 64 KiB (Linux's default), a file gives all that is asked.
+const CAUGHT_UP: usize = 64 << 10;
+
 pub(crate) fn run(input: impl Read, mut output: impl Write, limits: Limits) -> io::Result<()> {
     let mut chunks = Chunks {
         input,
@@ -43,16 +50,6 @@ pub(crate) fn run(input: impl Read, mut output: impl Write, limits: Limits) -> i
         at_end: false,
         size: limits.chunk.max(1),
     };
-    let mut first = Buffers::default();
-    let Some(lines) = chunks.next(&mut first.input)? else {
-        return output.flush();
-    };
-    if chunks.at_end {
-        // All of it in one chunk: threads would only add their start-up.
-        convert_chunk(&first.input, 1, &mut first.output);
-        output.write_all(&first.output)?;
-        return output.flush();
-    }
     let (jobs, queue) = mpsc::sync_channel::<Job>(limits.workers);
     let queue = Mutex::new(queue);
     std::thread::scope(|scope| {
@@ -60,7 +57,7 @@ pub(crate) fn run(input: impl Read, mut output: impl Write, limits: Limits) -> i
             scope.spawn(|| work(&queue));
         }
         // `jobs` is moved in: when `feed` returns, the workers run out of jobs and stop.
-        feed(&mut chunks, (first, lines), &mut output, jobs, limits)
+        feed(&mut chunks, &mut output, jobs, limits)
     })
 }
 
@@ -100,7 +97,9 @@ fn convert_chunk(chunk: &[u8], first_line: usize, out: &mut Vec<u8>) {
 
 #[derive(Default)]
 struct Buffers {
+    /// `input[..len]` is the chunk; the bytes after it are kept so as not to clear them again.
     input: Vec<u8>,
+    len: usize,
     output: Vec<u8>,
 }
 
@@ -126,7 +125,8 @@ fn work(queue: &Mutex<Receiver<Job>>) {
             return; // no more input
         };
         buffers.output.clear();
-        convert_chunk(&buffers.input, first_line, &mut buffers.output);
+        let chunk = buffers.input.get(..buffers.len).unwrap_or_default();
+        convert_chunk(chunk, first_line, &mut buffers.output);
         // The reader has stopped waiting only if writing failed; nothing to do then.
         let _ = done.send(buffers);
     }
@@ -135,7 +135,6 @@ fn work(queue: &Mutex<Receiver<Job>>) {
 /// Hands chunks to the workers and writes their results in order.
 fn feed(
     chunks: &mut Chunks<impl Read>,
-    first: (Buffers, usize),
     output: &mut impl Write,
     jobs: SyncSender<Job>,
     limits: Limits,
@@ -143,19 +142,13 @@ fn feed(
     let gone = || io::Error::other("a log conversion thread stopped");
     let mut pending: VecDeque<Receiver<Buffers>> = VecDeque::new();
     let mut spare: Vec<Buffers> = Vec::new();
-    let mut write = |finished: Buffers, spare: &mut Vec<Buffers>| -> io::Result<()> {
-        output.write_all(&finished.output)?;
-        // A chunk that held a very long line is let go: memory returns to its usual size.
-        if finished.input.capacity() <= 4 * limits.chunk
-            && finished.output.capacity() <= 8 * limits.chunk
-        {
-            spare.push(finished);
-        }
-        Ok(())
-    };
-    let (mut buffers, mut lines) = first;
     let mut next_line = 1;
     loop {
+        let mut buffers = spare.pop().unwrap_or_default();
+        let Some(read) = chunks.next(&mut buffers.input)? else {
+            break;
+        };
+        buffers.len = read.len;
         let (done, result) = mpsc::sync_channel(1);
         jobs.send(Job {
             buffers,
@@ -164,10 +157,11 @@ fn feed(
         })
         .map_err(|_| gone())?;
         pending.push_back(result);
-        next_line += lines;
-        // Write what is finished, oldest first; wait for the oldest when enough are in flight.
+        next_line += read.lines;
+        // Write what is finished, oldest first. Wait for the oldest when enough are in flight,
+        // and for all when the next read may wait for input: what came in goes out first.
         while let Some(oldest) = pending.front() {
-            let finished = if pending.len() >= limits.in_flight.max(1) {
+            let finished = if read.caught_up || pending.len() >= limits.in_flight.max(1) {
                 oldest.recv().map_err(|_| gone())?
             } else {
                 match oldest.try_recv() {
@@ -177,18 +171,38 @@ fn feed(
                 }
             };
             pending.pop_front();
-            write(finished, &mut spare)?;
+            write(finished, output, &mut spare, limits)?;
         }
-        buffers = spare.pop().unwrap_or_default();
-        match chunks.next(&mut buffers.input)? {
-            Some(n) => lines = n,
-            None => break,
+        if read.caught_up {
+            output.flush()?;
         }
     }
     for oldest in pending {
-        write(oldest.recv().map_err(|_| gone())?, &mut spare)?;
+        write(
+            oldest.recv().map_err(|_| gone())?,
+            output,
+            &mut spare,
+            limits,
+        )?;
     }
     output.flush()
+}
+
+/// Writes a chunk's output and keeps its buffers for another chunk.
+fn write(
+    finished: Buffers,
+    output: &mut impl Write,
+    spare: &mut Vec<Buffers>,
+    limits: Limits,
+) -> io::Result<()> {
+    output.write_all(&finished.output)?;
+    // A chunk that held a very long line is let go: memory returns to its usual size.
+    if finished.input.capacity() <= 4 * limits.chunk
+        && finished.output.capacity() <= 8 * limits.chunk
+    {
+        spare.push(finished);
+    }
+    Ok(())
 }
 
 /// The input as runs of whole lines.
@@ -200,33 +214,64 @@ struct Chunks<R> {
     size: usize,
 }
 
+/// What [`Chunks::next`] put in the buffer.
+struct Filled {
+    len: usize,
+    lines: usize,
+    /// The last read found no more input waiting (or the end of it).
+    caught_up: bool,
+}
+
 impl<R: Read> Chunks<R> {
     /// Fills `buf` with the next lines (the last one may lack its newline at the end of the
-    /// input) and returns how many; `None` when the input is exhausted.
-    fn next(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<usize>> {
-        buf.clear();
-        buf.append(&mut self.carry);
+    /// input); `None` when the input is exhausted. Reads until a chunk is full, or until a read
+    /// finds the input's writer caught up, and then up to the last whole line.
+    fn next(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Filled>> {
+        let mut len = self.carry.len();
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        buf[..len].copy_from_slice(&self.carry);
+        self.carry.clear();
+        // The carry is the start of a line: no newline in it.
+        let mut searched = len;
+        let mut caught_up = false;
         while !self.at_end {
-            // At least a chunk, and as much again as held when one line is longer than that.
-            let want = self.size.max(buf.len());
-            buf.reserve(want);
-            let searched = buf.len();
-            let got = (&mut self.input).take(want as u64).read_to_end(buf)?;
-            if got < want {
+            // A chunk, or half as much again as held when one line is longer than that.
+            let want = self.size.max(len / 2);
+            if buf.len() < len + want {
+                buf.resize(len + want, 0);
+            }
+            let n = match self.input.read(&mut buf[len..len + want]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if n == 0 {
                 self.at_end = true;
-            } else if let Some(last) = buf[searched..].iter().rposition(|&b| b == b'\n') {
-                let end = searched + last + 1;
-                self.carry.extend_from_slice(&buf[end..]);
-                buf.truncate(end);
                 break;
             }
+            len += n;
+            caught_up = n < want && n < CAUGHT_UP;
+            if len >= self.size || caught_up {
+                if let Some(last) = buf[searched..len].iter().rposition(|&b| b == b'\n') {
+                    let end = searched + last + 1;
+                    self.carry.extend_from_slice(&buf[end..len]);
+                    len = end;
+                    break;
+                }
+                searched = len;
+            }
         }
-        if buf.is_empty() {
+        if len == 0 {
             return Ok(None);
         }
-        Ok(Some(
-            count_newlines(buf) + usize::from(!buf.ends_with(b"\n")),
-        ))
+        let chunk = &buf[..len];
+        Ok(Some(Filled {
+            len,
+            lines: count_newlines(chunk) + usize::from(!chunk.ends_with(b"\n")),
+            caught_up: caught_up || self.at_end,
+        }))
     }
 }
 
@@ -242,6 +287,8 @@ fn count_newlines(buf: &[u8]) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn sequential(input: &[u8]) -> Vec<u8> {
@@ -323,6 +370,71 @@ mod tests {
     fn empty_input_writes_nothing() {
         assert!(chunked(b"", 8, 2).is_empty());
         assert!(sequential(b"").is_empty());
+    }
+
+    /// Input that comes in pieces, as from `kubectl logs -f`; notes how many lines had been
+    /// written out each time it is read.
+    struct Trickle {
+        pieces: VecDeque<&'static [u8]>,
+        written: Arc<Mutex<Vec<u8>>>,
+        seen: Vec<usize>,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let lines = self
+                .written
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            self.seen.push(lines);
+            let Some(piece) = self.pieces.pop_front() else {
+                return Ok(0);
+            };
+            buf[..piece.len()].copy_from_slice(piece);
+            Ok(piece.len())
+        }
+    }
+
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_read_are_written_before_the_next_read_waits() {
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let mut input = Trickle {
+            pieces: [&b"one\ntw"[..], b"o\n", b"three\nfour\n"].into(),
+            written: written.clone(),
+            seen: Vec::new(),
+        };
+        let limits = Limits {
+            chunk: 1 << 18,
+            workers: 2,
+            in_flight: 4,
+        };
+        run(&mut input, Shared(written.clone()), limits).unwrap();
+        // Before each read, every whole line read so far is out.
+        assert_eq!(input.seen, [0, 1, 2, 4]);
+        assert_eq!(
+            written
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count(),
+            4
+        );
     }
 
     /// A writer that fails: the error comes back, the threads stop.
