@@ -185,16 +185,24 @@ impl<'o> Object<'o> {
 
     fn number(&mut self, key: &str, value: u64) {
         self.key(key);
+        // Two digits at a time, from the right.
+        const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+            2021222324252627282930313233343536373839\
+            4041424344454647484950515253545556575859\
+            6061626364656667686970717273747576777879\
+            8081828384858687888990919293949596979899";
         let mut digits = [0u8; 20];
         let mut at = digits.len();
         let mut n = value;
-        loop {
+        while n >= 10 {
+            let pair = usize::from((n % 100) as u8) * 2;
+            n /= 100;
+            at -= 2;
+            digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        }
+        if at == digits.len() || n > 0 {
             at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
+            digits[at] = b'0' + n as u8;
         }
         self.out.extend_from_slice(&digits[at..]);
     }
@@ -270,7 +278,7 @@ mod tests {
 
     #[test]
     fn numbers_are_decimal() {
-        for n in [0, 7, 10, 4096, u64::MAX] {
+        for n in [0, 7, 10, 99, 100, 101, 4096, 65_535, 1_000_000, u64::MAX] {
             let mut out = Vec::new();
             Object::open(&mut out).number("n", n);
             assert_eq!(out, format!("{{\"n\":{n}").into_bytes());

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use super::{AccessLogFormat, AccessView, Direction, EndpointView, NotAccessView, WaypointView};
-use crate::logs::fields::{EnvoyTokens, contains_short, envoy_tokens, is_timestamp};
+use crate::logs::fields::{EnvoyTokens, contains_short, envoy_tokens, find_short, is_timestamp};
 
 /// Field positions of EnvoyTextLogFormat after `[%START_TIME%]` (EXP ztunnelgen.go).
 mod at {
@@ -114,7 +114,8 @@ fn endpoints<'a>(
     // Cluster names carry the client identity: `<spiffe>_to_http_<svc>_outbound_internal`,
     // `<spiffe>_to_server_waypoint_proxy_<spiffe>`, `outbound_tunnel_clus_<spiffe>`.
     let mut waypoint = None;
-    if let Some((client, rest)) = cluster.split_once("_to_") {
+    if let Some(at) = find_short(cluster, "_to_") {
+        let (client, rest) = (&cluster[..at], &cluster[at + "_to_".len()..]);
         src.identity = Some(client)
             .filter(|c| c.starts_with("spiffe://"))
             .map(Cow::Borrowed);
@@ -128,7 +129,11 @@ fn endpoints<'a>(
             .strip_prefix("http_")
             .or_else(|| rest.strip_prefix("tcp_"))
         {
-            dst.service = Some(Cow::Borrowed(svc.trim_end_matches("_outbound_internal")));
+            let mut svc = svc;
+            while let Some(shorter) = svc.strip_suffix("_outbound_internal") {
+                svc = shorter;
+            }
+            dst.service = Some(Cow::Borrowed(svc));
         }
     } else if let Some(client) = cluster.strip_prefix("outbound_tunnel_clus_") {
         src.identity = Some(Cow::Borrowed(client));
