@@ -8,6 +8,7 @@ mod drift;
 mod fixtures;
 mod judges;
 mod logs;
+mod logs_output;
 mod near_misses;
 mod process;
 mod properties;

@@ -40,6 +40,25 @@ proptest! {
     }
 
     #[test]
+    fn any_bytes_convert_to_one_json_object_per_line(bytes in prop::collection::vec(
+        prop_oneof![Just(b'\n'), Just(b'\r'), Just(b' '), Just(b'{'), Just(0xff), any::<u8>()],
+        0..300,
+    )) {
+        let mut out = Vec::new();
+        support::logs::json::convert(&bytes[..], &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let mut last = 0;
+        for line in out.lines() {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            let number = value["line"].as_u64().unwrap();
+            prop_assert!(number > last, "line numbers increase: {} after {}", number, last);
+            last = number;
+        }
+        let lines = bytes.split(|&b| b == b'\n').count() - usize::from(bytes.ends_with(b"\n"));
+        prop_assert!(last as usize <= lines);
+    }
+
+    #[test]
     fn real_lines_cut_anywhere_never_panic(index in any::<prop::sample::Index>(), cut in any::<prop::sample::Index>(), junk in "[\\PC]{0,3}") {
         let lines = real_lines();
         let line = &lines[index.index(lines.len())];

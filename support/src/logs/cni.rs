@@ -1,9 +1,12 @@
 //! istio-cni lines that announce a pod joining the ambient mesh, of every era.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::Serialize;
+
+use super::Line;
 
 pub use crate::eras::EnrollmentLogFormat;
 
@@ -51,48 +54,105 @@ static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Reads one istio-cni log line (text or `--log_as_json`).
 pub fn parse_enrollment(line: &str) -> Result<Enrollment, NotEnrollment> {
-    let line = super::strip_kubectl_prefix(line).trim();
-    if line.is_empty() {
-        return Err(NotEnrollment::Empty);
+    read(&Line::new(line)).map(EnrollmentView::into_owned)
+}
+
+/// An [`Enrollment`] that borrows from its line.
+#[derive(Debug, Clone)]
+pub(crate) struct EnrollmentView<'a> {
+    pub format: EnrollmentLogFormat,
+    pub pod: Cow<'a, str>,
+    pub namespace: Cow<'a, str>,
+    pub timestamp: Option<Cow<'a, str>>,
+}
+
+impl EnrollmentView<'_> {
+    pub fn into_owned(self) -> Enrollment {
+        Enrollment {
+            format: self.format,
+            pod: self.pod.into_owned(),
+            namespace: self.namespace.into_owned(),
+            timestamp: self.timestamp.map(Cow::into_owned),
+        }
     }
-    let timestamp = TIMESTAMP.find(line).map(|m| m.as_str().to_string());
-    let found = |format, pod: &str, namespace: &str| Enrollment {
-        format,
-        pod: pod.to_string(),
-        namespace: namespace.to_string(),
-        timestamp: timestamp.clone(),
-    };
-    if line.starts_with('{') {
-        return json(line);
+}
+
+pub(crate) fn read<'a>(line: &'a Line<'_>) -> Result<EnrollmentView<'a>, NotEnrollment> {
+    match line {
+        Line::Empty => Err(NotEnrollment::Empty),
+        Line::Json(None) => Err(NotEnrollment::OtherLine),
+        Line::Json(Some(value)) => json(value),
+        Line::Text(text) => text_line(text),
     }
-    if let Some(c) = NODE_ROUTE.captures(line) {
-        return Ok(found(EnrollmentLogFormat::NodeRoute, &c[1], &c[2]));
+}
+
+fn text_line(line: &str) -> Result<EnrollmentView<'_>, NotEnrollment> {
+    // Each pattern starts with a literal: a line without it is not tried (most lines).
+    let patterns: [(&str, &LazyLock<Regex>, EnrollmentLogFormat, bool); 4] = [
+        (
+            "Adding route for ",
+            &NODE_ROUTE,
+            EnrollmentLogFormat::NodeRoute,
+            false,
+        ),
+        (
+            "Adding pod '",
+            &IPSET,
+            EnrollmentLogFormat::NodeRoute,
+            false,
+        ),
+        (
+            "in pod mode - adding pod ",
+            &IN_POD,
+            EnrollmentLogFormat::InPodAddingPod,
+            true,
+        ),
+        (
+            "adding pod to the mesh",
+            &TO_MESH,
+            EnrollmentLogFormat::AddingPodToMesh,
+            true,
+        ),
+    ];
+    // Every literal has `dding ` in it.
+    if !line.contains("dding ") {
+        return Err(NotEnrollment::OtherLine);
     }
-    if let Some(c) = IPSET.captures(line) {
-        return Ok(found(EnrollmentLogFormat::NodeRoute, &c[1], &c[2]));
-    }
-    if let Some(c) = IN_POD.captures(line) {
-        return Ok(found(EnrollmentLogFormat::InPodAddingPod, &c[2], &c[1]));
-    }
-    if let Some(c) = TO_MESH.captures(line) {
-        return Ok(found(EnrollmentLogFormat::AddingPodToMesh, &c[2], &c[1]));
+    for (literal, pattern, format, namespace_first) in patterns {
+        if !line.contains(literal) {
+            continue;
+        }
+        if let Some(c) = pattern.captures(line) {
+            let (Some(first), Some(second)) = (c.get(1), c.get(2)) else {
+                continue;
+            };
+            let (pod, namespace) = if namespace_first {
+                (second.as_str(), first.as_str())
+            } else {
+                (first.as_str(), second.as_str())
+            };
+            return Ok(EnrollmentView {
+                format,
+                pod: Cow::Borrowed(pod),
+                namespace: Cow::Borrowed(namespace),
+                timestamp: TIMESTAMP.find(line).map(|m| Cow::Borrowed(m.as_str())),
+            });
+        }
     }
     Err(NotEnrollment::OtherLine)
 }
 
-fn json(line: &str) -> Result<Enrollment, NotEnrollment> {
-    let value: serde_json::Value =
-        serde_json::from_str(line).map_err(|_| NotEnrollment::OtherLine)?;
-    let text = |k: &str| value.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    if text("msg").or_else(|| text("message")).as_deref() != Some("adding pod to the mesh") {
+fn json(value: &serde_json::Value) -> Result<EnrollmentView<'_>, NotEnrollment> {
+    let text = |k: &str| value.get(k).and_then(|v| v.as_str());
+    if text("msg").or_else(|| text("message")) != Some("adding pod to the mesh") {
         return Err(NotEnrollment::OtherLine);
     }
     match (text("ns"), text("name")) {
-        (Some(namespace), Some(pod)) => Ok(Enrollment {
+        (Some(namespace), Some(pod)) => Ok(EnrollmentView {
             format: EnrollmentLogFormat::AddingPodToMesh,
-            pod,
-            namespace,
-            timestamp: text("time"),
+            pod: Cow::Borrowed(pod),
+            namespace: Cow::Borrowed(namespace),
+            timestamp: text("time").map(Cow::Borrowed),
         }),
         _ => Err(NotEnrollment::OtherLine),
     }

@@ -1,0 +1,205 @@
+//! The Rust ztunnel of 1.18 – 1.21: no access log, but tracing lines that name connections, e.g.
+//! `INFO outbound{id=..}: ztunnel::proxy::outbound: proxy to .. using HBONE via .. type Direct`.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{AccessLogFormat, AccessView, Direction, MessageView, NotAccessView, WaypointView};
+use crate::logs::fields::{key_values, skip_whitespace, skip_word};
+
+/// `<spans> <target>: <message>` after `<timestamp> <LEVEL>`.
+pub(super) fn read<'a>(
+    timestamp: &'a str,
+    level: &str,
+    rest: &'a str,
+) -> Result<AccessView<'a>, NotAccessView<'a>> {
+    let (spans, target, message) = split(rest).ok_or(NotAccessView::UnknownFormat)?;
+    let message = message.trim();
+    let mut record = AccessView::new(AccessLogFormat::RustTracing, timestamp);
+    let other = || NotAccessView::OtherMessage {
+        format: AccessLogFormat::RustTracing,
+        message: MessageView::Text(Cow::Borrowed(message)),
+    };
+    let read = match target {
+        "ztunnel::proxy::outbound" => outbound(message, &mut record),
+        "ztunnel::proxy::inbound" => inbound(spans, message, &mut record),
+        "ztunnel::proxy::inbound_passthrough" => inbound_passthrough(message, &mut record),
+        _ => None,
+    };
+    read.ok_or_else(other)?;
+    if level == "ERROR" && record.error.is_none() {
+        record.error = Some(Cow::Borrowed("error"));
+    }
+    Ok(record)
+}
+
+/// Splits `name{k=v ..}: ... ztunnel::a::b: message` into the spans, the target and the message;
+/// `None` if the text is not so.
+fn split(rest: &str) -> Option<(&str, &str, &str)> {
+    let b = rest.as_bytes();
+    let mut at = 0;
+    // Spans: `[A-Za-z_]+{...}:` each, whitespace after the colon optional.
+    loop {
+        let name = b[at..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic() || **c == b'_')
+            .count();
+        if name == 0 || b.get(at + name) != Some(&b'{') {
+            break;
+        }
+        let open = at + name;
+        let close = open + b[open..].iter().position(|&c| c == b'}')?;
+        if b.get(close + 1) != Some(&b':') {
+            return None;
+        }
+        at = skip_whitespace(rest, close + 2);
+    }
+    // Target: `ztunnel(::[A-Za-z0-9_]+)*`, then a colon and whitespace.
+    if !rest[at..].starts_with("ztunnel") {
+        return None;
+    }
+    let mut end = at + "ztunnel".len();
+    while b[end..].starts_with(b"::") {
+        let ident = b[end + 2..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+            .count();
+        if ident == 0 {
+            break;
+        }
+        end += 2 + ident;
+    }
+    if b.get(end) != Some(&b':') {
+        return None;
+    }
+    let message_at = skip_whitespace(rest, end + 1);
+    let message = &rest[message_at..];
+    if message_at == end + 1 || message.as_bytes().contains(&b'\n') {
+        return None;
+    }
+    Some((&rest[..at], &rest[at..end], message))
+}
+
+/// The first `key` among the `{...}` of the spans.
+fn span_field<'a>(spans: &'a str, key: &str) -> Option<Cow<'a, str>> {
+    let mut rest = spans;
+    while let Some(open) = rest.find('{') {
+        let close = open + rest[open..].find('}')?;
+        if let Some((_, v)) = key_values(&rest[open + 1..close]).find(|(k, _)| *k == key) {
+            return Some(v);
+        }
+        rest = &rest[close + 1..];
+    }
+    None
+}
+
+/// The text after `prefix` up to the next whitespace (at least one char).
+fn word_after<'a>(message: &'a str, prefix: &str) -> Option<(&'a str, &'a str)> {
+    let rest = message.strip_prefix(prefix)?;
+    let end = skip_word(rest, 0);
+    (end > 0).then(|| (&rest[..end], &rest[end..]))
+}
+
+fn outbound<'a>(message: &'a str, record: &mut AccessView<'a>) -> Option<()> {
+    record.direction = Some(Direction::Outbound);
+    if let Some((to, rest)) = word_after(message, "proxy to ")
+        && let Some((via, rest)) = word_after(rest, " using HBONE via ")
+        && let Some(kind) = rest.strip_prefix(" type ").map(word_chars)
+        && !kind.is_empty()
+    {
+        record.event = Cow::Borrowed("proxy to");
+        record.dst.addr = Some(Cow::Borrowed(to));
+        if kind == "ToServerWaypoint" {
+            record.waypoint = Some(WaypointView {
+                addr: Some(Cow::Borrowed(via)),
+                ..WaypointView::default()
+            });
+        }
+    } else if let Some((to, rest)) = word_after(message, "proxying to ")
+        && rest.starts_with(" using node local fast path")
+    {
+        record.event = Cow::Borrowed("proxying to");
+        record.dst.addr = Some(Cow::Borrowed(to));
+    } else if message.starts_with("complete") || message.starts_with("failed") {
+        record.event = Cow::Borrowed(&message[..skip_word(message, 0)]);
+        for (k, v) in key_values(message) {
+            match k {
+                "dur" if record.duration.is_none() => record.duration = Some(v),
+                "err" if record.error.is_none() => record.error = Some(v),
+                _ => {}
+            }
+        }
+    } else {
+        return None;
+    }
+    Some(())
+}
+
+fn inbound<'a>(spans: &'a str, message: &'a str, record: &mut AccessView<'a>) -> Option<()> {
+    record.direction = Some(Direction::Inbound);
+    record.src.addr = span_field(spans, "peer_ip");
+    record.src.identity = span_field(spans, "peer_id");
+    if let Some((to, _)) = word_after(message, "got CONNECT request to ") {
+        record.event = Cow::Borrowed("got CONNECT request");
+        record.dst.addr = Some(Cow::Borrowed(to));
+    } else if let Some((conn, _)) = word_after(message, "RBAC rejected conn=") {
+        record.event = Cow::Borrowed("RBAC rejected");
+        record.error = Some(Cow::Borrowed("RBAC rejected"));
+        if let Some((_, to)) = conn.rsplit_once("->") {
+            record.dst.addr = Some(Cow::Borrowed(to));
+        }
+    } else {
+        return None;
+    }
+    Some(())
+}
+
+fn inbound_passthrough<'a>(message: &'a str, record: &mut AccessView<'a>) -> Option<()> {
+    let event = ["accepted connection", "connection complete"]
+        .into_iter()
+        .find(|e| message.starts_with(e))?;
+    record.event = Cow::Borrowed(event);
+    record.direction = Some(Direction::Inbound);
+    for (k, v) in key_values(message) {
+        match k {
+            "source" if record.src.addr.is_none() => record.src.addr = Some(v),
+            "destination" if record.dst.addr.is_none() => record.dst.addr = Some(v),
+            _ => {}
+        }
+    }
+    Some(())
+}
+
+/// The leading run of word chars (the regex `\w`: Unicode letters, marks, digits, connectors).
+fn word_chars(s: &str) -> &str {
+    static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\w").expect("valid regex"));
+    let end = s
+        .char_indices()
+        .find(|&(i, c)| {
+            let word = if c.is_ascii() {
+                c.is_ascii_alphanumeric() || c == '_'
+            } else {
+                WORD.is_match(&s[i..])
+            };
+            !word
+        })
+        .map_or(s.len(), |(i, _)| i);
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_chars_are_the_regexes_word_chars() {
+        let word = Regex::new(r"^\w+").unwrap();
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            let s = format!("{c}{c}!");
+            let expected = word.find(&s).map_or("", |m| m.as_str());
+            assert_eq!(word_chars(&s), expected, "{c:?}");
+        }
+    }
+}
