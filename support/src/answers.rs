@@ -561,7 +561,7 @@ pub fn bookinfo_gateway(refs: &Refs, missing: &[String]) -> Answer {
 /// tutorial's format (or the era's).
 pub fn pods_enrolled(
     refs: &Refs,
-    pods: &[(String, String, String)],
+    pods: &[judge::AppPod],
     by_node: &std::collections::BTreeMap<String, Vec<crate::logs::Enrollment>>,
 ) -> Answer {
     let d = try_doc!(documented(refs, "demo_apps.cni_routes"));

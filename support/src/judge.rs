@@ -118,27 +118,51 @@ pub fn presence(what: &str, expected_present: bool, found: bool) -> Verdict {
     Verdict::holds_if(expected_present == found, say(expected_present), say(found))
 }
 
-/// Each `(pod, namespace, node)` has an enrollment line, in the era's format, in the log of the
-/// istio-cni pod on its node.
+/// An app pod as the cluster has it: where istio-cni must have announced it, and at which address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppPod {
+    pub name: String,
+    pub namespace: String,
+    pub node: String,
+    /// `status.podIP`; a node route must lead there.
+    pub ip: Option<String>,
+}
+
+/// Each pod has an enrollment line, in the format expected, in the log of the istio-cni pod on
+/// its node; where the line is a node route (2022, 1.18-1.20), the route leads to the pod's
+/// address. istio-cni's `to ipset` line is not the tutorial's `grep route` line and never counts.
 pub fn enrolled(
-    pods: &[(String, String, String)],
+    pods: &[AppPod],
     enrollments_by_node: &BTreeMap<String, Vec<Enrollment>>,
     format: EnrollmentLogFormat,
 ) -> Verdict {
     let mut missing = Vec::new();
     let mut other_format = Vec::new();
-    for (pod, ns, node) in pods {
-        let found = enrollments_by_node
-            .get(node)
-            .into_iter()
-            .flatten()
-            .find(|e| &e.pod == pod && &e.namespace == ns);
-        match found {
-            None => missing.push(format!("{ns}/{pod} (istio-cni on {node})")),
-            Some(e) if e.format != format => {
-                other_format.push(format!("{ns}/{pod}: {:?}", e.format))
-            }
-            Some(_) => {}
+    let mut wrong_route = Vec::new();
+    for pod in pods {
+        let on_node = enrollments_by_node.get(&pod.node).into_iter().flatten();
+        let mine: Vec<&Enrollment> = on_node
+            .filter(|e| e.pod == pod.name && e.namespace == pod.namespace)
+            .collect();
+        let named = format!("{}/{}", pod.namespace, pod.name);
+        let Some(first) = mine.first() else {
+            missing.push(format!("{named} (istio-cni on {})", pod.node));
+            continue;
+        };
+        let in_format: Vec<&&Enrollment> = mine.iter().filter(|e| e.format == format).collect();
+        if in_format.is_empty() {
+            other_format.push(format!("{named}: {:?}", first.format));
+            continue;
+        }
+        if format == EnrollmentLogFormat::NodeRoute
+            && let Some(ip) = &pod.ip
+            && !in_format.iter().any(|e| e.pod_ip.as_ref() == Some(ip))
+        {
+            let routes: Vec<&str> = in_format
+                .iter()
+                .map(|e| e.pod_ip.as_deref().unwrap_or("an unreadable destination"))
+                .collect();
+            wrong_route.push(format!("{named} at {ip}: route to {}", routes.join(", ")));
         }
     }
     let mut actual = Vec::new();
@@ -149,6 +173,12 @@ pub fn enrolled(
         actual.push(format!(
             "enrolled, but announced as {}",
             other_format.join(", ")
+        ));
+    }
+    if !wrong_route.is_empty() {
+        actual.push(format!(
+            "a route that does not lead to the pod: {}",
+            wrong_route.join(", ")
         ));
     }
     Verdict::holds_if(

@@ -11,7 +11,7 @@ use support::claims::{
 };
 use support::eras::{EnrollmentLogFormat, Era, facts};
 use support::fixtures::{self, recorded_lines};
-use support::judge::{self, From, Traffic, WaypointExpectation};
+use support::judge::{self, AppPod, From, Traffic, WaypointExpectation};
 use support::k8s::conditions::{daemonset_ready, deployment_available, pod_blocker};
 use support::k8s::pods::pick_running;
 use support::logs::{AccessRecord, parse_access, parse_enrollment};
@@ -296,6 +296,15 @@ fn structured_lines_judge_by_identity_and_service() {
     );
 }
 
+fn app_pod(name: &str, node: &str, ip: Option<&str>) -> AppPod {
+    AppPod {
+        name: name.into(),
+        namespace: "default".into(),
+        node: node.into(),
+        ip: ip.map(String::from),
+    }
+}
+
 #[test]
 fn enrollment_is_judged_per_pod_on_its_node() {
     let lines = recorded_lines("istio-cni.log").unwrap();
@@ -304,16 +313,18 @@ fn enrollment_is_judged_per_pod_on_its_node() {
         .map(|l| parse_enrollment(&l.text).unwrap())
         .collect();
     let by_node = BTreeMap::from([("ambient-worker2".to_string(), enrollments)]);
-    let pod = |name: &str| {
-        (
-            name.to_string(),
-            "default".to_string(),
-            "ambient-worker2".to_string(),
-        )
-    };
+    // The tutorial's own lines: productpage routed to 10.244.2.9, details to 10.244.2.4.
     let expected = [
-        pod("productpage-v1-7c548b785b-thqvj"),
-        pod("details-v1-76778d6644-fnqpt"),
+        app_pod(
+            "productpage-v1-7c548b785b-thqvj",
+            "ambient-worker2",
+            Some("10.244.2.9"),
+        ),
+        app_pod(
+            "details-v1-76778d6644-fnqpt",
+            "ambient-worker2",
+            Some("10.244.2.4"),
+        ),
     ];
     assert_eq!(
         judge::enrolled(&expected, &by_node, EnrollmentLogFormat::NodeRoute),
@@ -328,12 +339,8 @@ fn enrollment_is_judged_per_pod_on_its_node() {
     assert!(actual.contains("announced as"), "{actual}");
     // sleep's line is not there; nor is anything on another node.
     let missing = [
-        pod("sleep-x"),
-        (
-            "details-v1-76778d6644-fnqpt".into(),
-            "default".into(),
-            "ambient-worker".into(),
-        ),
+        app_pod("sleep-x", "ambient-worker2", None),
+        app_pod("details-v1-76778d6644-fnqpt", "ambient-worker", None),
     ];
     let Verdict::Drifted { actual, .. } =
         judge::enrolled(&missing, &by_node, EnrollmentLogFormat::NodeRoute)
@@ -343,6 +350,96 @@ fn enrollment_is_judged_per_pod_on_its_node() {
     assert!(
         actual.contains("default/sleep-x") && actual.contains("(istio-cni on ambient-worker)"),
         "{actual}"
+    );
+}
+
+/// The 2022-10 blog's istio-cni lines: an ipset line before each route line.
+fn blog_enrollments(from: &str, to: &str) -> BTreeMap<String, Vec<support::logs::Enrollment>> {
+    let lines: Vec<String> = recorded_lines("istio-cni.log")
+        .unwrap()
+        .into_iter()
+        .map(|l| l.text)
+        .skip_while(|t| !t.starts_with(from))
+        .take_while(|t| !t.starts_with(to))
+        .collect();
+    assert!(!lines.is_empty());
+    let read = lines
+        .iter()
+        .filter_map(|t| parse_enrollment(t).ok())
+        .collect();
+    BTreeMap::from([("ambient-worker2".to_string(), read)])
+}
+
+#[test]
+fn an_ipset_line_alone_is_no_enrollment() {
+    let reviews_v3 = [app_pod(
+        "reviews-v3-75f494fccb-92nq5",
+        "ambient-worker2",
+        Some("10.244.1.6"),
+    )];
+    // Up to and with reviews-v3's ipset line, before its route line.
+    let ipset_only = blog_enrollments("2022-10-12T07:34:33.224957Z", "2022-10-12T07:34:33.232236Z");
+    let Verdict::Drifted { actual, .. } =
+        judge::enrolled(&reviews_v3, &ipset_only, EnrollmentLogFormat::NodeRoute)
+    else {
+        panic!("the ipset line counted")
+    };
+    assert!(
+        actual.contains("no enrollment line for default/reviews-v3"),
+        "{actual}"
+    );
+    // With its route line.
+    let with_route = blog_enrollments("2022-10-12T07:34:33.224957Z", "no such line");
+    assert_eq!(
+        judge::enrolled(&reviews_v3, &with_route, EnrollmentLogFormat::NodeRoute),
+        Verdict::Holds
+    );
+}
+
+#[test]
+fn a_route_to_another_address_is_no_enrollment() {
+    let all = blog_enrollments("2022-10-12T07:34:33.224957Z", "no such line");
+    // reviews-v1 is at 10.244.1.4 (the blog's `kubectl get po -o wide`): its route leads there.
+    let at = |ip: &str| {
+        [app_pod(
+            "reviews-v1-6494d87c7b-zrpks",
+            "ambient-worker2",
+            Some(ip),
+        )]
+    };
+    assert_eq!(
+        judge::enrolled(&at("10.244.1.4"), &all, EnrollmentLogFormat::NodeRoute),
+        Verdict::Holds
+    );
+    // Had the pod been at details' address (10.244.1.9), the route would lead elsewhere.
+    let Verdict::Drifted { actual, .. } =
+        judge::enrolled(&at("10.244.1.9"), &all, EnrollmentLogFormat::NodeRoute)
+    else {
+        panic!()
+    };
+    assert!(
+        actual.contains("reviews-v1-6494d87c7b-zrpks at 10.244.1.9: route to 10.244.1.4"),
+        "{actual}"
+    );
+    // Formats that name no address are judged by name alone.
+    let enrolled_1_23 = BTreeMap::from([(
+        "n1".to_string(),
+        vec![
+            parse_enrollment(
+                "2024-09-01T10:00:00.000000Z\tinfo\tcni-agent\tadding pod to the mesh\tns=default name=a-1",
+            )
+            .unwrap(),
+        ],
+    )]);
+    let pod = [AppPod {
+        name: "a-1".into(),
+        namespace: "default".into(),
+        node: "n1".into(),
+        ip: Some("10.0.0.1".into()),
+    }];
+    assert_eq!(
+        judge::enrolled(&pod, &enrolled_1_23, EnrollmentLogFormat::AddingPodToMesh),
+        Verdict::Holds
     );
 }
 

@@ -259,7 +259,12 @@ fn cni_lines_name_the_enrolled_pod() {
             Err(NotEnrollment::Empty) => panic!("line {} is empty", l.line_number),
         }
     }
-    assert_eq!(enrolled, 17);
+    // 20 route / in-pod / to-the-mesh lines; the blog's two `to ipset` lines are not among them.
+    assert_eq!(enrolled, 20);
+    assert_eq!(
+        lines.iter().filter(|l| l.text.contains("to ipset")).count(),
+        2
+    );
     let tutorial = parse_enrollment(&lines[0].text).unwrap();
     assert_eq!(
         (tutorial.pod.as_str(), tutorial.namespace.as_str()),

@@ -11,7 +11,9 @@ use support::answers::{self, Component, Refs};
 use support::claims::{Answer, CLAIMS, ClaimId, UNCHECKED};
 use support::eras::{Era, TUTORIAL_BUILD};
 use support::fixtures::{self, recorded_lines};
-use support::judge::{DeclarationOutcome, From, IngressGatewayParts, Traffic, WaypointExpectation};
+use support::judge::{
+    AppPod, DeclarationOutcome, From, IngressGatewayParts, Traffic, WaypointExpectation,
+};
 use support::logs::{AccessRecord, Enrollment, parse_access, parse_enrollment};
 use support::tutorial::expectations::{Expectations, Expected, extract};
 
@@ -272,11 +274,12 @@ fn replay_1_31(e: &Expectations) -> BTreeMap<ClaimId, Answer> {
         .filter(|l| l.source.contains("55913"))
         .filter_map(|l| parse_enrollment(&l.text).ok())
         .collect();
-    let pod = (
-        "nginx-deployment-1-7588ccf8f7-n8kvl".to_string(),
-        "slow-cooker".to_string(),
-        "n1".to_string(),
-    );
+    let pod = AppPod {
+        name: "nginx-deployment-1-7588ccf8f7-n8kvl".into(),
+        namespace: "slow-cooker".into(),
+        node: "n1".into(),
+        ip: None,
+    };
     let by_node = BTreeMap::from([("n1".to_string(), enrolled)]);
     out.insert(
         ClaimId::DemoAppsPodsEnrolled,
@@ -418,14 +421,14 @@ fn replay_2022(e: &Expectations) -> BTreeMap<ClaimId, Answer> {
         .filter(|l| l.source.contains("Huabing Zhao"))
         .filter_map(|l| parse_enrollment(&l.text).ok())
         .collect();
-    let pods: Vec<(String, String, String)> = enrolled
+    // The tutorial shows no pod addresses but its routes': the pods are where they lead.
+    let pods: Vec<AppPod> = enrolled
         .iter()
-        .map(|e| {
-            (
-                e.pod.clone(),
-                e.namespace.clone(),
-                "ambient-worker2".to_string(),
-            )
+        .map(|e| AppPod {
+            name: e.pod.clone(),
+            namespace: e.namespace.clone(),
+            node: "ambient-worker2".into(),
+            ip: e.pod_ip.clone(),
         })
         .collect();
     let by_node = BTreeMap::from([("ambient-worker2".to_string(), enrolled)]);

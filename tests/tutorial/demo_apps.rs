@@ -8,6 +8,7 @@ use rstest::rstest;
 use serial_test::serial;
 use support::answers;
 use support::claims::{Answer, ClaimId};
+use support::judge::AppPod;
 use support::k8s::pods;
 use support::observe;
 use support::steps::{self, APPS_NAMESPACE, BOOKINFO, CLIENTS};
@@ -116,11 +117,13 @@ fn each_app_pod_is_added_to_the_ambient_mesh(apps: Arc<World>) {
             Ok::<_, observe::ObserveError>((app_pods, by_node))
         },
         |(app_pods, by_node)| {
-            let expected: Vec<(String, String, String)> = app_pods
+            let expected: Vec<AppPod> = app_pods
                 .iter()
-                .map(|p| {
-                    let node = pods::node_of(p).unwrap_or_default();
-                    (pods::name_of(p).into(), APPS_NAMESPACE.into(), node.into())
+                .map(|p| AppPod {
+                    name: pods::name_of(p).into(),
+                    namespace: APPS_NAMESPACE.into(),
+                    node: pods::node_of(p).unwrap_or_default().into(),
+                    ip: p.status.as_ref().and_then(|s| s.pod_ip.clone()),
                 })
                 .collect();
             answers::pods_enrolled(&w.refs(), &expected, by_node)

@@ -16,6 +16,10 @@ pub struct Enrollment {
     pub format: EnrollmentLogFormat,
     pub pod: String,
     pub namespace: String,
+    /// The pod's address the line names: the destination of the 2022 / 1.18-1.20 node route
+    /// (`[table 100 10.244.2.9/32 via …]`); the later formats name none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_ip: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
 }
@@ -30,13 +34,14 @@ pub enum NotEnrollment {
 }
 
 // `Adding route for <pod>/<ns>: [...]` (EXP/1.18/1.20 cni/pkg/ambient/net.go, format
-// "Adding route for %s/%s: %+v") and `Adding pod '<pod>/<ns>' (<uid>) to ipset` (same file).
+// "Adding route for %s/%s: %+v"). The same file's `Adding pod '<pod>/<ns>' (<uid>) to ipset` comes
+// first and is not the line the tutorial greps (`grep route`): it is no enrollment here.
 static NODE_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"Adding route for ([a-z0-9.\-]+)/([a-z0-9\-]+): \[").expect("valid regex")
 });
-static IPSET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"Adding pod '([a-z0-9.\-]+)/([a-z0-9\-]+)' \([^)]*\) to ipset")
-        .expect("valid regex")
+// The route's destination: `[table 100 10.244.2.9/32 via …]` (the pod's address).
+static ROUTE_DESTINATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r": \[(?:table \d+ )?(\d{1,3}(?:\.\d{1,3}){3})(?:/32)?[ \]]").expect("valid regex")
 });
 // `in pod mode - adding pod <ns>/<pod> to ztunnel` (1.21/1.22 cni/pkg/nodeagent/net.go).
 static IN_POD: LazyLock<Regex> = LazyLock::new(|| {
@@ -63,6 +68,7 @@ pub(crate) struct EnrollmentView<'a> {
     pub format: EnrollmentLogFormat,
     pub pod: Cow<'a, str>,
     pub namespace: Cow<'a, str>,
+    pub pod_ip: Option<Cow<'a, str>>,
     pub timestamp: Option<Cow<'a, str>>,
 }
 
@@ -72,6 +78,7 @@ impl EnrollmentView<'_> {
             format: self.format,
             pod: self.pod.into_owned(),
             namespace: self.namespace.into_owned(),
+            pod_ip: self.pod_ip.map(Cow::into_owned),
             timestamp: self.timestamp.map(Cow::into_owned),
         }
     }
@@ -88,16 +95,10 @@ pub(crate) fn read<'a>(line: &'a Line<'_>) -> Result<EnrollmentView<'a>, NotEnro
 
 fn text_line(line: &str) -> Result<EnrollmentView<'_>, NotEnrollment> {
     // Each pattern starts with a literal: a line without it is not tried (most lines).
-    let patterns: [(&str, &LazyLock<Regex>, EnrollmentLogFormat, bool); 4] = [
+    let patterns: [(&str, &LazyLock<Regex>, EnrollmentLogFormat, bool); 3] = [
         (
             "Adding route for ",
             &NODE_ROUTE,
-            EnrollmentLogFormat::NodeRoute,
-            false,
-        ),
-        (
-            "Adding pod '",
-            &IPSET,
             EnrollmentLogFormat::NodeRoute,
             false,
         ),
@@ -131,10 +132,16 @@ fn text_line(line: &str) -> Result<EnrollmentView<'_>, NotEnrollment> {
             } else {
                 (first.as_str(), second.as_str())
             };
+            let pod_ip = (format == EnrollmentLogFormat::NodeRoute)
+                .then(|| ROUTE_DESTINATION.captures(line))
+                .flatten()
+                .and_then(|c| c.get(1))
+                .map(|m| Cow::Borrowed(m.as_str()));
             return Ok(EnrollmentView {
                 format,
                 pod: Cow::Borrowed(pod),
                 namespace: Cow::Borrowed(namespace),
+                pod_ip,
                 timestamp: TIMESTAMP.find(line).map(|m| Cow::Borrowed(m.as_str())),
             });
         }
@@ -152,6 +159,7 @@ fn json(value: &serde_json::Value) -> Result<EnrollmentView<'_>, NotEnrollment> 
             format: EnrollmentLogFormat::AddingPodToMesh,
             pod: Cow::Borrowed(pod),
             namespace: Cow::Borrowed(namespace),
+            pod_ip: None,
             timestamp: text("time").map(Cow::Borrowed),
         }),
         _ => Err(NotEnrollment::OtherLine),
@@ -170,6 +178,18 @@ mod tests {
             (e.pod.as_str(), e.namespace.as_str()),
             ("sleep-1", "default")
         );
+    }
+
+    #[test]
+    fn a_route_names_the_pods_address_and_the_ipset_line_is_no_enrollment() {
+        let route = "2022-10-12T07:34:33.228305Z\tinfo\tambient\tAdding route for reviews-v2-79857b95b-m4q2g/default: [table 100 10.244.1.5/32 via 192.168.126.2 dev istioin src 10.244.1.1]";
+        let e = parse_enrollment(route).unwrap();
+        assert_eq!(e.pod_ip.as_deref(), Some("10.244.1.5"));
+        let ipset = "2022-10-12T07:34:33.226054Z\tinfo\tambient\tAdding pod 'reviews-v2-79857b95b-m4q2g/default' (0ff78312-3a13-4a02-b39d-644bfb91e861) to ipset";
+        assert_eq!(parse_enrollment(ipset), Err(NotEnrollment::OtherLine));
+        // A route whose destination the suite cannot read names no address.
+        let odd = "info ambient Adding route for a-1/default: [something else]";
+        assert_eq!(parse_enrollment(odd).unwrap().pod_ip, None);
     }
 
     #[test]

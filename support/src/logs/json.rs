@@ -92,6 +92,7 @@ fn write_enrollment(number: usize, e: &EnrollmentView<'_>, out: &mut Vec<u8>) {
     o.number("line", number as u64);
     o.string("namespace", &e.namespace);
     o.string("pod", &e.pod);
+    o.opt_string("pod_ip", e.pod_ip.as_deref());
     o.string("record", "enrollment");
     o.opt_string("timestamp", e.timestamp.as_deref());
     o.close();

@@ -522,9 +522,9 @@ fn rust_tracing(
 static NODE_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"Adding route for ([a-z0-9.\-]+)/([a-z0-9\-]+): \[").expect("valid regex")
 });
-static IPSET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"Adding pod '([a-z0-9.\-]+)/([a-z0-9\-]+)' \([^)]*\) to ipset")
-        .expect("valid regex")
+// Issue 17: the ipset line is no enrollment; a route names the pod's address.
+static ROUTE_DESTINATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r": \[(?:table \d+ )?(\d{1,3}(?:\.\d{1,3}){3})(?:/32)?[ \]]").expect("valid regex")
 });
 // `in pod mode - adding pod <ns>/<pod> to ztunnel` (1.21/1.22 cni/pkg/nodeagent/net.go).
 static IN_POD: LazyLock<Regex> = LazyLock::new(|| {
@@ -551,16 +551,17 @@ pub fn parse_enrollment(line: &str) -> Result<Enrollment, NotEnrollment> {
         format,
         pod: pod.to_string(),
         namespace: namespace.to_string(),
+        pod_ip: None,
         timestamp: timestamp.clone(),
     };
     if line.starts_with('{') {
         return json(line);
     }
     if let Some(c) = NODE_ROUTE.captures(line) {
-        return Ok(found(EnrollmentLogFormat::NodeRoute, &c[1], &c[2]));
-    }
-    if let Some(c) = IPSET.captures(line) {
-        return Ok(found(EnrollmentLogFormat::NodeRoute, &c[1], &c[2]));
+        return Ok(Enrollment {
+            pod_ip: ROUTE_DESTINATION.captures(line).map(|d| d[1].to_string()),
+            ..found(EnrollmentLogFormat::NodeRoute, &c[1], &c[2])
+        });
     }
     if let Some(c) = IN_POD.captures(line) {
         return Ok(found(EnrollmentLogFormat::InPodAddingPod, &c[2], &c[1]));
@@ -583,6 +584,7 @@ fn json(line: &str) -> Result<Enrollment, NotEnrollment> {
             format: EnrollmentLogFormat::AddingPodToMesh,
             pod,
             namespace,
+            pod_ip: None,
             timestamp: text("time"),
         }),
         _ => Err(NotEnrollment::OtherLine),
