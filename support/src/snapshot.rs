@@ -242,10 +242,10 @@ impl Snapshot {
         })
     }
 
-    /// Leaves `observed` beside the snapshot as `<name>.snap.new` for `cargo insta review`
-    /// (nothing under `CI`, as insta). Returns the file written.
-    pub fn write_pending(&self, observed: &str) -> std::io::Result<Option<PathBuf>> {
-        if std::env::var_os("CI").is_some() {
+    /// Leaves `observed` beside the snapshot as `<name>.snap.new` for `cargo insta review`;
+    /// nothing `on_ci` (insta writes none where `CI` is set: [`on_ci`]). Returns the file written.
+    pub fn write_pending(&self, observed: &str, on_ci: bool) -> std::io::Result<Option<PathBuf>> {
+        if on_ci {
             return Ok(None);
         }
         let path = self.pending_path();
@@ -257,6 +257,11 @@ impl Snapshot {
         std::fs::write(&path, text)?;
         Ok(Some(path))
     }
+}
+
+/// Whether this process runs on CI (`CI` set), where no snapshot is written.
+pub fn on_ci() -> bool {
+    std::env::var_os("CI").is_some()
 }
 
 /// The text of an insta snapshot file: what follows its `---` header.
@@ -282,6 +287,16 @@ mod tests {
             access_line_shape(line),
             "[TIMESTAMP] info access connection complete src.addr=[VALUE] src.workload=[VALUE] \
              src.identity=\"[VALUE]\" direction=\"outbound\" error=\"[VALUE]\" bytes_sent=[VALUE]"
+        );
+        // An escaped quote followed by a space stays inside the value; a token with `=` whose
+        // left side is no key (`proxy{wl=…}`) is no key=value.
+        assert_eq!(
+            access_line_shape("info access x error=\"a \\\" b\" n=1"),
+            "info access x error=\"[VALUE]\" n=[VALUE]"
+        );
+        assert_eq!(
+            access_line_shape("debug proxy{wl=ns/pod} fetching =x k.y_z=1"),
+            "debug proxy{wl=ns/pod} fetching =x k.y_z=[VALUE]"
         );
         // Spaces instead of tabs (a pasted line) give the same shape.
         assert_eq!(

@@ -97,7 +97,9 @@ fn the_access_line_snapshots_are_the_shapes_of_real_lines() {
         match snap.compare(&shape).unwrap() {
             Compared::Same => {}
             other => {
-                let left = snap.write_pending(&shape).unwrap();
+                let left = snap
+                    .write_pending(&shape, support::snapshot::on_ci())
+                    .unwrap();
                 wrong.push(format!("{}: {other:?} (pending: {left:?})", snap.name));
             }
         }
@@ -321,4 +323,22 @@ fn a_snapshot_file_in_an_unknown_shape_is_a_named_error() {
         other.compare("text").unwrap(),
         Compared::Missing { .. }
     ));
+    assert_eq!(other.write_pending("text", true).unwrap(), None, "on CI");
+    let pending = other.write_pending("text\n\n", false).unwrap().unwrap();
+    assert_eq!(pending, dir.path().join("tutorial__l4__y@1.23.snap.new"));
+    assert_eq!(
+        std::fs::read_to_string(&pending).unwrap(),
+        "---\nsource: tests/tutorial/l4.rs\nexpression: observed\n---\ntext\n"
+    );
+    // A snapshot that cannot be read (here: a directory) is an error, not a missing snapshot.
+    std::fs::create_dir(dir.path().join("tutorial__l4__z@1.23.snap")).unwrap();
+    let unreadable = Snapshot::new(
+        dir.path(),
+        "tutorial__l4",
+        "z",
+        "1.23",
+        "tests/tutorial/l4.rs",
+    );
+    let err = unreadable.compare("text").unwrap_err();
+    assert!(matches!(err, SnapshotError::Read { .. }), "{err}");
 }

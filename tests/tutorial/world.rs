@@ -555,7 +555,7 @@ impl World {
             }
         };
         if let Compared::Missing { path, .. } | Compared::Differs { path, .. } = &compared {
-            let left = match snapshot.write_pending(&observed) {
+            let left = match snapshot.write_pending(&observed, support::snapshot::on_ci()) {
                 Ok(Some(p)) => format!("left {} for `cargo insta review`", p.display()),
                 Ok(None) => "CI is set: nothing written".to_string(),
                 Err(e) => format!("could not write the pending snapshot: {e}"),
