@@ -19,6 +19,7 @@ pub mod gateway_api;
 pub mod istio;
 pub mod jail;
 pub mod judge;
+pub mod junit;
 pub mod k8s;
 pub mod logs;
 pub mod manifests;

@@ -7,6 +7,7 @@ mod doctor;
 mod drift;
 mod fixtures;
 mod judges;
+mod junit;
 mod logs;
 mod logs_output;
 mod near_misses;

@@ -6,6 +6,7 @@
 //! - `ambient-spec doctor`: checks the prerequisites of the cluster tier.
 //! - `ambient-spec delete-cluster`: deletes the suite's kind cluster (the one
 //!   `AMBIENT_CLUSTER_NAME` names), for CI and for cleaning up by hand.
+//! - `ambient-spec junit`: claim records as JUnit XML, one test case per claim and build.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -60,6 +61,20 @@ enum Command {
         /// Write the patch here instead of standard output.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
+        /// claims.jsonl files
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// Write claim records as JUnit XML: one test case per claim and build (suite = section,
+    /// name = claim id; drifted = failure, not reached = error, not applicable = skipped, doc
+    /// stale = passed with the stale lines in system-out).
+    Junit {
+        /// Write the XML here (the tutorial tier writes `junit.xml` beside `claims.jsonl` itself).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// A stale tutorial fails its test case, as with AMBIENT_DOCS=strict.
+        #[arg(long)]
+        strict_docs: bool,
         /// claims.jsonl files
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
@@ -178,6 +193,28 @@ fn main() -> ExitCode {
                 None => print!("{rendered}"),
             }
             ExitCode::SUCCESS
+        }
+        Command::Junit {
+            out,
+            strict_docs,
+            files,
+        } => {
+            let paths: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+            let loaded = match support::report::load(&paths) {
+                Ok(l) => l,
+                Err(e) => return fail(&e),
+            };
+            let written = support::junit::render(&loaded.records, strict_docs)
+                .and_then(|xml| support::junit::write(&out, &xml));
+            match written {
+                Ok(()) => {
+                    for note in &loaded.notes {
+                        eprintln!("ambient-spec: {note}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
         }
         Command::Headline { files } => {
             let paths: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
