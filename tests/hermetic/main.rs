@@ -12,6 +12,7 @@ mod logs;
 mod logs_output;
 mod near_misses;
 mod process;
+mod progress;
 mod properties;
 mod provisioning;
 mod redaction;
