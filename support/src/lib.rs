@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod diagnostics;
 pub mod docpatch;
 pub mod docsync;
+pub mod drift_issues;
 pub mod doctor;
 pub mod eras;
 pub mod errors;

@@ -6,6 +6,7 @@ mod claim_snapshots;
 mod doctor;
 mod drift;
 mod fixtures;
+mod issues;
 mod judges;
 mod junit;
 mod logs;
