@@ -477,7 +477,7 @@ impl Recorder {
         Recorder {
             path: artifacts.join("claims.jsonl"),
             run_id,
-            nextest_run_id: nextest_run_id(std::env::var_os(NEXTEST_RUN_ID)),
+            nextest_run_id: current_nextest_run_id(),
             era: era.into(),
             istio_version: istio_version.into(),
             provider: provider.into(),
@@ -559,7 +559,12 @@ impl Recorder {
     }
 }
 
-/// `NEXTEST_RUN_ID` if it looks like nextest's (a UUID); anything else is not a nextest run.
+/// The nextest run this process is a test of: `NEXTEST_RUN_ID`, if it looks like nextest's (a
+/// UUID); anything else is not a nextest run.
+pub fn current_nextest_run_id() -> Option<String> {
+    nextest_run_id(std::env::var_os(NEXTEST_RUN_ID))
+}
+
 fn nextest_run_id(value: Option<std::ffi::OsString>) -> Option<String> {
     let v = value?.into_string().ok()?;
     let ok =
