@@ -327,6 +327,17 @@ pub fn delete_at_exit(settings: &Settings, tools: &Tools) {
     if settings.keep_cluster {
         return;
     }
+    // Under nextest every test is a process: deleting at each one's exit would create and delete
+    // the cluster once a test.
+    if let Some(run) = crate::claims::current_nextest_run_id() {
+        crate::progress::say(format!(
+            "keeping kind cluster {:?} although AMBIENT_KEEP_CLUSTER=false: under nextest (run \
+             {run}) every test is a process of its own; delete it after the run with \
+             `ambient-spec delete-cluster`",
+            settings.cluster_name
+        ));
+        return;
+    }
     let (Ok(kind), Ok(docker)) = (tools.find("kind"), tools.find("docker")) else {
         return;
     };
