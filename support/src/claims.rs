@@ -379,11 +379,21 @@ pub struct ClaimRecord {
     /// The tutorial the run read its expectations from (absent in format 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tutorial: Option<String>,
+    /// The `cargo nextest run` this record's test process belonged to (`NEXTEST_RUN_ID`): under
+    /// nextest every test is a process with its own `run_id`, and this groups them into one run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nextest_run_id: Option<String>,
     #[serde(flatten)]
     pub answer: Answer,
 }
 
 impl ClaimRecord {
+    /// The run this record belongs to: the nextest run when there was one, else the test process
+    /// (`run_id`). The per-run JUnit file holds the records of one session.
+    pub fn session(&self) -> &str {
+        self.nextest_run_id.as_deref().unwrap_or(&self.run_id)
+    }
+
     /// Reads a record of any format this suite knows.
     pub fn from_json(value: serde_json::Value) -> Result<Self, serde_json::Error> {
         if value.get("format").and_then(|f| f.as_u64()) == Some(1) {
@@ -420,6 +430,7 @@ impl From<RecordV1> for ClaimRecord {
             provider: v.provider,
             at: v.at,
             tutorial: None,
+            nextest_run_id: None,
             answer: match v.verdict {
                 Verdict::Holds => Answer::Holds,
                 Verdict::Drifted { expected, actual } => Answer::Drifted {
@@ -435,15 +446,25 @@ impl From<RecordV1> for ClaimRecord {
     }
 }
 
-/// Appends claim records of one run to `<artifacts>/claims.jsonl`.
+/// The environment variable nextest sets to the same UUID in every test process of one run.
+pub const NEXTEST_RUN_ID: &str = "NEXTEST_RUN_ID";
+
+/// Appends claim records of one run to `<artifacts>/claims.jsonl` and keeps
+/// `<artifacts>/junit.xml` in step with them: after every record, the JUnit file is rewritten from
+/// the records of this run (this process, or under nextest every process of the nextest run), so
+/// it is complete whenever the run ends, however it ends.
 #[derive(Debug, Clone)]
 pub struct Recorder {
     pub path: PathBuf,
     pub run_id: String,
+    /// `NEXTEST_RUN_ID` when the test process runs under nextest.
+    pub nextest_run_id: Option<String>,
     pub era: String,
     pub istio_version: String,
     pub provider: String,
     pub tutorial: Option<String>,
+    /// `AMBIENT_DOCS=strict`: a stale tutorial is a failing test case in the JUnit file.
+    pub strict_docs: bool,
 }
 
 impl Recorder {
@@ -456,10 +477,12 @@ impl Recorder {
         Recorder {
             path: artifacts.join("claims.jsonl"),
             run_id,
+            nextest_run_id: current_nextest_run_id(),
             era: era.into(),
             istio_version: istio_version.into(),
             provider: provider.into(),
             tutorial: None,
+            strict_docs: false,
         }
     }
 
@@ -469,6 +492,26 @@ impl Recorder {
         self
     }
 
+    /// Strict docs mode (`AMBIENT_DOCS=strict`) for the JUnit file.
+    pub fn with_strict_docs(mut self, strict: bool) -> Self {
+        self.strict_docs = strict;
+        self
+    }
+
+    /// The JUnit file beside the records.
+    pub fn junit_path(&self) -> PathBuf {
+        self.path.with_file_name(crate::junit::FILE_NAME)
+    }
+
+    /// This run's session (see [`ClaimRecord::session`]).
+    pub fn session(&self) -> &str {
+        self.nextest_run_id.as_deref().unwrap_or(&self.run_id)
+    }
+
+    /// Appends the record, then rewrites the JUnit file from this run's records. Both happen
+    /// under an exclusive lock on the records file, so test processes recording at once neither
+    /// interleave records nor write a JUnit file that misses one. An error after the record was
+    /// appended says so.
     pub fn record(&self, id: ClaimId, answer: &Answer) -> std::io::Result<ClaimRecord> {
         let claim = of(id);
         let record = ClaimRecord {
@@ -481,6 +524,7 @@ impl Recorder {
             provider: self.provider.clone(),
             at: k8s_openapi::jiff::Timestamp::now().to_string(),
             tutorial: self.tutorial.clone(),
+            nextest_run_id: self.nextest_run_id.clone(),
             answer: answer.clone(),
         };
         if let Some(dir) = self.path.parent() {
@@ -488,14 +532,44 @@ impl Recorder {
         }
         let mut line = serde_json::to_string(&record).map_err(std::io::Error::other)?;
         line.push('\n');
-        // One write of one line in append mode: concurrent tests do not interleave records.
+        // One write of one line in append mode, under the lock (released when `f` is dropped).
         let mut f = std::fs::OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(&self.path)?;
+        f.lock()?;
         f.write_all(line.as_bytes())?;
+        let junit = self.junit_path();
+        crate::junit::rewrite_for_session(
+            &mut f,
+            &self.path,
+            self.session(),
+            self.strict_docs,
+            &junit,
+        )
+        .map_err(|e| {
+            std::io::Error::other(format!(
+                "recorded in {}, but {}: {e}",
+                self.path.display(),
+                junit.display()
+            ))
+        })?;
         Ok(record)
     }
+}
+
+/// The nextest run this process is a test of: `NEXTEST_RUN_ID`, if it looks like nextest's (a
+/// UUID); anything else is not a nextest run.
+pub fn current_nextest_run_id() -> Option<String> {
+    nextest_run_id(std::env::var_os(NEXTEST_RUN_ID))
+}
+
+fn nextest_run_id(value: Option<std::ffi::OsString>) -> Option<String> {
+    let v = value?.into_string().ok()?;
+    let ok =
+        !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    ok.then_some(v)
 }
 
 #[cfg(test)]
@@ -537,5 +611,14 @@ mod tests {
         assert!(stale.is_failure(true));
         assert!(!Answer::AsDocumented.is_failure(true));
         assert!(Answer::NotReached { why: "x".into() }.is_failure(false));
+    }
+
+    #[test]
+    fn only_a_uuid_like_nextest_run_id_names_a_session() {
+        let id = "1f79aa0d-4ec8-4a5c-aa83-5e8dc2f36573";
+        assert_eq!(nextest_run_id(Some(id.into())), Some(id.to_string()));
+        assert_eq!(nextest_run_id(None), None);
+        assert_eq!(nextest_run_id(Some("".into())), None);
+        assert_eq!(nextest_run_id(Some("../../etc".into())), None);
     }
 }

@@ -64,6 +64,8 @@ pub struct Running {
 enum Keep {
     Nothing,
     Sim(Box<sim::SimCluster>),
+    /// The nextest run's sim cluster, held by a process of its own (`sim::run`).
+    SimRun(Box<sim::run::RunCluster>),
     /// Dropping it removes the container.
     K3s {
         _container: Box<k3s::K3sCluster>,
@@ -85,14 +87,25 @@ pub async fn start(settings: &Settings, tools: &Tools) -> Result<Running, Cluste
             delete_at_exit(settings, tools);
             (cluster, true, Keep::Nothing)
         }
-        Provider::Sim => {
-            let sim = sim::start_for_settings(settings).await?;
-            (
-                sim.cluster.clone(),
-                sim.exec_served,
-                Keep::Sim(Box::new(sim)),
-            )
-        }
+        Provider::Sim => match sim::run::run_id() {
+            // Under nextest, one cluster for the whole run, held by a process of its own.
+            Some(run) => {
+                let run = sim::run::cluster(settings, &run).await?;
+                (
+                    run.cluster.clone(),
+                    run.exec_served,
+                    Keep::SimRun(Box::new(run)),
+                )
+            }
+            None => {
+                let sim = sim::start_for_settings(settings).await?;
+                (
+                    sim.cluster.clone(),
+                    sim.exec_served,
+                    Keep::Sim(Box::new(sim)),
+                )
+            }
+        },
         Provider::K3s => {
             let k3s = k3s::start(settings).await?;
             (
@@ -118,7 +131,7 @@ impl Running {
     pub fn local_pids(&self) -> Vec<(String, u32)> {
         match &self._keep {
             Keep::Sim(sim) => sim.pids(),
-            Keep::Nothing | Keep::K3s { .. } => Vec::new(),
+            Keep::Nothing | Keep::SimRun(_) | Keep::K3s { .. } => Vec::new(),
         }
     }
 
@@ -132,6 +145,12 @@ impl Running {
                     .await?;
                 Ok(())
             }
+            // Under nextest the run's holder starts it and owns it.
+            Keep::SimRun(run) => {
+                run.start_istiod(&sim::istiod::binary(&release.root))
+                    .await?;
+                Ok(())
+            }
             Keep::Nothing | Keep::K3s { .. } => Ok(()),
         }
     }
@@ -140,6 +159,7 @@ impl Running {
     pub fn local_istiod_http(&self) -> Option<std::net::SocketAddr> {
         match &self._keep {
             Keep::Sim(sim) => sim.istiod_http(),
+            Keep::SimRun(run) => run.istiod_http(),
             Keep::Nothing | Keep::K3s { .. } => None,
         }
     }
@@ -305,6 +325,17 @@ pub fn delete_at_exit(settings: &Settings, tools: &Tools) {
         }
     }
     if settings.keep_cluster {
+        return;
+    }
+    // Under nextest every test is a process: deleting at each one's exit would create and delete
+    // the cluster once a test.
+    if let Some(run) = crate::claims::current_nextest_run_id() {
+        crate::progress::say(format!(
+            "keeping kind cluster {:?} although AMBIENT_KEEP_CLUSTER=false: under nextest (run \
+             {run}) every test is a process of its own; delete it after the run with \
+             `ambient-spec delete-cluster`",
+            settings.cluster_name
+        ));
         return;
     }
     let (Ok(kind), Ok(docker)) = (tools.find("kind"), tools.find("docker")) else {

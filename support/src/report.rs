@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::claims::{Answer, CLAIMS, ClaimRecord, RECORD_FORMAT, Section};
 
@@ -116,7 +116,7 @@ pub fn load(paths: &[&Path]) -> Result<Loaded, ReportError> {
 }
 
 /// One column: an Istio build on a provider.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Build {
     pub istio_version: String,
     pub era: String,
@@ -125,7 +125,7 @@ pub struct Build {
 
 impl Build {
     /// The column heading, escaped for Markdown.
-    fn label(&self) -> String {
+    pub fn label(&self) -> String {
         md::text(&format!(
             "{} ({}, {})",
             self.istio_version, self.era, self.provider
@@ -189,7 +189,7 @@ pub mod md {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cell {
     pub claim: String,
     pub build: Build,
@@ -198,7 +198,7 @@ pub struct Cell {
 }
 
 /// What one build's records say about the document.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Counts {
     pub as_documented: usize,
     pub doc_stale: usize,
@@ -210,7 +210,7 @@ pub struct Counts {
 }
 
 /// The report: the newest record per claim and build.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub builds: Vec<Build>,
     /// Per build, in the order of `builds`.
@@ -292,6 +292,42 @@ fn mark(a: Option<&Answer>) -> &'static str {
         Some(Answer::NotApplicable { .. }) => "n/a",
         Some(Answer::NotReached { .. }) | None => "not reached",
     }
+}
+
+/// A drifted cell's part of the report's "What drifted" section (a `###` heading, the tutorial
+/// section, what was expected and what was seen, redacted and escaped); empty for any other
+/// answer.
+pub fn drift_markdown(cell: &Cell) -> String {
+    let Answer::Drifted {
+        expected,
+        actual,
+        era_expected,
+        documented,
+    } = &cell.answer
+    else {
+        return String::new();
+    };
+    let section = crate::claims::claim(&cell.claim)
+        .map(|c| c.section.title())
+        .unwrap_or("not a claim of this suite (records of another version?)");
+    let mut out = format!(
+        "### {} on {}\n\nTutorial section: {section}{}\n\nExpected:\n{}Actual:\n{}",
+        claim_label(&cell.claim),
+        cell.build.label(),
+        documented
+            .as_ref()
+            .map(|d| format!(" ({})", md::text(&d.lines.to_string())))
+            .unwrap_or_default(),
+        md::fenced(&crate::snapshot::redact(expected)),
+        md::fenced(&crate::snapshot::redact(actual))
+    );
+    if let Some(e) = era_expected {
+        out.push_str(&format!(
+            "What this Istio's era would show:\n{}",
+            md::fenced(&crate::snapshot::redact(e))
+        ));
+    }
+    out
 }
 
 impl Report {
@@ -471,35 +507,8 @@ impl Report {
         }
         out.push_str("\n## What drifted\n");
         for cell in drifts {
-            let Answer::Drifted {
-                expected,
-                actual,
-                era_expected,
-                documented,
-            } = &cell.answer
-            else {
-                continue;
-            };
-            let section = crate::claims::claim(&cell.claim)
-                .map(|c| c.section.title())
-                .unwrap_or("not a claim of this suite (records of another version?)");
-            out.push_str(&format!(
-                "\n### {} on {}\n\nTutorial section: {section}{}\n\nExpected:\n{}Actual:\n{}",
-                claim_label(&cell.claim),
-                cell.build.label(),
-                documented
-                    .as_ref()
-                    .map(|d| format!(" ({})", md::text(&d.lines.to_string())))
-                    .unwrap_or_default(),
-                md::fenced(&crate::snapshot::redact(expected)),
-                md::fenced(&crate::snapshot::redact(actual))
-            ));
-            if let Some(e) = era_expected {
-                out.push_str(&format!(
-                    "What this Istio's era would show:\n{}",
-                    md::fenced(&crate::snapshot::redact(e))
-                ));
-            }
+            out.push('\n');
+            out.push_str(&drift_markdown(cell));
         }
     }
 

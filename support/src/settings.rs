@@ -21,7 +21,7 @@ pub const TUTORIAL: &str = "AMBIENT_TUTORIAL";
 pub const DOCS: &str = "AMBIENT_DOCS";
 
 /// Variables the suite's own tests set for a child test process; not user settings.
-pub const INTERNAL: &[&str] = &["AMBIENT_SIM_HOLD"];
+pub const INTERNAL: &[&str] = &["AMBIENT_SIM_HOLD", "AMBIENT_SIM_RUN_HOLDER"];
 
 /// Every variable, with its accepted forms and default: the README's table is this list.
 pub const VARIABLES: &[(&str, &str, &str)] = &[

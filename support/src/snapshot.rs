@@ -259,9 +259,23 @@ impl Snapshot {
     }
 }
 
-/// Whether this process runs on CI (`CI` set), where no snapshot is written.
+/// Whether this process writes no pending snapshot: on CI (`CI` set), as insta decides, unless
+/// `INSTA_UPDATE` asks for them (the nightly sets `new` and uploads them for review).
 pub fn on_ci() -> bool {
-    std::env::var_os("CI").is_some()
+    !writes_pending(
+        std::env::var_os("CI").is_some(),
+        std::env::var("INSTA_UPDATE").ok().as_deref(),
+    )
+}
+
+/// insta's rule for `.snap.new` files: `INSTA_UPDATE=no` writes none, `new` (and `always`,
+/// `unseen`) writes them even on CI, `auto` or unset writes them everywhere but on CI.
+pub fn writes_pending(ci: bool, insta_update: Option<&str>) -> bool {
+    match insta_update {
+        Some("no") => false,
+        Some("new" | "always" | "unseen") => true,
+        _ => !ci,
+    }
 }
 
 /// The text of an insta snapshot file: what follows its `---` header.
@@ -279,6 +293,15 @@ fn stored_text(file: &str) -> Result<String, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pending_snapshots_follow_insta_update_then_ci() {
+        assert!(writes_pending(false, None));
+        assert!(!writes_pending(true, None));
+        assert!(!writes_pending(true, Some("auto")));
+        assert!(writes_pending(true, Some("new")));
+        assert!(!writes_pending(false, Some("no")));
+    }
 
     #[test]
     fn an_access_line_shape_keeps_keys_quoting_and_direction() {

@@ -45,3 +45,77 @@ fn unknown_subcommand_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(stderr.contains("Usage"), "{stderr}");
 }
+
+fn fixture(name: &str) -> String {
+    format!("{}/../fixtures/claims/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn junit_writes_one_case_per_claim_and_build_and_refuses_bad_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("junit.xml");
+    let out_arg = out.display().to_string();
+    let records = fixture("nightly-2022.jsonl");
+    let (code, _, stderr) = run(&["junit", "--out", &out_arg, &records], b"");
+    assert_eq!(code, 0, "{stderr}");
+    let xml = std::fs::read_to_string(&out).unwrap();
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 17, "{xml}");
+    assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
+    assert_eq!(xml.matches("<error ").count(), 3, "{xml}");
+    // A garbled record: the file and line, no XML written, a failing exit.
+    let bad = dir.path().join("bad.xml");
+    let bad_arg = bad.display().to_string();
+    let (code, _, stderr) = run(
+        &["junit", "--out", &bad_arg, &fixture("garbled.jsonl")],
+        b"",
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("garbled.jsonl:1: not a claim record"),
+        "{stderr}"
+    );
+    assert!(!bad.exists());
+}
+
+#[test]
+fn drift_issues_prints_the_plan_and_names_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("drift.json");
+    let report_arg = report.display().to_string();
+    let (code, _, stderr) = run(
+        &[
+            "report",
+            "--json",
+            &report_arg,
+            &fixture("nightly-2022.jsonl"),
+        ],
+        b"",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let issues = dir.path().join("issues.json");
+    let issues_arg = issues.display().to_string();
+    std::fs::write(&issues, "[]").unwrap();
+    let url = "https://github.com/o/r/actions/runs/7";
+    let args = [
+        "drift-issues",
+        "--report",
+        &report_arg,
+        "--issues",
+        &issues_arg,
+        "--run-url",
+        url,
+    ];
+    let (code, stdout, stderr) = run(&args, b"");
+    assert_eq!(code, 0, "{stderr}");
+    let plan: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(plan.as_array().unwrap().len(), 1, "{stdout}");
+    assert_eq!(plan[0]["action"], "open");
+    assert_eq!(plan[0]["key"]["claim"], "l7.waypoint_pod_running");
+    assert!(plan[0]["body"].as_str().unwrap().contains(url));
+    // Not gh's output: named, and a failing exit.
+    std::fs::write(&issues, "{\"number\": 1}").unwrap();
+    let (code, stdout, stderr) = run(&args, b"");
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert!(stderr.contains("not `gh issue list --json"), "{stderr}");
+}

@@ -100,3 +100,38 @@ fn the_2022_waypoint_is_the_tutorial_manifest() {
         "bookinfo-productpage"
     );
 }
+
+/// The sim wrapper modules require the versions `fixtures/sim/versions.env` names: the wrappers
+/// are generated from it, and a Dependabot pull request bumps a go.mod alone.
+#[test]
+fn the_sim_wrappers_require_the_versions_of_versions_env() {
+    let env = fixtures::read("sim/versions.env").unwrap();
+    let var = |name: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("versions.env sets no {name}"))
+            .trim()
+            .to_string()
+    };
+    for (wrapper, module, name) in [
+        ("k8s", "k8s.io/kubernetes", "K8S_VERSION"),
+        ("etcd", "go.etcd.io/etcd/server/v3", "ETCD_VERSION"),
+        ("kwok", "sigs.k8s.io/kwok", "KWOK_VERSION"),
+        ("istio", "istio.io/istio", "ISTIO_MODULE_VERSION"),
+    ] {
+        let file = format!("sim/{wrapper}/go.mod");
+        let gomod = fixtures::read(&file).unwrap();
+        let required = gomod
+            .lines()
+            .map(|l| l.trim().trim_start_matches("require").trim())
+            .find_map(|l| l.strip_prefix(&format!("{module} ")))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("fixtures/{file} requires no {module}"));
+        let wanted = var(name);
+        assert_eq!(
+            required, wanted,
+            "fixtures/{file} requires {module} {required}, fixtures/sim/versions.env says \
+             {name}={wanted}: set {name} there and run `bash fixtures/sim/build.sh regenerate`"
+        );
+    }
+}

@@ -720,3 +720,102 @@ fn istiod_startup_failures_are_named() {
     assert!(sim.istiod_http().is_none(), "no istiod after failures");
     assert_eq!(sim.pids().len(), 5, "{:?}", sim.pids());
 }
+
+/// Under `cargo nextest run`, the process that holds the run's sim cluster
+/// (`support::cluster::sim::run`): it holds one only when started as such, and passes at once
+/// otherwise.
+#[test]
+#[ignore = "needs the sim binaries: bash fixtures/sim/build.sh"]
+fn run_cluster_holder() {
+    sim::run::hold_if_asked();
+}
+
+/// The nextest run's cluster outlives each test process and nothing of it outlives the run:
+/// SIGKILL of the runner (here a stand-in for the nextest process) stops the holder and every
+/// component at once; a test process of another run is refused the name meanwhile.
+#[test]
+#[ignore = "needs the sim binaries: bash fixtures/sim/build.sh"]
+#[serial(sim)]
+fn the_nextest_runs_cluster_ends_with_the_run_even_on_sigkill() {
+    let settings = settings();
+    let cluster = name(&settings, "run");
+    let mut run_settings = settings.clone();
+    run_settings.cluster_name = cluster.clone();
+    let opts = SimOptions::for_settings(&run_settings, &cluster, None).unwrap();
+    // The stand-in runner: any process this test can SIGKILL.
+    let mut runner = std::process::Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .unwrap();
+    let runner_id = owner::ProcessId::of(runner.id()).unwrap();
+    let run_id = "0a1b2c3d-0000-4000-8000-00000000abcd";
+    let run = block_on(sim::run::start_holder(&opts, run_id, runner_id))
+        .unwrap_or_else(|e| panic!("{}", support::errors::report(&e)));
+    assert_eq!(run.run_id, run_id);
+    assert_eq!(sim::run::RunFile::read(&opts.state_dir), Some(run.clone()));
+    let text = std::fs::read_to_string(opts.state_dir.join("pids")).unwrap();
+    let pids = owner::Pids::parse(&text);
+    assert_eq!(
+        pids.owner,
+        Some(run.holder),
+        "the holder owns the components"
+    );
+    assert_eq!(pids.components.len(), 5);
+    let mut everything: Vec<u32> = pids.components.iter().map(|(_, p)| p.pid).collect();
+    everything.push(run.holder.pid);
+    assert!(everything.iter().all(|p| alive(*p)));
+    // Another run (or `cargo test`) cannot take the name while the run lasts.
+    let err = block_on(sim::start(&opts, &bins()))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("is in use by process"), "{err}");
+    // A test process attaches, and what must outlive it (istiod) it asks the holder for: a
+    // pilot-discovery that exits at once comes back as the holder's error, and the holder still
+    // owns everything.
+    let attached = block_on(sim::run::attach(&opts, &run)).unwrap();
+    let fake_dir = tempfile::tempdir().unwrap();
+    let fake = fake_dir.path().join("pilot-discovery");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho 'Error: no mesh config' >&2\nexit 3\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let err = block_on(attached.start_istiod(&fake))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("could not start istiod: istiod exited (exit status 3) while starting"),
+        "{err}"
+    );
+    assert!(err.contains("Error: no mesh config"), "{err}");
+    assert!(attached.istiod_http().is_none());
+    let after = owner::Pids::parse(&std::fs::read_to_string(opts.state_dir.join("pids")).unwrap());
+    assert_eq!(after.owner, Some(run.holder));
+    let replies: Vec<_> = std::fs::read_dir(&opts.state_dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("reply-"))
+        .collect();
+    assert!(replies.is_empty(), "answers are removed once read");
+    // The run ends the hard way.
+    runner.kill().unwrap();
+    runner.wait().unwrap();
+    let gone = block_on(until(
+        "the holder and its components to end with the run",
+        Duration::from_secs(15),
+        || {
+            let left: Vec<u32> = everything.iter().copied().filter(|p| alive(*p)).collect();
+            async move {
+                if left.is_empty() {
+                    Probe::Ready(())
+                } else {
+                    Probe::NotYet(format!("alive: {left:?}"))
+                }
+            }
+        },
+    ));
+    gone.unwrap_or_else(|e| panic!("{e}"));
+}

@@ -135,7 +135,8 @@ async fn build() -> Result<Arc<World>, Arc<SetupError>> {
             &release.version,
             settings.provider.id(),
         )
-        .with_tutorial(&tutorial.path);
+        .with_tutorial(&tutorial.path)
+        .with_strict_docs(settings.strict_docs);
         Ok(World {
             cluster: running.cluster.clone(),
             _running: running,

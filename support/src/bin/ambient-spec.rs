@@ -6,6 +6,9 @@
 //! - `ambient-spec doctor`: checks the prerequisites of the cluster tier.
 //! - `ambient-spec delete-cluster`: deletes the suite's kind cluster (the one
 //!   `AMBIENT_CLUSTER_NAME` names), for CI and for cleaning up by hand.
+//! - `ambient-spec junit`: claim records as JUnit XML, one test case per claim and build.
+//! - `ambient-spec drift-issues`: what the nightly's issues job should do (open, comment, reopen,
+//!   close), from the report's JSON and the existing issues.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -63,6 +66,35 @@ enum Command {
         /// claims.jsonl files
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
+    },
+    /// Write claim records as JUnit XML: one test case per claim and build (suite = section,
+    /// name = claim id; drifted = failure, not reached = error, not applicable = skipped, doc
+    /// stale = passed with the stale lines in system-out).
+    Junit {
+        /// Write the XML here (the tutorial tier writes `junit.xml` beside `claims.jsonl` itself).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// A stale tutorial fails its test case, as with AMBIENT_DOCS=strict.
+        #[arg(long)]
+        strict_docs: bool,
+        /// claims.jsonl files
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// Decide the nightly's drift issues: one per drifted claim (per era and provider), commented
+    /// while it stays drifted, closed when it holds again. Prints the actions as JSON for the
+    /// workflow to carry out with `gh`.
+    DriftIssues {
+        /// The report's JSON (`ambient-spec report --json`).
+        #[arg(long)]
+        report: std::path::PathBuf,
+        /// The existing issues: `gh issue list --label ambient-drift --state all --json
+        /// number,title,body,state,labels`.
+        #[arg(long)]
+        issues: std::path::PathBuf,
+        /// The workflow run, linked from every body.
+        #[arg(long)]
+        run_url: Option<String>,
     },
     /// Print the report's headline: per build, how many documented statements are stale and how
     /// many drifted.
@@ -178,6 +210,60 @@ fn main() -> ExitCode {
                 None => print!("{rendered}"),
             }
             ExitCode::SUCCESS
+        }
+        Command::Junit {
+            out,
+            strict_docs,
+            files,
+        } => {
+            let paths: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+            let loaded = match support::report::load(&paths) {
+                Ok(l) => l,
+                Err(e) => return fail(&e),
+            };
+            let written = support::junit::render(&loaded.records, strict_docs)
+                .and_then(|xml| support::junit::write(&out, &xml));
+            match written {
+                Ok(()) => {
+                    for note in &loaded.notes {
+                        eprintln!("ambient-spec: {note}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
+        }
+        Command::DriftIssues {
+            report,
+            issues,
+            run_url,
+        } => {
+            let read = |path: &std::path::Path| {
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+            };
+            let planned = read(&report)
+                .and_then(|text| {
+                    support::drift_issues::parse_report(&text)
+                        .map_err(|e| format!("{}: not the report's JSON: {e}", report.display()))
+                })
+                .and_then(|r| {
+                    let text = read(&issues)?;
+                    let existing = support::drift_issues::parse_issues(&text).map_err(|e| {
+                        format!(
+                            "{}: not `gh issue list --json number,title,body,state,labels` output: {e}",
+                            issues.display()
+                        )
+                    })?;
+                    support::drift_issues::plan(&r, &existing, run_url.as_deref())
+                        .map_err(|e| e.to_string())
+                });
+            match planned {
+                Ok(actions) => {
+                    println!("{}", support::drift_issues::to_json(&actions));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
         }
         Command::Headline { files } => {
             let paths: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();

@@ -27,6 +27,7 @@ pub mod owner;
 pub mod pki;
 mod ports;
 pub mod replay;
+pub mod run;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -107,6 +108,14 @@ pub enum SimError {
     Jail(#[from] JailError),
     #[error("creating node {node}: {reason}")]
     Node { node: String, reason: String },
+    #[error(
+        "the nextest run's holder of the sim cluster could not {request}: {reason} (its log: {log})"
+    )]
+    Holder {
+        request: String,
+        reason: String,
+        log: String,
+    },
 }
 
 impl From<SimError> for ClusterError {

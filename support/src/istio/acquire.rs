@@ -381,30 +381,14 @@ impl Acquirer {
         let mut file = std::fs::File::create(to).map_err(io(to))?;
         let mut hasher = Sha256::new();
         let mut received: u64 = 0;
-        let mut next_report: u64 = 0;
+        let mut shown = progress::download(&format!("Istio {version}"), total);
         let mut body = resp.bytes_stream();
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(net)?;
             hasher.update(&chunk);
             file.write_all(&chunk).map_err(io(to))?;
             received += chunk.len() as u64;
-            if received >= next_report {
-                let mib = received as f64 / 1048576.0;
-                match total {
-                    Some(t) if t > 0 => {
-                        progress::say(format!(
-                            "  {mib:.1} MiB of {:.1} MiB ({}%)",
-                            t as f64 / 1048576.0,
-                            received * 100 / t
-                        ));
-                        next_report = received + t / 10;
-                    }
-                    _ => {
-                        progress::say(format!("  {mib:.1} MiB"));
-                        next_report = received + 16 * 1048576;
-                    }
-                }
-            }
+            shown.advance(chunk.len() as u64);
         }
         if let Some(t) = total
             && received != t
@@ -416,6 +400,7 @@ impl Acquirer {
             });
         }
         file.sync_all().map_err(io(to))?;
+        shown.finish();
         Ok(hex(&hasher.finalize()))
     }
 

@@ -59,6 +59,9 @@ where
 {
     let last = Arc::new(Mutex::new(String::from("nothing yet")));
     let seen = last.clone();
+    // A spinner on a terminal; plain lines elsewhere once the wait is long (`crate::progress`).
+    let progress = crate::progress::wait(what, timeout);
+    let shown = &progress;
     let attempt = move || {
         let fut = probe();
         let seen = seen.clone();
@@ -66,6 +69,7 @@ where
             match fut.await {
                 Probe::Ready(t) => Ok(t),
                 Probe::NotYet(state) => {
+                    shown.seen(&state);
                     *seen.lock().unwrap_or_else(|e| e.into_inner()) = state;
                     Err(Retry::NotYet)
                 }
@@ -78,7 +82,7 @@ where
         .sleep(tokio::time::sleep)
         .when(|e| matches!(e, Retry::NotYet));
     let last_seen = || last.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    match tokio::time::timeout(timeout, retried).await {
+    let result = match tokio::time::timeout(timeout, retried).await {
         Ok(Ok(t)) => Ok(t),
         Ok(Err(Retry::Hopeless(reason))) => Err(WaitError::Hopeless {
             what: what.to_string(),
@@ -89,7 +93,13 @@ where
             timeout,
             last: last_seen(),
         }),
-    }
+    };
+    progress.finish(match &result {
+        Ok(_) => "ready",
+        Err(WaitError::Hopeless { .. }) => "stopped (hopeless)",
+        Err(WaitError::Timeout { .. }) => "timed out",
+    });
+    result
 }
 
 /// Waits until `expected` nodes exist and all are Ready.
