@@ -423,3 +423,83 @@ fn an_ingress_gateway_unlike_the_listed_one_is_a_drift() {
     };
     assert!(actual.contains("1 to 3 replicas"), "{actual}");
 }
+
+#[test]
+fn a_client_manifest_that_no_longer_serves_is_a_drift() {
+    use support::answers::{Refs, manifests_available};
+    use support::claims::Answer;
+    use support::eras::{Era, TUTORIAL_BUILD};
+    let doc = support::tutorial::expectations::extract(
+        &fixtures::read("tutorial/ambient-tutorial.md").unwrap(),
+    );
+    let refs = Refs::new(&doc, TUTORIAL_BUILD, Era::Experimental2022);
+    let sleep = "https://raw.githubusercontent.com/linsun/sample-apps/main/sleep/sleep.yaml";
+    let notsleep = "https://raw.githubusercontent.com/linsun/sample-apps/main/sleep/notsleep.yaml";
+    let probed = |a: Result<u16, String>, b: Result<u16, String>| {
+        vec![(sleep.to_string(), a), (notsleep.to_string(), b)]
+    };
+    assert_eq!(
+        manifests_available(&refs, &probed(Ok(200), Ok(200))),
+        Answer::AsDocumented
+    );
+    // Either one gone is the drift, named by its URL.
+    for (statuses, gone) in [
+        (probed(Ok(404), Ok(200)), sleep),
+        (probed(Ok(200), Ok(404)), notsleep),
+        (probed(Ok(200), Err("connection refused".into())), notsleep),
+    ] {
+        let Answer::Drifted { actual, .. } = manifests_available(&refs, &statuses) else {
+            panic!("{statuses:?}")
+        };
+        assert!(actual.starts_with(gone), "{actual}");
+    }
+    // A URL the run did not probe is not taken for served.
+    let Answer::Drifted { actual, .. } =
+        manifests_available(&refs, &[(sleep.to_string(), Ok(200))])
+    else {
+        panic!()
+    };
+    assert!(actual.contains("was not probed"), "{actual}");
+}
+
+#[test]
+fn a_partial_ingress_gateway_is_a_drift_even_with_its_service_and_autoscaler_as_listed() {
+    use support::answers::{IngressGatewayObjects, Refs, ingress_gateway};
+    use support::claims::Answer;
+    use support::eras::{Era, TUTORIAL_BUILD};
+    let doc = support::tutorial::expectations::extract(
+        &fixtures::read("tutorial/ambient-tutorial.md").unwrap(),
+    );
+    let refs = Refs::new(&doc, TUTORIAL_BUILD, Era::Experimental2022);
+    let (service, hpa) = listed_ingress_objects();
+    let without_deployment = IngressGatewayParts {
+        deployment: false,
+        service: true,
+        autoscaler: true,
+    };
+    let answer = ingress_gateway(
+        &refs,
+        without_deployment,
+        IngressGatewayObjects {
+            service: Some(&service),
+            autoscaler: Some(&hpa),
+        },
+    );
+    let Answer::Drifted {
+        actual, documented, ..
+    } = &answer
+    else {
+        panic!("{}", answer.describe())
+    };
+    assert!(
+        actual.contains("only service, autoscaler present"),
+        "{actual}"
+    );
+    // Anchored to every row the tutorial lists for it, under one name.
+    let documented = documented.as_ref().unwrap();
+    assert_eq!(
+        documented.expectation,
+        "installation.get_all (istio-ingressgateway)"
+    );
+    assert_eq!((documented.lines.start, documented.lines.end), (70, 93));
+}
