@@ -248,3 +248,83 @@ impl Patch {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Patch, Replacement, unified};
+
+    fn replacing(line: usize) -> Replacement {
+        Replacement {
+            start: line,
+            end: line,
+            text: format!("new {line}"),
+            why: String::new(),
+        }
+    }
+
+    #[test]
+    fn replacements_whose_context_touches_share_a_hunk_and_others_do_not() {
+        let text: Vec<String> = (1..=30).map(|n| format!("line {n}")).collect();
+        let lines: Vec<&str> = text.iter().map(String::as_str).collect();
+        let hunks = |second: usize| {
+            let diff = unified(&lines, "t.md", &[replacing(10), replacing(second)], true);
+            diff.lines().filter(|l| l.starts_with("@@")).count()
+        };
+        // Line 10's context ends at 13; line 17's starts at 14: one hunk. Line 18's starts at 15,
+        // leaving line 14 out of both: two.
+        assert_eq!(hunks(17), 1);
+        assert_eq!(hunks(18), 2);
+        assert_eq!(hunks(11), 1);
+        // The second hunk's new start accounts for the first one's change in length.
+        let longer = Replacement {
+            text: "new 10\nand more".into(),
+            ..replacing(10)
+        };
+        let diff = unified(&lines, "t.md", &[longer, replacing(25)], true);
+        assert!(diff.contains("@@ -7,7 +7,8 @@\n"), "{diff}");
+        assert!(diff.contains("@@ -22,7 +23,7 @@\n"), "{diff}");
+    }
+
+    #[test]
+    fn a_tutorial_without_a_final_newline_keeps_it_that_way() {
+        let lines = [
+            "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+        ];
+        let marker = "\\ No newline at end of file\n";
+        // The hunk reaches the last line: the marker follows it, once.
+        let at_end = unified(&lines, "t.md", &[replacing(8)], false);
+        assert!(at_end.ends_with(&format!(" nine\n{marker}")), "{at_end}");
+        assert_eq!(at_end.matches(marker).count(), 1);
+        // With the final newline, or a hunk short of the end, no marker.
+        assert!(!unified(&lines, "t.md", &[replacing(8)], true).contains(marker));
+        assert!(!unified(&lines, "t.md", &[replacing(2)], false).contains(marker));
+    }
+
+    #[test]
+    fn the_patch_file_lists_what_it_leaves_to_the_maintainer_only_when_there_is_some() {
+        let plain = Patch {
+            diff: "diff --git a/t.md b/t.md\n".into(),
+            replaced: 1,
+            notes: vec![],
+        };
+        let text = plain.render("1.24.2");
+        assert!(
+            text.starts_with(
+                "Tutorial update from the suite's records of Istio 1.24.2: 1 block(s)"
+            )
+        );
+        assert!(!text.contains("does not rewrite"), "{text}");
+        assert!(text.ends_with("\ndiff --git a/t.md b/t.md\n"), "{text}");
+        let noted = Patch {
+            notes: vec!["installation.ztunnel_node_selector: rewrite by hand".into()],
+            ..plain
+        };
+        let text = noted.render("1.24.2");
+        assert!(
+            text.contains(
+                "does not rewrite:\n  - installation.ztunnel_node_selector: rewrite by hand\n"
+            ),
+            "{text}"
+        );
+    }
+}

@@ -802,6 +802,101 @@ mod tests {
                 .contains("name.go")
         );
     }
+
+    #[test]
+    fn waypoint_facts_name_the_release_and_the_source_of_their_era() {
+        let at = |v: &str| facts_for(&IstioVersion::parse(v).unwrap());
+        for (v, since, declared_in, named_in) in [
+            (
+                TUTORIAL_BUILD,
+                "the 2022 build",
+                "waypoint_controller.go",
+                "<sa>-waypoint-proxy",
+            ),
+            (
+                "1.18.0",
+                "1.18",
+                "istioctl/cmd/waypoint.go",
+                "getDefaultName",
+            ),
+            (
+                "1.21.0",
+                "1.18",
+                "istioctl/cmd/waypoint.go",
+                "getDefaultName",
+            ),
+            ("1.22.0", "1.22", "istioctl/pkg/waypoint", "classinfo.go"),
+            ("1.30.3", "1.22", "istioctl/pkg/waypoint", "classinfo.go"),
+        ] {
+            let f = at(v);
+            let declaration = provenance(&f, Fact::WaypointDeclaration);
+            let deployment = provenance(&f, Fact::WaypointDeployment);
+            let identity = provenance(&f, Fact::WaypointIdentity);
+            assert_eq!(
+                (
+                    declaration.since.as_str(),
+                    deployment.since.as_str(),
+                    identity.since.as_str()
+                ),
+                (since, since, since),
+                "{v}"
+            );
+            assert!(
+                declaration.source.contains(declared_in),
+                "{v}: {}",
+                declaration.source
+            );
+            assert!(
+                deployment.source.contains(named_in),
+                "{v}: {}",
+                deployment.source
+            );
+        }
+    }
+
+    #[test]
+    fn each_era_has_the_stable_name_records_and_snapshots_use() {
+        let names: Vec<(&str, String)> = Era::ALL.iter().map(|e| (e.id(), e.to_string())).collect();
+        assert_eq!(
+            names,
+            [
+                ("exp2022", "exp2022".to_string()),
+                ("1.18", "1.18".into()),
+                ("1.21", "1.21".into()),
+                ("1.22", "1.22".into()),
+                ("1.23", "1.23".into()),
+                ("1.24", "1.24".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn near_miss_version_strings_are_refused() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        let not_hex = "0123456789abcdef0123456789abcdef0123456z";
+        for raw in [
+            "0.0.0-ambient.0123456".to_string(),
+            format!("0.0.0-ambient.{not_hex}"),
+            format!("1.25-alpha.{not_hex}"),
+            "1.25-alpha.0123456".into(),
+            format!("1.25-beta.{sha}"),
+            "1..2".into(),
+            "1.1234567.0".into(),
+            "1.2x.0".into(),
+        ] {
+            assert!(
+                matches!(
+                    IstioVersion::parse(&raw),
+                    Err(VersionError::Unparseable { .. })
+                ),
+                "{raw}"
+            );
+        }
+        // Six digits is still a number; a dev build with a full sha is a build.
+        assert_eq!(IstioVersion::parse("1.123456.0").unwrap().minor, 123456);
+        assert!(IstioVersion::parse(&format!("1.25-alpha.{sha}")).is_ok());
+        assert!(IstioVersion::parse(&format!("0.0.0-ambient.{sha}")).is_ok());
+    }
 }
 
 /// A fact that differs between eras, for explaining why an observation differs from the

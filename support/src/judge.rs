@@ -280,9 +280,14 @@ pub enum From {
     Waypoint,
 }
 
+/// The host of a logged address: `10.244.1.5` of `10.244.1.5:33800`, `fd00::5` of
+/// `[fd00::5]:15008` (how Rust prints an IPv6 socket address) or of a bare `fd00::5`.
 fn host(addr: &str) -> &str {
+    if let Some(bracketed) = addr.strip_prefix('[') {
+        return bracketed.split_once(']').map_or(addr, |(h, _)| h);
+    }
     match addr.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        Some((h, port)) if !h.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => h,
         _ => addr,
     }
 }
@@ -907,4 +912,25 @@ pub fn same_declaration(a: &str, b: &str) -> bool {
             })
     };
     key(a).is_some() && key(a) == key(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host;
+
+    #[test]
+    fn the_host_of_an_address_with_or_without_its_port() {
+        for (addr, want) in [
+            ("10.244.1.5:33800", "10.244.1.5"),
+            ("10.244.1.5", "10.244.1.5"),
+            ("[fd00:10:244::5]:15008", "fd00:10:244::5"),
+            ("fd00:10:244::5", "fd00:10:244::5"),
+            ("fd00:10:244::15", "fd00:10:244::15"),
+            // Not a port: the whole text is the host.
+            ("productpage:http", "productpage:http"),
+            ("[fd00::5", "[fd00::5"),
+        ] {
+            assert_eq!(host(addr), want, "{addr}");
+        }
+    }
 }

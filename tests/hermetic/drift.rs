@@ -156,6 +156,53 @@ fn doc_commands_are_extracted_without_their_output() {
 }
 
 #[test]
+fn a_minor_heading_does_not_name_the_section() {
+    // `#####` and `######` headings are notes inside a section (the tutorial's sections are
+    // `##` to `####`), not sections of their own.
+    let doc = "## Install\n\n##### Note\n\n```bash\nistioctl install -y\n```\n\n#### Verify\n\n```bash\nkubectl get pods\n```\n";
+    let sections: Vec<String> = extract(doc).into_iter().map(|d| d.section).collect();
+    assert_eq!(sections, ["Install", "Verify"]);
+}
+
+#[test]
+fn a_changed_command_is_the_same_step_with_most_of_its_words() {
+    let performed = |command: &'static str| Performed {
+        command,
+        by: "test",
+        how: How::Same,
+    };
+    let documented = |command: &str| Documented {
+        section: "Use".into(),
+        command: command.into(),
+    };
+    let registry = [performed("kubectl apply -f a.yaml")];
+    // Three words of eight shared (0.375): another command, not a changed one.
+    let far = compare(
+        &[documented("kubectl apply -f x.yaml -n foo --server-side")],
+        &registry,
+    );
+    assert!(far.changed.is_empty(), "{}", far.render());
+    assert_eq!(far.not_performed.len(), 1);
+    assert_eq!(far.no_longer_documented, ["kubectl apply -f a.yaml"]);
+    // Three of five (0.6): the same step, changed.
+    let near = compare(&[documented("kubectl apply -f b.yaml")], &registry);
+    assert_eq!(near.changed.len(), 1, "{}", near.render());
+    // Another step (tool and subcommand) is never a change of this one, however alike.
+    let other_step = compare(&[documented("kubectl delete -f a.yaml")], &registry);
+    assert!(other_step.changed.is_empty(), "{}", other_step.render());
+    // In sync only when nothing is added, removed or changed.
+    let same = compare(&[documented("kubectl apply -f a.yaml")], &registry);
+    assert_eq!(same.matched, 1);
+    assert!(same.in_sync());
+    assert!(!far.in_sync() && !near.in_sync());
+    let only_removed = compare(&[], &registry);
+    assert!(only_removed.not_performed.is_empty() && only_removed.changed.is_empty());
+    assert!(!only_removed.in_sync());
+    let only_added = compare(&[documented("kind create cluster")], &[]);
+    assert!(!only_added.in_sync());
+}
+
+#[test]
 fn doc_sync_finds_an_added_a_removed_and_a_changed_command() {
     let sync = compare(&extract(DOC), REGISTRY);
     assert_eq!(sync.matched, 2);

@@ -176,6 +176,241 @@ fn traffic_that_bypasses_the_waypoint_is_not_l7_traffic() {
 }
 
 #[test]
+fn an_outbound_line_of_another_client_is_not_the_clients_even_with_its_source_cut_short() {
+    // istio.io's troubleshooting line is curl's; the tutorial's client is sleep. Only the
+    // 1.18 - 1.21 tracing lines, which name no source at all, are tied to the client by the
+    // window the suite read; a structured line with some source fields missing is not.
+    let curls = line("ztunnel-access-1.22.log", "2024-05-04T09:59:05.028771Z");
+    let sleep = Traffic {
+        client_sa: "sleep".into(),
+        client_ips: vec!["10.244.2.7".into()],
+        service_host: "productpage.default.svc.cluster.local".into(),
+        server_ips: vec!["10.244.1.10".into()],
+        ..Traffic::default()
+    };
+    let as_curl = Traffic {
+        client_sa: "curl".into(),
+        ..sleep.clone()
+    };
+    assert_eq!(
+        judge::outbound_logged(&parsed(&curls), &as_curl).0,
+        Verdict::Holds
+    );
+    let without = |text: &str, field: &str| {
+        let at = text.find(&format!(" {field}=")).unwrap();
+        let end = text[at + 1..].find(' ').map_or(text.len(), |e| at + 1 + e);
+        format!("{}{}", &text[..at], &text[end..])
+    };
+    let no_workload = without(&curls, "src.workload");
+    let no_workload_addr = without(&no_workload, "src.addr");
+    let no_source = without(&no_workload_addr, "src.identity");
+    for text in [&curls, &no_workload, &no_workload_addr, &no_source] {
+        assert!(
+            judge::outbound_logged(&parsed(text), &sleep).0.is_failure(),
+            "taken for sleep's: {text}"
+        );
+    }
+    // A 1.18 tracing line (no source) within the suite's window is the client's.
+    let tracing = line("ztunnel-tracing-1.18.log", "2023-08-14T09:33:25.226403Z");
+    let to_reviews = Traffic {
+        service_host: "reviews.default.svc.cluster.local".into(),
+        server_ips: vec!["10.240.1.11".into()],
+        ..sleep.clone()
+    };
+    assert_eq!(
+        judge::outbound_logged(&parsed(&tracing), &to_reviews).0,
+        Verdict::Holds
+    );
+}
+
+#[test]
+fn a_waypoint_is_known_by_its_identity_its_deployment_or_its_address() {
+    // The PR 1500 line: inbound to httpbin from its waypoint.
+    let text = line("ztunnel-access-1.22.log", "2025-04-01T14:01:02.476412Z");
+    let through = |waypoint: WaypointExpectation| Traffic {
+        client_sa: "curl".into(),
+        service_host: "httpbin.default.svc.cluster.local".into(),
+        server_ips: vec!["10.244.3.8".into()],
+        waypoint: Some(waypoint),
+        ..Traffic::default()
+    };
+    let identity = "spiffe://cluster.local/ns/default/sa/simple-http-waypoint";
+    for (by, waypoint) in [
+        (
+            "identity",
+            WaypointExpectation {
+                identity: Some(identity.into()),
+                ..WaypointExpectation::default()
+            },
+        ),
+        (
+            "deployment",
+            WaypointExpectation {
+                deployment: Some("simple-http-waypoint".into()),
+                ..WaypointExpectation::default()
+            },
+        ),
+        (
+            "address",
+            WaypointExpectation {
+                pod_ips: vec!["10.244.3.9".into()],
+                ..WaypointExpectation::default()
+            },
+        ),
+    ] {
+        assert_eq!(
+            judge::inbound_logged(&parsed(&text), &through(waypoint), From::Waypoint).0,
+            Verdict::Holds,
+            "by {by}"
+        );
+    }
+    // Another waypoint, on every count.
+    let other = WaypointExpectation {
+        identity: Some("spiffe://cluster.local/ns/default/sa/waypoint".into()),
+        deployment: Some("waypoint".into()),
+        pod_ips: vec!["10.244.3.99".into()],
+    };
+    assert!(
+        judge::inbound_logged(&parsed(&text), &through(other), From::Waypoint)
+            .0
+            .is_failure()
+    );
+}
+
+#[test]
+fn an_outbound_line_to_another_waypoint_is_not_through_the_expected_one() {
+    let expect = |identity: Option<&str>, pod_ips: &[&str]| WaypointExpectation {
+        identity: identity.map(str::to_string),
+        pod_ips: pod_ips.iter().map(|s| s.to_string()).collect(),
+        deployment: None,
+    };
+    // 2022: the cluster name says `to_server_waypoint_proxy_<identity>`; the address dialled is
+    // the service's, so only the record's waypoint can tell.
+    let envoy = line("ztunnel-envoy-2022.log", "[2022-11-29T20:18:40.046Z]");
+    let productpage_waypoint = "spiffe://cluster.local/ns/default/sa/bookinfo-productpage";
+    let via = |waypoint: WaypointExpectation| Traffic {
+        client_sa: "sleep".into(),
+        service_host: "productpage.default.svc.cluster.local".into(),
+        waypoint: Some(waypoint),
+        ..Traffic::default()
+    };
+    let judged = |text: &str, t: Traffic| judge::outbound_logged(&parsed(text), &t).0;
+    assert_eq!(
+        judged(&envoy, via(expect(Some(productpage_waypoint), &[]))),
+        Verdict::Holds
+    );
+    assert_eq!(
+        judged(&envoy, via(expect(None, &["10.244.1.11"]))),
+        Verdict::Holds
+    );
+    for other in [
+        expect(Some("spiffe://cluster.local/ns/default/sa/waypoint"), &[]),
+        expect(None, &["10.244.1.99"]),
+        expect(None, &[]),
+    ] {
+        assert!(judged(&envoy, via(other.clone())).is_failure(), "{other:?}");
+    }
+    // 1.22+: the 2025-04-09 line to an Envoy Gateway waypoint. Without `dst.hbone_addr` nothing
+    // marks the record as sent to a waypoint; its destination (identity or address) still is one.
+    let structured = line("ztunnel-access-1.22.log", "2025-04-09T11:44:45.641989Z");
+    let no_hbone = {
+        let at = structured.find("dst.hbone_addr=").unwrap();
+        let end = at + structured[at..].find(char::is_whitespace).unwrap() + 1;
+        format!("{}{}", &structured[..at], &structured[end..])
+    };
+    let eg = "spiffe://cluster.local/ns/envoy-gateway-system/sa/envoy-envoy-gateway-system-eg-waypoint-3d55183b";
+    let via_eg = |waypoint: WaypointExpectation| Traffic {
+        client_sa: "default".into(),
+        service_host: "backend.envoy-gateway-system.svc.cluster.local".into(),
+        waypoint: Some(waypoint),
+        ..Traffic::default()
+    };
+    for text in [&structured, &no_hbone] {
+        assert_eq!(judged(text, via_eg(expect(Some(eg), &[]))), Verdict::Holds);
+        assert_eq!(
+            judged(text, via_eg(expect(None, &["10.244.0.14"]))),
+            Verdict::Holds
+        );
+        assert!(
+            judged(
+                text,
+                via_eg(expect(Some(productpage_waypoint), &["10.244.0.99"]))
+            )
+            .is_failure()
+        );
+    }
+}
+
+#[test]
+fn the_line_the_tutorial_shows_is_the_one_taken_and_a_missing_one_names_its_source() {
+    // Two 2022 inbound lines that both show the connection: Envoy's `inbound hcm` and the
+    // `capture inbound listener` line the tutorial prints. The snapshot takes the latter.
+    let hcm = line("ztunnel-envoy-2022.log", "[2022-09-10T10:18:23.497Z]");
+    let capture = line("ztunnel-envoy-2022.log", "[2022-11-29T19:43:56.477Z]");
+    let records = vec![parse_access(&hcm).unwrap(), parse_access(&capture).unwrap()];
+    let t = Traffic {
+        client_sa: "sleep".into(),
+        client_ips: vec!["10.244.1.3".into(), "10.244.1.2".into()],
+        service_host: "productpage.default.svc.cluster.local".into(),
+        server_ips: vec!["10.244.2.9".into(), "10.244.2.4".into()],
+        ..Traffic::default()
+    };
+    assert_eq!(
+        judge::inbound_logged(&records[..1], &t, From::Client),
+        (Verdict::Holds, Some(0))
+    );
+    assert_eq!(
+        judge::inbound_logged(&records, &t, From::Client),
+        (Verdict::Holds, Some(1))
+    );
+    // Expected from the waypoint, the failure says so (not "from sleep").
+    let waypoint = WaypointExpectation {
+        identity: Some("spiffe://cluster.local/ns/default/sa/waypoint".into()),
+        ..WaypointExpectation::default()
+    };
+    let l7 = Traffic {
+        waypoint: Some(waypoint),
+        ..t
+    };
+    let Verdict::Drifted { expected, .. } = judge::inbound_logged(&records, &l7, From::Waypoint).0
+    else {
+        panic!("no line comes from the waypoint")
+    };
+    assert!(
+        expected.starts_with("a completed inbound line from the waypoint (spiffe://cluster.local/ns/default/sa/waypoint)"),
+        "{expected}"
+    );
+}
+
+#[test]
+fn an_edge_from_the_client_to_another_service_is_not_to_productpage() {
+    let graph = |edges: &[(&str, &str)]| {
+        let edges: Vec<serde_json::Value> = edges
+            .iter()
+            .map(|(s, t)| serde_json::json!({ "data": { "source": s, "target": t } }))
+            .collect();
+        serde_json::json!({ "elements": {
+            "nodes": [
+                { "data": { "id": "n1", "app": "sleep", "workload": "sleep" } },
+                { "data": { "id": "n2", "app": "productpage", "workload": "productpage-v1" } },
+                { "data": { "id": "n3", "app": "details", "workload": "details-v1" } },
+            ],
+            "edges": edges,
+        }})
+    };
+    assert_eq!(
+        judge::graph_edge(&graph(&[("n1", "n2")]), "sleep", "productpage"),
+        Verdict::Holds
+    );
+    for edges in [vec![("n1", "n3"), ("n2", "n3")], vec![("n2", "n1")], vec![]] {
+        assert!(
+            judge::graph_edge(&graph(&edges), "sleep", "productpage").is_failure(),
+            "{edges:?}"
+        );
+    }
+}
+
+#[test]
 fn the_waypoint_pod_is_not_the_productpage_pod() {
     // The 2024-11-16 inbound line with its destination renamed to the waypoint's pod and moved
     // to another address: `productpage-waypoint` only starts like productpage.
@@ -460,6 +695,228 @@ fn a_client_manifest_that_no_longer_serves_is_a_drift() {
         panic!()
     };
     assert!(actual.contains("was not probed"), "{actual}");
+}
+
+#[test]
+fn presence_is_what_the_era_says_either_way() {
+    assert_eq!(
+        judge::presence("istio-ingressgateway", true, true),
+        Verdict::Holds
+    );
+    assert_eq!(
+        judge::presence("istio-ingressgateway", false, false),
+        Verdict::Holds
+    );
+    let Verdict::Drifted { expected, actual } =
+        judge::presence("istio-ingressgateway", true, false)
+    else {
+        panic!("missing is not present")
+    };
+    assert_eq!(
+        (expected.as_str(), actual.as_str()),
+        (
+            "istio-ingressgateway present",
+            "istio-ingressgateway absent"
+        )
+    );
+    assert!(fails(&judge::presence("istio-ingressgateway", false, true)).contains("present"));
+}
+
+fn pod_with(name: &str, containers: &[&str]) -> k8s_openapi::api::core::v1::Pod {
+    let containers: Vec<serde_json::Value> = containers
+        .iter()
+        .map(|c| serde_json::json!({ "name": c, "image": "example" }))
+        .collect();
+    serde_json::from_value(serde_json::json!({
+        "metadata": { "name": name, "namespace": "default" },
+        "spec": { "containers": containers },
+    }))
+    .unwrap()
+}
+
+#[test]
+fn a_pod_with_a_sidecar_or_a_second_container_is_not_sidecarless() {
+    let app = pod_with("productpage-v1-1", &["productpage"]);
+    assert_eq!(
+        judge::no_sidecars(std::slice::from_ref(&app)),
+        Verdict::Holds
+    );
+    for (pod, seen) in [
+        (
+            pod_with("productpage-v1-2", &["productpage", "istio-proxy"]),
+            "istio-proxy",
+        ),
+        // A second container of any name is one container too many.
+        (
+            pod_with("productpage-v1-3", &["productpage", "debug"]),
+            "debug",
+        ),
+        // The proxy alone (an app container replaced) is not the app.
+        (
+            pod_with("productpage-v1-4", &["istio-proxy"]),
+            "istio-proxy",
+        ),
+    ] {
+        let why = fails(&judge::no_sidecars(&[app.clone(), pod.clone()]));
+        let name = pod.metadata.name.clone().unwrap();
+        assert!(why.contains(&name) && why.contains(seen), "{why}");
+        assert!(!why.contains("productpage-v1-1"), "{why}");
+    }
+}
+
+#[test]
+fn a_page_without_the_title_or_without_200_is_not_the_product_page() {
+    let page = |code: &str, title: bool| {
+        format!(
+            "<html><head>{}</head></html>{}{code}]",
+            if title {
+                judge::PRODUCTPAGE_TITLE
+            } else {
+                "<title>Error</title>"
+            },
+            judge::HTTP_CODE_MARKER
+        )
+    };
+    assert_eq!(judge::productpage_page(&page("200", true)), Verdict::Holds);
+    assert!(fails(&judge::productpage_page(&page("200", false))).contains("title absent"));
+    assert!(fails(&judge::productpage_page(&page("503", true))).contains("HTTP 503"));
+    assert!(
+        fails(&judge::productpage_page("curl: (6) Could not resolve host")).contains("HTTP none")
+    );
+}
+
+#[test]
+fn a_false_condition_is_no_controller_acting() {
+    let condition = |t: &str, s: &str, r: &str| {
+        vec![(t.to_string(), s.to_string(), r.to_string(), String::new())]
+    };
+    assert!(acted_on(&condition("Programmed", "True", "Programmed")));
+    assert!(acted_on(&condition("Ready", "True", "Ready")));
+    // A controller that refused the Gateway wrote its reason, with status False.
+    assert!(!acted_on(&condition(
+        "Accepted",
+        "False",
+        "InvalidParameters"
+    )));
+    assert!(!acted_on(&condition("Accepted", "True", "Pending")));
+    assert!(!acted_on(&condition(
+        "ResolvedRefs",
+        "True",
+        "ResolvedRefs"
+    )));
+}
+
+#[test]
+fn an_empty_graph_is_one_without_the_edge() {
+    let raw = fixtures::read("recorded/kiali-graph-ambient.json").unwrap();
+    let graph: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    // Kiali's recorded graph has traffic into productpage; as the graph of a quiet minute it is
+    // the near-miss.
+    let (from, to) = ("productpage", "reviews");
+    assert_eq!(judge::graph_edge(&graph, from, to), Verdict::Holds);
+    assert!(fails(&judge::graph_without_edge(&graph, from, to)).contains("an edge"));
+    let empty = serde_json::json!({ "elements": { "nodes": [], "edges": [] } });
+    assert_eq!(judge::graph_without_edge(&empty, from, to), Verdict::Holds);
+}
+
+#[test]
+fn a_deployment_is_ready_as_kubectl_says_only_when_available_with_those_numbers() {
+    let captured: serde_json::Value = serde_json::from_str(
+        &fixtures::read("objects/captured/1.31-dev/istio-system-deployments.json").unwrap(),
+    )
+    .unwrap();
+    let istiod = captured["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["metadata"]["name"] == "istiod")
+        .unwrap()
+        .clone();
+    let deployment = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut d = istiod.clone();
+        edit(&mut d);
+        serde_json::from_value::<k8s_openapi::api::apps::v1::Deployment>(d).unwrap()
+    };
+    let as_captured = deployment(&|_| {});
+    assert_eq!(judge::deployment_ready(&as_captured, "1/1"), Verdict::Holds);
+    // Available, but not the READY the tutorial shows.
+    assert!(fails(&judge::deployment_ready(&as_captured, "2/2")).contains("READY 1/1"));
+    // READY 1/1 but not Available.
+    let unavailable = deployment(&|d| {
+        d["status"]["conditions"][0]["status"] = "False".into();
+    });
+    assert!(fails(&judge::deployment_ready(&unavailable, "1/1")).contains("Available=false"));
+}
+
+#[test]
+fn the_same_declaration_is_the_same_object_and_class() {
+    // The tutorial's waypoint declaration (lines 184-191), reformatted: the same object.
+    let tutorial = "apiVersion: gateway.networking.k8s.io/v1alpha2\nkind: Gateway\nmetadata:\n name: productpage\n annotations:\n   istio.io/service-account: bookinfo-productpage\nspec:\n gatewayClassName: istio-mesh\n";
+    let reformatted = "kind: Gateway\napiVersion: gateway.networking.k8s.io/v1alpha2\nspec: {gatewayClassName: istio-mesh}\nmetadata: {name: productpage}\n";
+    assert!(judge::same_declaration(tutorial, reformatted));
+    for (what, other) in [
+        ("version", tutorial.replace("v1alpha2", "v1")),
+        (
+            "name",
+            tutorial.replace("name: productpage", "name: waypoint"),
+        ),
+        ("class", tutorial.replace("istio-mesh", "istio-waypoint")),
+        ("kind", tutorial.replace("kind: Gateway", "kind: HTTPRoute")),
+    ] {
+        assert!(!judge::same_declaration(tutorial, &other), "another {what}");
+    }
+    assert!(!judge::same_declaration("not: [yaml", "not: [yaml"));
+}
+
+#[test]
+fn a_step_that_failed_is_a_drift_and_one_that_could_not_start_is_not_reached() {
+    use support::istio::AcquireError;
+    use support::k8s::wait::WaitError;
+    use support::steps::StepError;
+    assert_eq!(judge::step(&Ok(()), "applied"), Verdict::Holds);
+    // The rollout ran and did not finish: the documented step drifted, with its cause.
+    let failed = StepError::Wait(WaitError::Timeout {
+        what: "deployment/kiali available".into(),
+        timeout: std::time::Duration::from_secs(300),
+        last: "0/1 available".into(),
+    });
+    let Verdict::Drifted { expected, actual } = judge::step(&Err(failed), "kiali rolled out")
+    else {
+        panic!("a step that ran and failed must drift")
+    };
+    assert_eq!(expected, "kiali rolled out");
+    assert!(actual.contains("0/1 available"), "{actual}");
+    // The release's samples could not be fetched: the step itself never ran.
+    let before = StepError::Release(AcquireError::Http {
+        version: "1.24.2".into(),
+        url: "https://example.invalid/istio-1.24.2.tar.gz".into(),
+        status: 404,
+    });
+    let Verdict::NotReached { why } = judge::step(&Err(before), "kiali rolled out") else {
+        panic!("a step that could not start is not a drift of the tutorial's step")
+    };
+    assert!(why.contains("HTTP 404"), "{why}");
+}
+
+#[test]
+fn a_dashboard_that_answers_with_an_error_page_is_a_drift() {
+    use support::answers::{Refs, dashboard};
+    use support::claims::Answer;
+    use support::eras::{Era, TUTORIAL_BUILD};
+    let doc = support::tutorial::expectations::extract(
+        &fixtures::read("tutorial/ambient-tutorial.md").unwrap(),
+    );
+    let refs = Refs::new(&doc, TUTORIAL_BUILD, Era::Experimental2022);
+    assert_eq!(dashboard(&refs, &Ok(200)), Answer::AsDocumented);
+    for status in [Ok(404), Ok(503), Err("connection refused".to_string())] {
+        let Answer::Drifted { actual, .. } = dashboard(&refs, &status) else {
+            panic!("{status:?} taken for a served dashboard")
+        };
+        assert!(
+            actual.contains("404") || actual.contains("503") || actual.contains("refused"),
+            "{actual}"
+        );
+    }
 }
 
 #[test]

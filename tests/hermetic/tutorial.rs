@@ -642,6 +642,15 @@ fn editing_one_output_block_flips_exactly_the_claim_it_feeds() {
 }
 
 #[test]
+fn the_tutorial_is_in_sync_with_itself() {
+    let reference = reference();
+    let sync = support::docsync::compare_expectations(&reference, &reference);
+    assert!(sync.in_sync(), "{}", sync.render());
+    assert_eq!(sync.same, reference.documented.len());
+    assert_eq!(sync.same, 29);
+}
+
+#[test]
 fn doc_sync_names_an_edited_expected_output_with_both_texts() {
     let sync =
         support::docsync::compare_expectations(&extract(&edited_install_output()), &reference());
@@ -765,6 +774,19 @@ fn docpatch_rewrites_what_it_saw_and_git_applies_it() {
             after[&id].describe()
         );
     }
+    // Two claims read from the same block (a run may record one claim twice under two ids):
+    // the block is replaced once.
+    let stale = chosen
+        .iter()
+        .find(|r| matches!(r.answer, Answer::DocStale { .. }))
+        .unwrap();
+    let mut twin = (*stale).clone();
+    twin.claim = format!("{}_again", twin.claim);
+    let mut with_twin = chosen.clone();
+    with_twin.push(&twin);
+    let again = support::docpatch::build(&seed(), "tutorial.md", &with_twin);
+    assert_eq!(again.replaced, patch.replaced);
+    assert_eq!(again.diff, patch.diff);
     // Records of two builds need a choice.
     let mut two = records.clone();
     two.extend(records.iter().cloned().map(|mut r| {
@@ -778,6 +800,49 @@ fn docpatch_rewrites_what_it_saw_and_git_applies_it() {
             .len(),
         chosen.len()
     );
+}
+
+#[test]
+fn docpatch_patches_from_one_build_and_the_newest_record_of_each_claim() {
+    use support::docpatch::{PatchError, select};
+    let records = records_1_31();
+    let claim = records[0].claim.clone();
+    // Two runs of the same build: the later record of a claim wins, in whichever order they come.
+    let mut earlier = records[0].clone();
+    earlier.at = "2000-01-01T00:00:00Z".into();
+    earlier.run_id = "earlier".into();
+    let mut later = records[0].clone();
+    later.at = "2999-01-01T00:00:00Z".into();
+    later.run_id = "later".into();
+    for runs in [
+        vec![earlier.clone(), later.clone()],
+        vec![later.clone(), earlier.clone()],
+    ] {
+        let chosen = select(&runs, None).unwrap();
+        assert_eq!(chosen.len(), 1);
+        assert_eq!(chosen[0].run_id, "later", "{claim}: the newest record");
+    }
+    // --istio picks that build's records only; a build with no records is named.
+    let mut other = records[0].clone();
+    other.istio_version = "1.30.3".into();
+    other.run_id = "other".into();
+    let both = vec![records[0].clone(), other];
+    let picked = select(&both, Some("1.30.3")).unwrap();
+    assert_eq!(picked.len(), 1);
+    assert_eq!(picked[0].run_id, "other");
+    assert!(matches!(
+        select(&both, Some("1.29.0")),
+        Err(PatchError::NoSuchBuild(v)) if v == "1.29.0"
+    ));
+    assert!(matches!(select(&[], None), Err(PatchError::NoRecords)));
+    assert!(matches!(
+        select(&[], Some("1.31-dev")),
+        Err(PatchError::NoSuchBuild(_))
+    ));
+    assert!(matches!(
+        select(&both, None),
+        Err(PatchError::SeveralBuilds { count: 2, .. })
+    ));
 }
 
 #[test]
