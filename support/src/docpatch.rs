@@ -277,12 +277,12 @@ mod tests {
         assert_eq!(hunks(11), 1);
         // The second hunk's new start accounts for the first one's change in length.
         let longer = Replacement {
-            text: "new 10\nand more".into(),
+            text: "new 10\nand\nmore".into(),
             ..replacing(10)
         };
         let diff = unified(&lines, "t.md", &[longer, replacing(25)], true);
-        assert!(diff.contains("@@ -7,7 +7,8 @@\n"), "{diff}");
-        assert!(diff.contains("@@ -22,7 +23,7 @@\n"), "{diff}");
+        assert!(diff.contains("@@ -7,7 +7,9 @@\n"), "{diff}");
+        assert!(diff.contains("@@ -22,7 +24,7 @@\n"), "{diff}");
     }
 
     #[test]

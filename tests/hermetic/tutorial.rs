@@ -775,10 +775,19 @@ fn docpatch_rewrites_what_it_saw_and_git_applies_it() {
         );
     }
     // Two claims read from the same block (a run may record one claim twice under two ids):
-    // the block is replaced once.
+    // the block is replaced once. The last block rewritten, so no other replacement follows it.
     let stale = chosen
         .iter()
-        .find(|r| matches!(r.answer, Answer::DocStale { .. }))
+        .filter_map(|r| match &r.answer {
+            Answer::DocStale {
+                documented,
+                replacement: Some(_),
+                ..
+            } => Some((documented.lines.start, r)),
+            _ => None,
+        })
+        .max_by_key(|(start, _)| *start)
+        .map(|(_, r)| r)
         .unwrap();
     let mut twin = (*stale).clone();
     twin.claim = format!("{}_again", twin.claim);
