@@ -342,3 +342,34 @@ fn a_snapshot_file_in_an_unknown_shape_is_a_named_error() {
     let err = unreadable.compare("text").unwrap_err();
     assert!(matches!(err, SnapshotError::Read { .. }), "{err}");
 }
+
+/// Run by `on_ci_is_read_from_ci_and_insta_update` in a child process with the environment it
+/// sets: asserts `on_ci()` is `ON_CI_EXPECTED`.
+#[test]
+fn on_ci_child() {
+    if let Ok(expected) = std::env::var("ON_CI_EXPECTED") {
+        assert_eq!(support::snapshot::on_ci().to_string(), expected);
+    }
+}
+
+#[test]
+fn on_ci_is_read_from_ci_and_insta_update() {
+    // A process of its own per environment: tests share theirs.
+    for (ci, expected) in [(true, "true"), (false, "false")] {
+        let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "claim_snapshots::on_ci_child",
+            "--exact",
+            "--test-threads=1",
+        ])
+        .env_remove("CI")
+        .env_remove("INSTA_UPDATE")
+        .env("ON_CI_EXPECTED", expected)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+        if ci {
+            cmd.env("CI", "1");
+        }
+        assert!(cmd.status().unwrap().success(), "CI set: {ci}");
+    }
+}

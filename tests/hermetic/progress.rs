@@ -108,7 +108,7 @@ fn progress_child() {
     }
     let _ = progress::init(
         Progress::detect()
-            .with_wait_intervals(Duration::from_millis(50), Duration::from_millis(100)),
+            .with_wait_intervals(Duration::from_millis(30), Duration::from_millis(60)),
     );
     let mut d = progress::download("Istio child", Some(4 << 20));
     for _ in 0..4 {
@@ -126,7 +126,7 @@ fn progress_child() {
         Duration::from_secs(30),
         || async {
             // Long enough for the first line and two "still waiting" ones (this wait is about time).
-            if start.elapsed() > Duration::from_millis(400) {
+            if start.elapsed() > Duration::from_millis(200) {
                 Probe::Ready(())
             } else {
                 Probe::NotYet("not yet".into())

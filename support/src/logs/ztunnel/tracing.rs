@@ -196,8 +196,10 @@ mod tests {
     #[test]
     fn word_chars_are_the_regexes_word_chars() {
         let word = Regex::new(r"^\w+").unwrap();
+        let mut s = String::with_capacity(9);
         for c in (0..=0x10ffff).filter_map(char::from_u32) {
-            let s = format!("{c}{c}!");
+            s.clear();
+            s.extend([c, c, '!']);
             let expected = word.find(&s).map_or("", |m| m.as_str());
             assert_eq!(word_chars(&s), expected, "{c:?}");
         }
