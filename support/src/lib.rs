@@ -27,6 +27,7 @@ pub mod manifests;
 pub mod observe;
 pub mod process;
 pub mod progress;
+pub mod recorder;
 pub mod report;
 pub mod settings;
 pub mod snapshot;

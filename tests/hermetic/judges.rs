@@ -6,15 +6,14 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::Pod;
-use support::claims::{
-    Answer, CLAIMS, ClaimId, ClaimRecord, RECORD_FORMAT, Recorder, Section, Verdict,
-};
+use support::claims::{Answer, CLAIMS, ClaimId, ClaimRecord, RECORD_FORMAT, Section, Verdict};
 use support::eras::{EnrollmentLogFormat, Era, facts};
 use support::fixtures::{self, recorded_lines};
 use support::judge::{self, AppPod, From, Traffic, WaypointExpectation};
 use support::k8s::conditions::{daemonset_ready, deployment_available, pod_blocker};
 use support::k8s::pods::pick_running;
 use support::logs::{AccessRecord, parse_access, parse_enrollment};
+use support::recorder::Recorder;
 
 fn object<K: k8s_openapi::serde::de::DeserializeOwned>(name: &str) -> K {
     serde_norway::from_str(&fixtures::read(&format!("objects/{name}")).unwrap()).unwrap()

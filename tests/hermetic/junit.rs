@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus};
-use support::claims::{Anchor, Answer, ClaimId, ClaimRecord, EraFact, Recorder};
+use support::claims::{Anchor, Answer, ClaimId, ClaimRecord, EraFact};
 use support::junit;
+use support::recorder::Recorder;
 use support::report::{build, load};
 use support::tutorial::markdown::Lines;
 

@@ -691,7 +691,7 @@ fn doc_sync_names_an_edited_expected_output_with_both_texts() {
 /// Records of a 1.31 run, as the recorder writes them.
 fn records_1_31() -> Vec<support::claims::ClaimRecord> {
     let dir = tempfile::tempdir().unwrap();
-    let recorder = support::claims::Recorder::new(dir.path(), "1.24", "1.31-dev", "sim");
+    let recorder = support::recorder::Recorder::new(dir.path(), "1.24", "1.31-dev", "sim");
     for (id, a) in replay_1_31(&reference()) {
         recorder.record(id, &a).unwrap();
     }
@@ -702,7 +702,7 @@ fn records_1_31() -> Vec<support::claims::ClaimRecord> {
 #[test]
 fn the_report_leads_with_the_stale_tutorial() {
     let dir = tempfile::tempdir().unwrap();
-    let recorder = support::claims::Recorder::new(dir.path(), "1.24", "1.31-dev", "sim");
+    let recorder = support::recorder::Recorder::new(dir.path(), "1.24", "1.31-dev", "sim");
     for (id, a) in replay_1_31(&reference()) {
         recorder.record(id, &a).unwrap();
     }

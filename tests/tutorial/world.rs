@@ -14,12 +14,13 @@ use std::time::Duration;
 
 use rstest::fixture;
 use support::answers::{self, Refs};
-use support::claims::{Answer, ClaimId, Recorder};
+use support::claims::{Answer, ClaimId};
 use support::cluster::{self, Cluster, ClusterError};
 use support::eras::{EraFacts, IstioVersion, TUTORIAL_BUILD, VersionError, facts_for};
 use support::istio::{AcquireError, Acquirer, InstallError, InstallReport, IstioRelease};
 use support::observe;
 use support::process::Tools;
+use support::recorder::Recorder;
 use support::settings::{IstioSource, Settings, SettingsError};
 use support::snapshot::{Compared, Snapshot};
 use support::steps::{self, BOOKINFO, CLIENTS, StepError};
