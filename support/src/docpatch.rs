@@ -3,10 +3,17 @@
 //! log lines, the waypoint declaration the era uses, the waypoint pod line) is replaced by that
 //! text, indented as the block was; stale statements it cannot rewrite are listed in the patch's
 //! header (which `git apply` skips).
+//!
+//! Records are read from files anyone can hand over, so nothing they say reaches the header
+//! verbatim: the header names only the suite's own claims and expectations, lines checked against
+//! the tutorial, and era facts from the suite's own table (`crate::eras`); a record whose era fact
+//! is not in that table, or whose claim this suite does not define, is counted, not quoted. The
+//! observed text goes only into `+` lines of the diff, one per line it holds.
 
 use std::collections::BTreeMap;
 
-use crate::claims::{Answer, ClaimRecord};
+use crate::claims::{Answer, ClaimRecord, EraFact};
+use crate::eras::{Era, Fact, IstioVersion, facts, facts_for, provenance};
 use crate::report::Build;
 
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +24,66 @@ pub enum PatchError {
     NoSuchBuild(String),
     #[error("no claim records")]
     NoRecords,
+    #[error(
+        "the record of {claim} (Istio {istio}, at {at}) points at {lines} of a tutorial of {total} \
+         lines: it was recorded against another copy of the tutorial; give that copy with \
+         --tutorial, or run the suite against this one again"
+    )]
+    LinesOutOfRange {
+        claim: String,
+        istio: String,
+        at: String,
+        lines: String,
+        total: usize,
+    },
+}
+
+/// Every fact of the era table, for telling the suite's own era facts from others.
+const FACTS: [Fact; 8] = [
+    Fact::InstallLines,
+    Fact::IngressGateway,
+    Fact::ZtunnelNodeSelector,
+    Fact::EnrollmentLog,
+    Fact::AccessLog,
+    Fact::WaypointDeclaration,
+    Fact::WaypointDeployment,
+    Fact::WaypointIdentity,
+];
+
+/// Where `fact` is in [`FACTS`]: a new fact fails to compile here until it is listed there.
+#[cfg(test)]
+fn fact_index(fact: Fact) -> usize {
+    match fact {
+        Fact::InstallLines => 0,
+        Fact::IngressGateway => 1,
+        Fact::ZtunnelNodeSelector => 2,
+        Fact::EnrollmentLog => 3,
+        Fact::AccessLog => 4,
+        Fact::WaypointDeclaration => 5,
+        Fact::WaypointDeployment => 6,
+        Fact::WaypointIdentity => 7,
+    }
+}
+
+/// The suite's own era fact equal to `claimed`, for a record of `istio_version` on era `era`:
+/// from the version's facts where it parses, else from the era's.
+fn era_fact_of_table(istio_version: &str, era: &str, claimed: &EraFact) -> Option<EraFact> {
+    let mut tables = Vec::new();
+    if let Ok(v) = IstioVersion::parse(istio_version) {
+        tables.push(facts_for(&v));
+    }
+    tables.extend(Era::ALL.iter().filter(|e| e.id() == era).map(|e| facts(*e)));
+    tables
+        .iter()
+        .flat_map(|t| FACTS.iter().map(move |f| provenance(t, *f)))
+        .find(|ours| ours == claimed)
+}
+
+/// One header line: whatever it holds, on one line, without control characters.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// The patch, and what it could not do.
@@ -88,11 +155,14 @@ pub fn select<'a>(
     }
 }
 
-/// Builds the patch of `tutorial` (its text; `path` is how the diff names it).
-pub fn build(tutorial: &str, path: &str, records: &[&ClaimRecord]) -> Patch {
+/// Builds the patch of `tutorial` (its text; `path` is how the diff names it). A record whose
+/// lines are not in the tutorial is an error naming it.
+pub fn build(tutorial: &str, path: &str, records: &[&ClaimRecord]) -> Result<Patch, PatchError> {
     let lines: Vec<&str> = tutorial.lines().collect();
     let mut patch = Patch::default();
     let mut replacements: Vec<Replacement> = Vec::new();
+    let mut unknown_claims = 0usize;
+    let mut foreign_facts = 0usize;
     for r in records {
         let Answer::DocStale {
             documented,
@@ -103,27 +173,49 @@ pub fn build(tutorial: &str, path: &str, records: &[&ClaimRecord]) -> Patch {
         else {
             continue;
         };
-        let what = format!(
-            "{} ({}, {}): {} since {} ({})",
-            r.claim, documented.expectation, documented.lines, era.fact, era.since, era.source
-        );
+        let span = documented.lines;
+        if span.start == 0 || span.start > span.end || span.end > lines.len() {
+            return Err(PatchError::LinesOutOfRange {
+                claim: one_line(&r.claim),
+                istio: one_line(&r.istio_version),
+                at: one_line(&r.at),
+                lines: format!("{}..={}", span.start, span.end),
+                total: lines.len(),
+            });
+        }
+        // Only the suite's own claim, one of its expectations, and a fact of its era table.
+        let Some(claim) = crate::claims::claim(&r.claim) else {
+            unknown_claims += 1;
+            continue;
+        };
+        let Some(expectation) = claim.anchors.iter().find(|a| **a == documented.expectation) else {
+            unknown_claims += 1;
+            continue;
+        };
+        let Some(fact) = era_fact_of_table(&r.istio_version, &r.era, era) else {
+            foreign_facts += 1;
+            continue;
+        };
+        let what = one_line(&format!(
+            "{} ({expectation}, {span}): {} since {} ({})",
+            claim.name(),
+            fact.fact,
+            fact.since,
+            fact.source
+        ));
         let Some(new) = replacement else {
             patch.notes.push(format!("{what}: rewrite by hand"));
             continue;
         };
-        let current = lines
-            .get(documented.lines.start.saturating_sub(1)..documented.lines.end.min(lines.len()))
-            .map(|l| l.join("\n"));
-        if current.as_deref() != Some(documented.text.as_str()) {
+        if lines[span.start - 1..span.end].join("\n") != documented.text {
             patch.notes.push(format!(
-                "{what}: the tutorial's {} no longer hold the text the run saw; run the suite against this copy again",
-                documented.lines
+                "{what}: the tutorial's {span} no longer hold the text the run saw; run the suite against this copy again"
             ));
             continue;
         }
         if replacements
             .iter()
-            .any(|x| x.start <= documented.lines.end && documented.lines.start <= x.end)
+            .any(|x| x.start <= span.end && span.start <= x.end)
         {
             continue; // several claims read the same block: one replacement is enough
         }
@@ -147,16 +239,26 @@ pub fn build(tutorial: &str, path: &str, records: &[&ClaimRecord]) -> Patch {
             .collect::<Vec<_>>()
             .join("\n");
         replacements.push(Replacement {
-            start: documented.lines.start,
-            end: documented.lines.end,
+            start: span.start,
+            end: span.end,
             text,
             why: what,
         });
     }
+    if unknown_claims > 0 {
+        patch.notes.push(format!(
+            "{unknown_claims} stale record(s) of claims or expectations this suite does not define: not used (records of another version of the suite?)"
+        ));
+    }
+    if foreign_facts > 0 {
+        patch.notes.push(format!(
+            "{foreign_facts} stale record(s) whose era fact is not in this suite's era table for their Istio: not used (records of another version of the suite?)"
+        ));
+    }
     replacements.sort_by_key(|r| r.start);
     patch.replaced = replacements.len();
     patch.diff = unified(&lines, path, &replacements, tutorial.ends_with('\n'));
-    patch
+    Ok(patch)
 }
 
 /// A unified diff of `lines` with `replacements` applied, three lines of context, hunks that
@@ -232,7 +334,12 @@ fn unified(
 impl Patch {
     /// The patch file: a header (what it does and what it leaves to the maintainer), then the
     /// diff.
+    /// `build` is the records' Istio version: named only if it is one (a record says what it
+    /// likes there).
     pub fn render(&self, build: &str) -> String {
+        let build = IstioVersion::parse(build)
+            .map(|v| v.raw)
+            .unwrap_or_else(|_| "(a version this suite cannot read)".into());
         let mut out = format!(
             "Tutorial update from the suite's records of Istio {build}: {} block(s) replaced by what the suite observed.\n",
             self.replaced
@@ -240,7 +347,7 @@ impl Patch {
         if !self.notes.is_empty() {
             out.push_str("\nStale statements this patch does not rewrite:\n");
             for n in &self.notes {
-                out.push_str(&format!("  - {n}\n"));
+                out.push_str(&format!("  - {}\n", one_line(n)));
             }
         }
         out.push('\n');
@@ -251,7 +358,14 @@ impl Patch {
 
 #[cfg(test)]
 mod tests {
-    use super::{Patch, Replacement, unified};
+    use super::{FACTS, Patch, Replacement, fact_index, unified};
+
+    #[test]
+    fn every_fact_of_the_era_table_is_listed_once() {
+        for (i, f) in FACTS.iter().enumerate() {
+            assert_eq!(fact_index(*f), i, "{f:?}");
+        }
+    }
 
     fn replacing(line: usize) -> Replacement {
         Replacement {

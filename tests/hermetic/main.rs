@@ -6,6 +6,7 @@ mod claim_snapshots;
 mod doctor;
 mod drift;
 mod fixtures;
+mod hostile_records;
 mod issues;
 mod judges;
 mod junit;

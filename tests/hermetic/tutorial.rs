@@ -729,7 +729,7 @@ fn the_report_leads_with_the_stale_tutorial() {
 fn docpatch_rewrites_what_it_saw_and_git_applies_it() {
     let records = records_1_31();
     let chosen = support::docpatch::select(&records, None).unwrap();
-    let patch = support::docpatch::build(&seed(), "tutorial.md", &chosen);
+    let patch = support::docpatch::build(&seed(), "tutorial.md", &chosen).unwrap();
     // Install output, both L4 lines, the waypoint declaration and its pod line were seen whole.
     assert_eq!(patch.replaced, 5, "{}", patch.render("1.31-dev"));
     assert!(
@@ -793,7 +793,7 @@ fn docpatch_rewrites_what_it_saw_and_git_applies_it() {
     twin.claim = format!("{}_again", twin.claim);
     let mut with_twin = chosen.clone();
     with_twin.push(&twin);
-    let again = support::docpatch::build(&seed(), "tutorial.md", &with_twin);
+    let again = support::docpatch::build(&seed(), "tutorial.md", &with_twin).unwrap();
     assert_eq!(again.replaced, patch.replaced);
     assert_eq!(again.diff, patch.diff);
     // Records of two builds need a choice.

@@ -193,7 +193,11 @@ fn main() -> ExitCode {
                 .first()
                 .map(|r| r.istio_version.clone())
                 .unwrap_or_default();
-            let patch = support::docpatch::build(&text, &tutorial.display().to_string(), &records);
+            let patch =
+                match support::docpatch::build(&text, &tutorial.display().to_string(), &records) {
+                    Ok(p) => p,
+                    Err(e) => return fail(&e),
+                };
             let rendered = patch.render(&build);
             match out {
                 Some(path) => {
