@@ -79,11 +79,14 @@ fn era_fact_of_table(istio_version: &str, era: &str, claimed: &EraFact) -> Optio
         .find(|ours| ours == claimed)
 }
 
-/// One header line: whatever it holds, on one line, without control characters.
+/// One header line: whatever it holds, on one line, without control characters, and no workflow
+/// command when printed.
 fn one_line(s: &str) -> String {
-    s.chars()
+    let line: String = s
+        .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+        .collect();
+    crate::workflow_commands::neutralize(&line).into_owned()
 }
 
 /// The patch, and what it could not do.

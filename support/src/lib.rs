@@ -34,3 +34,4 @@ pub mod snapshot;
 pub mod steps;
 pub mod tls;
 pub mod tutorial;
+pub mod workflow_commands;

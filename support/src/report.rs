@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::claims::{Answer, CLAIMS, ClaimRecord, RECORD_FORMAT, Section};
+use crate::workflow_commands::neutralize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -92,7 +93,7 @@ pub fn load(paths: &[&Path]) -> Result<Loaded, ReportError> {
                     return Err(ReportError::Malformed {
                         path: shown,
                         line: number,
-                        reason: e.to_string(),
+                        reason: neutralize(&e.to_string()).into_owned(),
                     });
                 }
             };
@@ -107,7 +108,7 @@ pub fn load(paths: &[&Path]) -> Result<Loaded, ReportError> {
             let record = ClaimRecord::from_json(value).map_err(|e| ReportError::Malformed {
                 path: shown.clone(),
                 line: number,
-                reason: e.to_string(),
+                reason: neutralize(&e.to_string()).into_owned(),
             })?;
             loaded.records.push(record);
         }
@@ -365,8 +366,13 @@ impl Report {
             .collect()
     }
 
-    /// One line per build: how many documented statements are stale and how many drifted.
+    /// One line per build: how many documented statements are stale and how many drifted. No
+    /// line is a workflow command, whatever the records say (`.ci/run` prints it to the log).
     pub fn headline(&self) -> String {
+        neutralize(&self.headline_text()).into_owned()
+    }
+
+    fn headline_text(&self) -> String {
         if self.builds.is_empty() {
             return "No claim records.".into();
         }
@@ -393,13 +399,17 @@ impl Report {
             .join("\n")
     }
 
-    /// The Markdown report.
+    /// The Markdown report; no line of it is a workflow command, whatever the records say.
     pub fn markdown(&self) -> String {
+        neutralize(&self.markdown_text()).into_owned()
+    }
+
+    fn markdown_text(&self) -> String {
         let mut out = String::from("# Tutorial drift report\n\n");
         if self.builds.is_empty() {
             out.push_str("No claim records.\n");
         } else {
-            for line in self.headline().lines() {
+            for line in self.headline_text().lines() {
                 out.push_str(&format!("- {line}\n"));
             }
             out.push('\n');

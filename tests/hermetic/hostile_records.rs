@@ -221,3 +221,59 @@ fn lines_outside_the_tutorial_are_an_error_naming_the_record() {
         );
     }
 }
+
+fn commands_in(text: &str) -> Vec<&str> {
+    text.split(['\n', '\r'])
+        .filter(|l| support::workflow_commands::is_command(l))
+        .collect()
+}
+
+#[test]
+fn no_record_prints_a_workflow_command() {
+    let hostile = "::error title=pwned::a record wrote this";
+    let old = "##[add-mask]whatever";
+    let mut records = Vec::new();
+    for (istio, era, provider) in [
+        (hostile, "1.24", "sim"),
+        ("1.24.2", old, "kind"),
+        ("1.24.3", "1.24", "x\r::warning::y"),
+    ] {
+        let mut r = record(
+            ClaimId::L4CurlReturnsProductpage,
+            istio,
+            Answer::Drifted {
+                expected: format!("{hostile}\n{old}"),
+                actual: format!("  {hostile}\r{old}"),
+                era_expected: None,
+                documented: None,
+            },
+        );
+        r.era = era.into();
+        r.provider = provider.into();
+        records.push(r);
+    }
+    let mut unknown = records[0].clone();
+    unknown.claim = format!("{hostile}\n{old}");
+    records.push(unknown);
+    let loaded = support::report::Loaded {
+        records,
+        notes: vec![format!("{hostile}\n{old}")],
+    };
+    let report = support::report::build(&loaded);
+    // The near miss: the text that went in is made of commands.
+    assert!(support::workflow_commands::is_command(hostile));
+    assert!(support::workflow_commands::is_command(old));
+    let headline = report.headline();
+    assert_eq!(headline.lines().count(), 3, "{headline}");
+    assert!(commands_in(&headline).is_empty(), "{headline}");
+    assert!(headline.contains("\\::error title=pwned"), "{headline}");
+    let markdown = report.markdown();
+    assert!(commands_in(&markdown).is_empty(), "{markdown}");
+    // A line of a claims file that is not a record: the error quotes none as a command.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.jsonl");
+    std::fs::write(&path, format!("{{\"format\": \"{old}\"}}\n")).unwrap();
+    let error = support::report::load(&[&path]).unwrap_err().to_string();
+    assert!(error.contains("add-mask"), "{error}");
+    assert!(commands_in(&error).is_empty(), "{error}");
+}
