@@ -13,7 +13,7 @@
 //! claim and build in the same run (under nextest every test process records the apps fixture's
 //! claims again) that did not pass are kept as the case's reruns: a flaky claim shows as flaky.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Seek, Write};
 use std::path::Path;
 use std::time::Duration;
@@ -88,6 +88,38 @@ fn cut(s: &str, max: usize) -> String {
     format!("{}… ({} bytes cut)", &s[..end], s.len() - end)
 }
 
+/// Characters XML 1.0 forbids (its `Char` production: tab, LF, CR, U+0020–U+D7FF,
+/// U+E000–U+FFFD, U+10000 and up; a Rust string holds no surrogate): records can hold them, an XML
+/// reader refuses the whole file for one.
+fn forbidden_in_xml(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// Replaces what XML forbids with U+FFFD and counts it (per suite: the count is its property
+/// `xml_replaced_characters`).
+#[derive(Default)]
+struct XmlText {
+    replaced: usize,
+}
+
+impl XmlText {
+    fn clean(&mut self, s: &str) -> String {
+        if !s.chars().any(forbidden_in_xml) {
+            return s.to_string();
+        }
+        s.chars()
+            .map(|c| {
+                if forbidden_in_xml(c) {
+                    self.replaced += 1;
+                    char::REPLACEMENT_CHARACTER
+                } else {
+                    c
+                }
+            })
+            .collect()
+    }
+}
+
 fn one_line(s: &str) -> String {
     cut(
         &s.split_whitespace().collect::<Vec<_>>().join(" "),
@@ -123,20 +155,26 @@ fn timestamp(at: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
 }
 
 /// One test case: `record` decides it; `earlier` are the other records of its claim and build in
-/// the same run, oldest first.
-fn case(record: &ClaimRecord, earlier: &[&ClaimRecord], strict_docs: bool) -> TestCase {
+/// the same run, oldest first. Every text from a record goes through `xml`.
+fn case(
+    record: &ClaimRecord,
+    earlier: &[&ClaimRecord],
+    strict_docs: bool,
+    xml: &mut XmlText,
+) -> TestCase {
     let answer = &record.answer;
     let mut status = match (answer, non_success(answer, strict_docs)) {
         (_, Some((kind, message, details))) => {
             let mut s = TestCaseStatus::non_success(kind);
             s.set_type(answer_name(answer))
-                .set_message(message)
-                .set_description(cut(&details, MAX_TEXT));
+                .set_message(xml.clean(&message))
+                .set_description(xml.clean(&cut(&details, MAX_TEXT)));
             s
         }
         (Answer::NotApplicable { why }, None) => {
             let mut s = TestCaseStatus::skipped();
-            s.set_type("not_applicable").set_message(one_line(why));
+            s.set_type("not_applicable")
+                .set_message(xml.clean(&one_line(why)));
             s
         }
         _ => TestCaseStatus::success(),
@@ -146,32 +184,32 @@ fn case(record: &ClaimRecord, earlier: &[&ClaimRecord], strict_docs: bool) -> Te
             let mut rerun = TestRerun::new(kind);
             rerun
                 .set_type(answer_name(&e.answer))
-                .set_message(message)
-                .set_description(cut(&details, MAX_TEXT));
+                .set_message(xml.clean(&message))
+                .set_description(xml.clean(&cut(&details, MAX_TEXT)));
             if let Some(t) = timestamp(&e.at) {
                 rerun.set_timestamp(t);
             }
             status.add_rerun(rerun);
         }
     }
-    let mut case = TestCase::new(record.claim.as_str(), status);
-    case.set_classname(build_label(&build_of(record)))
+    let mut case = TestCase::new(xml.clean(&record.claim), status);
+    case.set_classname(xml.clean(&build_label(&build_of(record))))
         .set_time(Duration::ZERO);
     if let Some(t) = timestamp(&record.at) {
         case.set_timestamp(t);
     }
     let mut properties = vec![
-        Property::new("istio_version", &record.istio_version),
-        Property::new("era", &record.era),
-        Property::new("provider", &record.provider),
+        Property::new("istio_version", xml.clean(&record.istio_version)),
+        Property::new("era", xml.clean(&record.era)),
+        Property::new("provider", xml.clean(&record.provider)),
         Property::new("answer", answer_name(answer)),
-        Property::new("run_id", &record.run_id),
+        Property::new("run_id", xml.clean(&record.run_id)),
     ];
     if let Some(id) = &record.nextest_run_id {
-        properties.push(Property::new("nextest_run_id", id));
+        properties.push(Property::new("nextest_run_id", xml.clean(id)));
     }
     if let Some(t) = &record.tutorial {
-        properties.push(Property::new("tutorial", t));
+        properties.push(Property::new("tutorial", xml.clean(t)));
     }
     if !earlier.is_empty() {
         properties.push(Property::new(
@@ -182,7 +220,7 @@ fn case(record: &ClaimRecord, earlier: &[&ClaimRecord], strict_docs: bool) -> Te
     case.add_properties(properties);
     if let Answer::DocStale { .. } = answer {
         // Dashboards show a passing case's output: the stale lines and the era fact.
-        case.set_system_out(cut(&answer.describe(), MAX_TEXT));
+        case.set_system_out(xml.clean(&cut(&answer.describe(), MAX_TEXT)));
     }
     case
 }
@@ -221,6 +259,18 @@ pub fn report(records: &[ClaimRecord], strict_docs: bool) -> Report {
         .collect::<std::collections::BTreeSet<_>>()
         .len()
         > 1;
+    // The records of each claim and build per session: a case's reruns are its group's other
+    // records (one pass, not a scan of every record per case).
+    let mut groups: HashMap<(&Build, &str, &str), Vec<usize>> = HashMap::new();
+    let builds: BTreeMap<Build, ()> = newest.keys().map(|(b, _)| (b.clone(), ())).collect();
+    for (i, r) in records.iter().enumerate() {
+        if let Some((b, ())) = builds.get_key_value(&build_of(r)) {
+            groups
+                .entry((b, r.claim.as_str(), r.session()))
+                .or_default()
+                .push(i);
+        }
+    }
     let mut report = Report::new("ambient-tutorial");
     if let Some(first) = records.iter().filter_map(|r| timestamp(&r.at)).min() {
         report.set_timestamp(first);
@@ -228,32 +278,37 @@ pub fn report(records: &[ClaimRecord], strict_docs: bool) -> Report {
     report.set_time(Duration::ZERO);
     for ((build, section), mut cases) in suites {
         cases.sort_by_key(|&i| (order(&records[i].claim), i));
+        let mut xml = XmlText::default();
         let name = if several_builds {
-            format!("{} on {}", section.title(), build_label(&build))
+            format!("{} on {}", section.title(), xml.clean(&build_label(&build)))
         } else {
             section.title().to_string()
         };
         let mut suite = TestSuite::new(name);
         suite.set_time(Duration::ZERO).add_properties([
-            Property::new("istio_version", &build.istio_version),
-            Property::new("era", &build.era),
-            Property::new("provider", &build.provider),
+            Property::new("istio_version", xml.clean(&build.istio_version)),
+            Property::new("era", xml.clean(&build.era)),
+            Property::new("provider", xml.clean(&build.provider)),
         ]);
         for i in cases {
             let r = &records[i];
-            let mut earlier: Vec<&ClaimRecord> = records
-                .iter()
-                .enumerate()
-                .filter(|(j, e)| {
-                    *j != i
-                        && e.claim == r.claim
-                        && build_of(e) == build
-                        && e.session() == r.session()
-                })
-                .map(|(_, e)| e)
+            let group = builds
+                .get_key_value(&build)
+                .and_then(|(b, ())| groups.get(&(b, r.claim.as_str(), r.session())));
+            let mut earlier: Vec<&ClaimRecord> = group
+                .into_iter()
+                .flatten()
+                .filter(|&&j| j != i)
+                .map(|&j| &records[j])
                 .collect();
             earlier.sort_by(|a, b| a.at.cmp(&b.at));
-            suite.add_test_case(case(r, &earlier, strict_docs));
+            suite.add_test_case(case(r, &earlier, strict_docs, &mut xml));
+        }
+        if xml.replaced > 0 {
+            suite.add_property(Property::new(
+                "xml_replaced_characters",
+                xml.replaced.to_string().as_str(),
+            ));
         }
         report.add_test_suite(suite);
     }

@@ -4,7 +4,7 @@
 //! claims (rows, in tutorial order, grouped by section) × Istio builds (columns); the details of
 //! every drift; and a JSON summary with the same.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -43,6 +43,12 @@ pub enum ReportError {
     },
 }
 
+/// Most builds (columns) and claims this suite does not know (rows) the Markdown table shows:
+/// the table is claims × builds, so without a bound a file of n records of distinct claims and
+/// builds would print n² cells. The JSON summary has every cell.
+pub const MAX_TABLE_BUILDS: usize = 30;
+pub const MAX_TABLE_UNKNOWN: usize = 100;
+
 /// Records read from files, and what was skipped.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -51,53 +57,65 @@ pub struct Loaded {
     pub notes: Vec<String>,
 }
 
+/// The record format of a line, read without copying the rest of it.
+#[derive(Deserialize)]
+struct FormatOf {
+    #[serde(default)]
+    format: Option<serde_json::Value>,
+}
+
 /// Reads JSON-lines claim files. A last line cut off mid-write is skipped with a note; any other
-/// unreadable line, or a record of a newer format, is an error naming file and line.
+/// unreadable line, or a record of a newer format, is an error naming file and line. Files are
+/// read a line at a time and each line parsed once into its record, so a huge line costs about
+/// its size, not several times it.
 pub fn load(paths: &[&Path]) -> Result<Loaded, ReportError> {
+    use std::io::BufRead;
     let mut loaded = Loaded::default();
     for path in paths {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| ReportError::Read {
+        let read_error = |source| ReportError::Read {
             path: shown.clone(),
             source,
-        })?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let byte = e.utf8_error().valid_up_to();
-            let line = 1 + e.as_bytes()[..byte].iter().filter(|b| **b == b'\n').count();
-            ReportError::NotUtf8 {
-                path: shown.clone(),
-                line,
-                byte,
+        };
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        let mut reader = std::io::BufReader::new(file);
+        let mut buf = Vec::new();
+        let mut offset = 0usize;
+        let mut number = 0usize;
+        let mut any = false;
+        loop {
+            buf.clear();
+            let n = reader.read_until(b'\n', &mut buf).map_err(read_error)?;
+            if n == 0 {
+                break;
             }
-        })?;
-        if text.trim().is_empty() {
-            loaded.notes.push(format!("{shown}: no records"));
-            continue;
-        }
-        let lines: Vec<&str> = text.lines().collect();
-        let complete_last = text.ends_with('\n');
-        for (i, line) in lines.iter().enumerate() {
+            number += 1;
+            let complete = buf.last() == Some(&b'\n');
+            let line = std::str::from_utf8(&buf).map_err(|e| ReportError::NotUtf8 {
+                path: shown.clone(),
+                line: number,
+                byte: offset + e.valid_up_to(),
+            })?;
+            offset += n;
             if line.trim().is_empty() {
                 continue;
             }
-            let number = i + 1;
-            let value: serde_json::Value = match serde_json::from_str(line) {
-                Ok(v) => v,
-                Err(e) => {
-                    if i + 1 == lines.len() && !complete_last {
-                        loaded
-                            .notes
-                            .push(format!("{shown}:{number}: ignored a truncated last line"));
-                        continue;
-                    }
-                    return Err(ReportError::Malformed {
-                        path: shown,
-                        line: number,
-                        reason: neutralize(&e.to_string()).into_owned(),
-                    });
-                }
+            any = true;
+            let malformed = |e: serde_json::Error| ReportError::Malformed {
+                path: shown.clone(),
+                line: number,
+                reason: neutralize(&e.to_string()).into_owned(),
             };
-            let format = value.get("format").and_then(|f| f.as_u64()).unwrap_or(0);
+            let format = match serde_json::from_str::<FormatOf>(line) {
+                Ok(f) => f.format.as_ref().and_then(|f| f.as_u64()).unwrap_or(0),
+                Err(e) if e.is_eof() && !complete => {
+                    loaded
+                        .notes
+                        .push(format!("{shown}:{number}: ignored a truncated last line"));
+                    continue;
+                }
+                Err(e) => return Err(malformed(e)),
+            };
             if format > u64::from(RECORD_FORMAT) {
                 return Err(ReportError::NewerFormat {
                     path: shown,
@@ -105,19 +123,23 @@ pub fn load(paths: &[&Path]) -> Result<Loaded, ReportError> {
                     found: format,
                 });
             }
-            let record = ClaimRecord::from_json(value).map_err(|e| ReportError::Malformed {
-                path: shown.clone(),
-                line: number,
-                reason: neutralize(&e.to_string()).into_owned(),
-            })?;
-            loaded.records.push(record);
+            let record = if format == 1 {
+                // Format 1 is converted from its own shape (rare: records of old runs).
+                serde_json::from_str(line).and_then(ClaimRecord::from_json)
+            } else {
+                serde_json::from_str::<ClaimRecord>(line)
+            };
+            loaded.records.push(record.map_err(malformed)?);
+        }
+        if !any {
+            loaded.notes.push(format!("{shown}: no records"));
         }
     }
     Ok(loaded)
 }
 
 /// One column: an Istio build on a provider.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Build {
     pub istio_version: String,
     pub era: String,
@@ -249,23 +271,22 @@ pub fn build(loaded: &Loaded) -> Report {
             answer: r.answer.clone(),
         })
         .collect();
-    let counts = builds
-        .iter()
-        .map(|b| {
-            let mut c = Counts::default();
-            for cell in cells.iter().filter(|cell| &cell.build == b) {
-                match cell.answer {
-                    Answer::AsDocumented => c.as_documented += 1,
-                    Answer::DocStale { .. } => c.doc_stale += 1,
-                    Answer::Drifted { .. } => c.drifted += 1,
-                    Answer::NotApplicable { .. } => c.not_applicable += 1,
-                    Answer::NotReached { .. } => c.not_reached += 1,
-                    Answer::Holds => c.holds += 1,
-                }
-            }
-            c
-        })
-        .collect::<Vec<Counts>>();
+    // One pass over the cells (they are sorted by claim, then build: a build's index by search).
+    let mut counts = vec![Counts::default(); builds.len()];
+    for cell in &cells {
+        let Ok(i) = builds.binary_search(&cell.build) else {
+            continue;
+        };
+        let c = &mut counts[i];
+        match cell.answer {
+            Answer::AsDocumented => c.as_documented += 1,
+            Answer::DocStale { .. } => c.doc_stale += 1,
+            Answer::Drifted { .. } => c.drifted += 1,
+            Answer::NotApplicable { .. } => c.not_applicable += 1,
+            Answer::NotReached { .. } => c.not_reached += 1,
+            Answer::Holds => c.holds += 1,
+        }
+    }
     Report {
         drifted: counts.iter().map(|c| c.drifted).sum(),
         doc_stale: counts.iter().map(|c| c.doc_stale).sum(),
@@ -334,36 +355,48 @@ pub fn drift_markdown(cell: &Cell) -> String {
 impl Report {
     /// Claim ids in the records that this suite does not define, in first-seen order.
     pub fn unknown_claims(&self) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
         let mut out: Vec<String> = Vec::new();
         for c in &self.cells {
-            if crate::claims::claim(&c.claim).is_none() && !out.contains(&c.claim) {
+            if crate::claims::claim(&c.claim).is_none() && seen.insert(c.claim.as_str()) {
                 out.push(c.claim.clone());
             }
         }
         out
     }
 
-    fn cell(&self, claim: &str, build: &Build) -> Option<&Answer> {
+    /// Every cell's answer by claim and build: one lookup per cell of the table.
+    fn index(&self) -> HashMap<(&str, &Build), &Answer> {
         self.cells
             .iter()
-            .find(|c| c.claim == claim && &c.build == build)
-            .map(|c| &c.answer)
+            .map(|c| ((c.claim.as_str(), &c.build), &c.answer))
+            .collect()
     }
 
-    /// Cells in tutorial order (then claims this suite does not know).
+    /// Cells in tutorial order (then claims this suite does not know, in first-seen order).
     fn in_order(&self) -> Vec<&Cell> {
-        let unknown = self.unknown_claims();
-        CLAIMS
+        let mut unknown_rank: HashMap<&str, usize> = HashMap::new();
+        for c in &self.cells {
+            if crate::claims::claim(&c.claim).is_none() {
+                let next = unknown_rank.len();
+                unknown_rank.entry(c.claim.as_str()).or_insert(next);
+            }
+        }
+        let rank = |cell: &Cell| match CLAIMS.iter().position(|c| c.name() == cell.claim) {
+            Some(i) => (0, i),
+            None => (1, unknown_rank[cell.claim.as_str()]),
+        };
+        let mut cells: Vec<(usize, usize, &Cell)> = self
+            .cells
             .iter()
-            .map(|c| c.name().to_string())
-            .chain(unknown)
-            .flat_map(|id| {
-                self.cells
-                    .iter()
-                    .filter(move |cell| cell.claim == id)
-                    .collect::<Vec<_>>()
+            .map(|c| {
+                let (a, b) = rank(c);
+                (a, b, c)
             })
-            .collect()
+            .collect();
+        // Stable: within a claim, the cells keep their order (by build).
+        cells.sort_by_key(|(a, b, _)| (*a, *b));
+        cells.into_iter().map(|(_, _, c)| c).collect()
     }
 
     /// One line per build: how many documented statements are stale and how many drifted. No
@@ -463,13 +496,36 @@ impl Report {
     }
 
     fn table(&self, out: &mut String) {
-        out.push_str("## Claims\n\n| claim |");
-        for b in &self.builds {
+        let index = self.index();
+        let builds = &self.builds[..self.builds.len().min(MAX_TABLE_BUILDS)];
+        let unknown = self.unknown_claims();
+        let shown_unknown = &unknown[..unknown.len().min(MAX_TABLE_UNKNOWN)];
+        out.push_str("## Claims\n\n");
+        if builds.len() < self.builds.len() || shown_unknown.len() < unknown.len() {
+            out.push_str(&format!(
+                "The table shows {} of {} builds and {} of {} claims this suite does not know; \
+                 the JSON summary (`--json`) has every cell.\n\n",
+                builds.len(),
+                self.builds.len(),
+                shown_unknown.len(),
+                unknown.len()
+            ));
+        }
+        out.push_str("| claim |");
+        for b in builds {
             out.push_str(&format!(" {} |", b.label()));
         }
         out.push_str("\n|---|");
-        out.push_str(&"---|".repeat(self.builds.len()));
+        out.push_str(&"---|".repeat(builds.len()));
         out.push('\n');
+        let row = |out: &mut String, id: &str| {
+            for b in builds {
+                out.push(' ');
+                out.push_str(mark(index.get(&(id, b)).copied()));
+                out.push_str(" |");
+            }
+            out.push('\n');
+        };
         let mut section: Option<Section> = None;
         for claim in CLAIMS {
             if section != Some(claim.section) {
@@ -477,7 +533,7 @@ impl Report {
                 out.push_str(&format!(
                     "| **{}** |{}\n",
                     claim.section.title(),
-                    " |".repeat(self.builds.len())
+                    " |".repeat(builds.len())
                 ));
             }
             out.push_str(&format!(
@@ -485,23 +541,16 @@ impl Report {
                 claim.name(),
                 md::text(claim.statement)
             ));
-            for b in &self.builds {
-                out.push_str(&format!(" {} |", mark(self.cell(claim.name(), b))));
-            }
-            out.push('\n');
+            row(out, claim.name());
         }
-        let unknown = self.unknown_claims();
-        if !unknown.is_empty() {
+        if !shown_unknown.is_empty() {
             out.push_str(&format!(
                 "| **Claims this suite does not know** |{}\n",
-                " |".repeat(self.builds.len())
+                " |".repeat(builds.len())
             ));
-            for id in &unknown {
+            for id in shown_unknown {
                 out.push_str(&format!("| {} |", md::text(id)));
-                for b in &self.builds {
-                    out.push_str(&format!(" {} |", mark(self.cell(id, b))));
-                }
-                out.push('\n');
+                row(out, id);
             }
         }
     }
