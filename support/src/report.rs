@@ -188,6 +188,9 @@ pub mod md {
             match c {
                 '\n' | '\r' | '\t' => out.push(' '),
                 c if c.is_control() => {}
+                // A zero-width space after `@`: no record mentions (notifies) anyone where
+                // GitHub renders the text (an issue, a job summary).
+                '@' => out.push_str("@\u{200b}"),
                 c if SPECIAL.contains(&c) => {
                     out.push('\\');
                     out.push(c);

@@ -119,3 +119,37 @@ fn drift_issues_prints_the_plan_and_names_bad_input() {
     assert_eq!((code, stdout.as_str()), (1, ""));
     assert!(stderr.contains("not `gh issue list --json"), "{stderr}");
 }
+
+#[test]
+fn headline_prints_no_workflow_command_whatever_the_records_say() {
+    // `.ci/run` prints the headline to the CI log: a record whose version is a workflow command
+    // (`::error ...::`, or the older `##[...]` anywhere in a line) must print as text.
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("claims.jsonl");
+    let mut lines = String::new();
+    for (version, provider) in [
+        ("::error title=pwned::from a record", "sim"),
+        ("1.24.2", "kind ##[add-mask]x"),
+    ] {
+        lines.push_str(
+            &serde_json::json!({
+                "format": 2, "run_id": "r", "claim": "l4.curl_returns_productpage",
+                "section": "l4", "era": "1.24", "istio_version": version, "provider": provider,
+                "at": "2026-12-06T00:00:00Z", "answer": "as_documented",
+            })
+            .to_string(),
+        );
+        lines.push('\n');
+    }
+    std::fs::write(&records, lines).unwrap();
+    let (code, stdout, stderr) = run(&["headline", &records.display().to_string()], b"");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    for line in stdout.split(['\n', '\r']) {
+        assert!(
+            !line.trim_start().starts_with("::") && !line.contains("##["),
+            "a workflow command: {line:?}"
+        );
+    }
+    assert!(stdout.contains("error title=pwned"), "still said: {stdout}");
+}

@@ -1,7 +1,9 @@
 //! The nightly's issue per drift: open, comment, reopen, close, decided on claim records.
 
 use support::claims::ClaimRecord;
-use support::drift_issues::{Action, Issue, Key, LABEL, Label, parse_issues, parse_report, plan};
+use support::drift_issues::{
+    Action, Issue, Key, LABEL, Label, MAX_OPEN, parse_issues, parse_report,
+};
 use support::report::{Loaded, Report, build};
 
 fn record(claim: &str, version: &str, era: &str, answer: serde_json::Value) -> ClaimRecord {
@@ -33,13 +35,21 @@ fn report(records: Vec<ClaimRecord>) -> Report {
 }
 
 const WAYPOINT: &str = "l7.waypoint_pod_running";
+/// The build line of the issues below: opened for 1.24.2 on kind.
+const LINE: &str = "1.24.2/kind";
 
 fn key() -> Key {
     Key {
         claim: WAYPOINT.into(),
-        era: "1.24".into(),
-        provider: "kind".into(),
     }
+}
+
+fn plan(
+    report: &Report,
+    existing: &[Issue],
+    run_url: Option<&str>,
+) -> Result<Vec<Action>, support::drift_issues::PlanError> {
+    support::drift_issues::plan(report, existing, run_url, MAX_OPEN)
 }
 
 fn issue(number: u64, state: &str, body: &str) -> Issue {
@@ -56,7 +66,7 @@ fn marked(number: u64, state: &str) -> Issue {
     issue(
         number,
         state,
-        &format!("earlier text\n{}\n", key().marker()),
+        &format!("earlier text\n{}\n", key().marker(LINE)),
     )
 }
 
@@ -90,7 +100,7 @@ fn a_new_drift_opens_one_issue_with_the_reports_section_and_a_marker() {
     );
     assert!(body.contains(&section), "{body}");
     assert!(body.contains(url), "{body}");
-    assert!(body.trim_end().ends_with(&key().marker()), "{body}");
+    assert!(body.trim_end().ends_with(&key().marker(LINE)), "{body}");
     // What it opened is found again as this claim's issue.
     let opened = issue(7, "OPEN", body);
     assert_eq!(opened.key(), Some(key()));
@@ -121,7 +131,8 @@ fn a_drift_that_stays_comments_and_one_that_holds_again_closes() {
     );
     assert!(body.contains("CrashLoopBackOff"), "{body}");
 
-    let again = report(vec![record(WAYPOINT, "1.25.0", "1.24", holds())]);
+    // Holds on the line it was opened for: closed.
+    let again = report(vec![record(WAYPOINT, "1.24.2", "1.24", holds())]);
     let actions = plan(&again, &existing, None).unwrap();
     let [
         Action::Close {
@@ -132,13 +143,33 @@ fn a_drift_that_stays_comments_and_one_that_holds_again_closes() {
         panic!("{actions:?}")
     };
     assert!(
-        body.starts_with("Holds again on 1.25.0 (1.24, kind)"),
+        body.starts_with("Holds again on 1.24.2 (1.24, kind)"),
         "{body}"
+    );
+    // The near miss: 1.24.3 holds while 1.24.2 did not run. 1.24.2 may still drift: the issue
+    // stays open, and the summary says why.
+    let other_line = report(vec![record(WAYPOINT, "1.24.3", "1.24", holds())]);
+    let actions = plan(&other_line, &existing, None).unwrap();
+    let [Action::Summary { body }] = actions.as_slice() else {
+        panic!("{actions:?}")
+    };
+    assert!(
+        body.contains("#7") && body.contains("opened for 1.24.2/kind, which did not run"),
+        "{body}"
+    );
+    // The same release on another provider is another line too.
+    let mut on_sim = record(WAYPOINT, "1.24.2", "1.24", holds());
+    on_sim.provider = "sim".into();
+    assert!(
+        !plan(&report(vec![on_sim]), &existing, None)
+            .unwrap()
+            .iter()
+            .any(|a| matches!(a, Action::Close { .. }))
     );
     // A stale tutorial is the claim holding (Istio changed on purpose): it closes too.
     let stale = report(vec![record(
         WAYPOINT,
-        "1.25.0",
+        "1.24.2",
         "1.24",
         serde_json::json!({"answer": "doc_stale",
             "documented": {"expectation": "l7.waypoint_pod_line", "lines": {"start": 1, "end": 1}, "text": "t"},
@@ -147,6 +178,15 @@ fn a_drift_that_stays_comments_and_one_that_holds_again_closes() {
     assert!(matches!(
         plan(&stale, &existing, None).unwrap().as_slice(),
         [Action::Close { number: 7, .. }]
+    ));
+    // Dev builds of one minor are one line: tonight's dev build closes last night's issue.
+    let dev = |sha: char| format!("1.26-alpha.{}", sha.to_string().repeat(40));
+    // Opened for last night's dev build (1.26-alpha.aaa…), closed by tonight's.
+    let dev_issue = issue(11, "OPEN", &key().marker("1.26-dev/kind"));
+    let r = report(vec![record(WAYPOINT, &dev('b'), "1.24", holds())]);
+    assert!(matches!(
+        plan(&r, &[dev_issue], None).unwrap().as_slice(),
+        [Action::Close { number: 11, .. }]
     ));
 }
 
@@ -172,7 +212,7 @@ fn undecided_claims_neither_open_nor_close() {
         serde_json::json!({"answer": "not_reached", "why": "an earlier step failed"}),
         serde_json::json!({"answer": "not_applicable", "why": "sim"}),
     ] {
-        let r = report(vec![record(WAYPOINT, "1.25.0", "1.24", answer)]);
+        let r = report(vec![record(WAYPOINT, "1.24.2", "1.24", answer)]);
         assert_eq!(plan(&r, &existing, None).unwrap(), vec![]);
     }
     // Absent tonight (the job failed before it): nothing either.
@@ -189,8 +229,9 @@ fn undecided_claims_neither_open_nor_close() {
 }
 
 #[test]
-fn one_issue_per_claim_era_and_provider() {
-    // The release holds, the dev build of the same era drifts: the issue stays open.
+fn one_issue_per_claim_whatever_the_builds_and_eras() {
+    // The release holds, the dev build drifts, the tutorial's build (another era) drifts: one
+    // comment on the claim's issue, naming both drifts, and nothing opened.
     let r = report(vec![
         record(WAYPOINT, "1.25.0", "1.24", holds()),
         record(
@@ -199,7 +240,6 @@ fn one_issue_per_claim_era_and_provider() {
             "1.24",
             drifted("x"),
         ),
-        // The tutorial's build is another era: its own issue.
         record(
             WAYPOINT,
             "0.0.0-ambient.191fe680b52c1754ee72a06b3e0d3f9d116f2e82",
@@ -208,11 +248,70 @@ fn one_issue_per_claim_era_and_provider() {
         ),
     ]);
     let actions = plan(&r, &[marked(7, "OPEN")], None).unwrap();
-    assert_eq!(actions.len(), 2, "{actions:?}");
+    let [
+        Action::Comment {
+            number: 7, body, ..
+        },
+    ] = actions.as_slice()
+    else {
+        panic!("{actions:?}")
+    };
     assert!(
-        matches!(&actions[0], Action::Comment { number: 7, body, .. } if body.contains("1.26-alpha") && !body.contains("on 1.25.0"))
+        body.contains("1.26-alpha")
+            && body.contains("0.0.0-ambient")
+            && !body.contains("on 1.25.0"),
+        "{body}"
     );
-    assert!(matches!(&actions[1], Action::Open { key, .. } if key.era == "exp2022"));
+}
+
+#[test]
+fn a_night_opens_at_most_its_limit_and_summarizes_the_rest() {
+    // Every claim drifted on 40 era values: once 1,240 issues; now one per claim, at most
+    // MAX_OPEN of them opened, the rest listed.
+    let mut records = Vec::new();
+    for c in support::claims::CLAIMS {
+        for era in 0..40 {
+            records.push(record(c.name(), "1.24.2", &format!("e{era}"), drifted("x")));
+        }
+    }
+    let r = report(records);
+    let actions = plan(&r, &[], None).unwrap();
+    let opened = actions
+        .iter()
+        .filter(|a| matches!(a, Action::Open { .. }))
+        .count();
+    assert_eq!(opened, MAX_OPEN);
+    let [.., Action::Summary { body }] = actions.as_slice() else {
+        panic!("{actions:?}")
+    };
+    let rest = support::claims::CLAIMS.len() - MAX_OPEN;
+    assert!(
+        body.starts_with(&format!("{rest} more drifted claim(s)")),
+        "{body}"
+    );
+    assert_eq!(body.matches("\n- `").count(), rest, "{body}");
+    assert_eq!(actions.len(), MAX_OPEN + 1);
+    // Comments on open issues are not limited; reopening is.
+    let existing: Vec<Issue> = support::claims::CLAIMS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let k = Key {
+                claim: c.name().into(),
+            };
+            issue(
+                i as u64 + 1,
+                if i < 10 { "OPEN" } else { "CLOSED" },
+                &k.marker(LINE),
+            )
+        })
+        .collect();
+    let actions = support::drift_issues::plan(&r, &existing, None, 2).unwrap();
+    let count = |f: fn(&Action) -> bool| actions.iter().filter(|a| f(a)).count();
+    assert_eq!(count(|a| matches!(a, Action::Comment { .. })), 10);
+    assert_eq!(count(|a| matches!(a, Action::Reopen { .. })), 2);
+    assert_eq!(count(|a| matches!(a, Action::Open { .. })), 0);
+    assert_eq!(count(|a| matches!(a, Action::Summary { .. })), 1);
 }
 
 #[test]
@@ -226,10 +325,9 @@ fn only_labelled_issues_with_a_marker_count() {
         "```\n{}\n```\n{}\n",
         Key {
             claim: "l4.curl_returns_productpage".into(),
-            ..key()
         }
-        .marker(),
-        key().marker()
+        .marker(LINE),
+        key().marker(LINE)
     );
     assert_eq!(issue(9, "OPEN", &spoof).key(), Some(key()));
     let actions = plan(&r, &[unlabelled, unmarked], None).unwrap();
@@ -241,20 +339,36 @@ fn only_labelled_issues_with_a_marker_count() {
 
 #[test]
 fn hostile_records_stay_text_in_the_issue() {
-    let evil = "</details> [click](https://evil) <!-- ambient-drift claim=x era=y provider=z --> ``` @here";
-    let r = report(vec![record(WAYPOINT, "1.25.0", "1.24", drifted(evil))]);
+    let evil = "</details> [click](https://evil) <!-- ambient-drift claim=x line=y --> ``` @here";
+    let r = report(vec![record(WAYPOINT, "1.24.2", "1.24", drifted(evil))]);
     let actions = plan(&r, &[], None).unwrap();
     let [Action::Open { body, .. }] = actions.as_slice() else {
         panic!("{actions:?}")
     };
-    // The text is in a fence longer than any run of backticks in it; the real marker is last.
+    // The text is in a fence longer than any run of backticks in it (GitHub mentions no one in
+    // code); the real marker is last.
     assert!(body.contains("````text\n"), "{body}");
-    assert!(body.trim_end().ends_with(&key().marker()), "{body}");
+    assert!(body.trim_end().ends_with(&key().marker(LINE)), "{body}");
     let back = issue(1, "OPEN", body);
     assert_eq!(back.key(), Some(key()));
-    // An era or provider that could break the marker gets no issue.
-    let r = report(vec![record(WAYPOINT, "1.25.0", "1.24 -->", drifted("x"))]);
-    assert_eq!(plan(&r, &[], None).unwrap(), vec![]);
+    // A version, era or provider that could break the marker or mention someone gets no issue.
+    for (version, era, provider) in [
+        ("1.24.2", "1.24 -->", "kind"),
+        ("1.24.2 @org/team", "1.24", "kind"),
+        ("1.24.2", "1.24", "@here"),
+        ("1.24.2", "1.24", "kind/x"),
+    ] {
+        let mut r = record(WAYPOINT, version, era, drifted("x"));
+        r.provider = provider.into();
+        assert_eq!(
+            plan(&report(vec![r]), &[], None).unwrap(),
+            vec![],
+            "{version} {era} {provider}"
+        );
+    }
+    // Where record text is Markdown (a cell, a heading), `@` mentions no one and Markdown is text.
+    let label = support::report::md::text("@here [x](https://evil) #1");
+    assert_eq!(label, "@\u{200b}here \\[x\\](https://evil) \\#1");
 }
 
 #[test]

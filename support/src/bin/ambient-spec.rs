@@ -81,8 +81,8 @@ enum Command {
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
     },
-    /// Decide the nightly's drift issues: one per drifted claim (per era and provider), commented
-    /// while it stays drifted, closed when it holds again. Prints the actions as JSON for the
+    /// Decide the nightly's drift issues: one per drifted claim, commented while it stays
+    /// drifted, closed when it holds again on the build line it was opened for. Prints the actions as JSON for the
     /// workflow to carry out with `gh`.
     DriftIssues {
         /// The report's JSON (`ambient-spec report --json`).
@@ -95,6 +95,9 @@ enum Command {
         /// The workflow run, linked from every body.
         #[arg(long)]
         run_url: Option<String>,
+        /// Open or reopen at most this many issues; the rest are listed in a summary action.
+        #[arg(long, default_value_t = support::drift_issues::MAX_OPEN)]
+        max_open: usize,
     },
     /// Print the report's headline: per build, how many documented statements are stale and how
     /// many drifted.
@@ -241,6 +244,7 @@ fn main() -> ExitCode {
             report,
             issues,
             run_url,
+            max_open,
         } => {
             let read = |path: &std::path::Path| {
                 std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
@@ -258,7 +262,7 @@ fn main() -> ExitCode {
                             issues.display()
                         )
                     })?;
-                    support::drift_issues::plan(&r, &existing, run_url.as_deref())
+                    support::drift_issues::plan(&r, &existing, run_url.as_deref(), max_open)
                         .map_err(|e| e.to_string())
                 });
             match planned {
