@@ -29,6 +29,7 @@ pub mod process;
 pub mod progress;
 pub mod recorder;
 pub mod report;
+pub mod secret_scan;
 pub mod settings;
 pub mod snapshot;
 pub mod steps;

@@ -18,5 +18,6 @@ mod progress;
 mod properties;
 mod provisioning;
 mod redaction;
+mod secret_scan;
 mod tutorial;
 mod world;

@@ -9,6 +9,7 @@
 //! - `ambient-spec junit`: claim records as JUnit XML, one test case per claim and build.
 //! - `ambient-spec drift-issues`: what the nightly's issues job should do (open, comment, reopen,
 //!   close), from the report's JSON and the existing issues.
+//! - `ambient-spec secret-scan`: the nightly's check that no credential is in the evidence.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -98,6 +99,14 @@ enum Command {
         /// Open or reopen at most this many issues; the rest are listed in a summary action.
         #[arg(long, default_value_t = support::drift_issues::MAX_OPEN)]
         max_open: usize,
+    },
+    /// Check evidence before it is uploaded: fails, naming file, line and form (never the text),
+    /// if a file under a directory holds what a credential looks like (PEM keys, kubeconfig
+    /// credentials, tokens, a Secret's tls.key, Bearer), gzip files read decompressed.
+    SecretScan {
+        /// Directories (or files) to read.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
     },
     /// Print the report's headline: per build, how many documented statements are stale and how
     /// many drifted.
@@ -271,6 +280,26 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(&e),
+            }
+        }
+        Command::SecretScan { paths } => {
+            let mut findings = Vec::new();
+            for path in &paths {
+                match support::secret_scan::scan_dir(path) {
+                    Ok(f) => findings.extend(f),
+                    Err(e) => return fail(&e),
+                }
+            }
+            for f in &findings {
+                println!("{f}");
+            }
+            if findings.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                fail(&format!(
+                    "{} credential-looking item(s) (listed above): not uploading",
+                    findings.len()
+                ))
             }
         }
         Command::Headline { files } => {
