@@ -182,7 +182,8 @@ impl Settings {
     /// Reads the process environment. `workspace` anchors the defaults under `target/`.
     ///
     /// Every `AMBIENT_*` variable that is set is either valid or an error: a value that is not
-    /// UTF-8, or a name the suite does not know (a typo), stops the run instead of being ignored.
+    /// UTF-8 or blank, or a name the suite does not know (a typo), stops the run instead of being
+    /// ignored.
     pub fn from_env() -> Result<Self, SettingsError> {
         check_environment(std::env::vars_os())?;
         Self::from_lookup(|name| std::env::var(name).ok(), &workspace_root())
@@ -193,7 +194,20 @@ impl Settings {
         lookup: impl Fn(&str) -> Option<String>,
         workspace: &Path,
     ) -> Result<Self, SettingsError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        // A blank value is an error, not "unset": `AMBIENT_ISTIO=$(failed lookup)` must not run
+        // the tutorial's build in its place.
+        for (name, ..) in VARIABLES {
+            if let Some(v) = lookup(name)
+                && v.trim().is_empty()
+            {
+                return Err(invalid(
+                    name,
+                    &v,
+                    format!("blank: give it a value, or unset it (`unset {name}`) for the default"),
+                ));
+            }
+        }
+        let get = |name: &str| lookup(name);
         let provider = get(PROVIDER).map_or(Ok(Provider::Kind), |v| parse_provider(&v))?;
         let istio = match get(ISTIO) {
             Some(v) => parse_istio(&v)?,
@@ -522,11 +536,17 @@ mod tests {
             settings(&[(ISTIO, dir)]).unwrap().istio,
             IstioSource::Local(dir.into())
         );
-        // An empty value means "unset", as a shell user expects of `AMBIENT_ISTIO= cargo test`.
-        assert_eq!(
-            settings(&[(ISTIO, " ")]).unwrap().istio,
-            IstioSource::Tutorial
-        );
+        // A blank value is an error naming the variable (a failed `$(...)` is not a choice).
+        for name in VARIABLES.iter().map(|(name, ..)| *name) {
+            for blank in ["", " ", "\t\n"] {
+                let e = settings(&[(name, blank)]).unwrap_err();
+                assert_eq!(e.var, name);
+                assert!(e.to_string().contains("blank"), "{e}");
+                assert!(e.to_string().contains(&format!("unset {name}")), "{e}");
+            }
+        }
+        // The near miss: unset is the default.
+        assert_eq!(settings(&[]).unwrap().istio, IstioSource::Tutorial);
     }
 
     #[test]
