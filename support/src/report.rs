@@ -57,6 +57,65 @@ pub struct Loaded {
     pub notes: Vec<String>,
 }
 
+/// Longest text of a record's answer kept when records are read (what was seen, expected, why):
+/// the report shows 8 KiB of a field and JUnit 64 KiB, so a huge line costs its size once, not
+/// once per copy the report makes. A replacement block longer than this is dropped (a patch
+/// cannot apply half of it).
+pub const MAX_RECORD_TEXT: usize = 1 << 20;
+/// Longest id, version, era, provider, time or path a record may hold.
+const MAX_RECORD_NAME: usize = 4 << 10;
+
+/// Cuts `s` to [`MAX_RECORD_TEXT`] with a note; how many bytes were cut.
+fn cut_text(s: &mut String) -> usize {
+    if s.len() <= MAX_RECORD_TEXT {
+        return 0;
+    }
+    let end = md::prefix(s, MAX_RECORD_TEXT).len();
+    let cut = s.len() - end;
+    s.truncate(end);
+    s.push_str(&format!("… ({cut} bytes cut when read)"));
+    s.shrink_to_fit();
+    cut
+}
+
+/// Cuts the answer's texts; how many bytes were cut.
+fn cut_answer(answer: &mut Answer) -> usize {
+    match answer {
+        Answer::DocStale {
+            documented,
+            observed,
+            era,
+            replacement,
+        } => {
+            let mut cut = cut_text(&mut documented.text)
+                + cut_text(observed)
+                + cut_text(&mut era.fact)
+                + cut_text(&mut era.since)
+                + cut_text(&mut era.source);
+            if replacement
+                .as_ref()
+                .is_some_and(|r| r.len() > MAX_RECORD_TEXT)
+            {
+                cut += replacement.take().map_or(0, |r| r.len());
+            }
+            cut
+        }
+        Answer::Drifted {
+            expected,
+            actual,
+            era_expected,
+            documented,
+        } => {
+            cut_text(expected)
+                + cut_text(actual)
+                + era_expected.as_mut().map_or(0, cut_text)
+                + documented.as_mut().map_or(0, |d| cut_text(&mut d.text))
+        }
+        Answer::NotApplicable { why } | Answer::NotReached { why } => cut_text(why),
+        Answer::AsDocumented | Answer::Holds => 0,
+    }
+}
+
 /// The record format of a line, read without copying the rest of it.
 #[derive(Deserialize)]
 struct FormatOf {
@@ -129,7 +188,37 @@ pub fn load(paths: &[&Path]) -> Result<Loaded, ReportError> {
             } else {
                 serde_json::from_str::<ClaimRecord>(line)
             };
-            loaded.records.push(record.map_err(malformed)?);
+            let mut record = record.map_err(malformed)?;
+            let names = [
+                &record.run_id,
+                &record.claim,
+                &record.era,
+                &record.istio_version,
+                &record.provider,
+                &record.at,
+            ];
+            if let Some(long) = names
+                .into_iter()
+                .chain(record.tutorial.as_ref())
+                .chain(record.nextest_run_id.as_ref())
+                .find(|n| n.len() > MAX_RECORD_NAME)
+            {
+                return Err(ReportError::Malformed {
+                    path: shown,
+                    line: number,
+                    reason: format!(
+                        "a name of {} bytes (ids, versions, times and paths are at most {MAX_RECORD_NAME})",
+                        long.len()
+                    ),
+                });
+            }
+            let cut = cut_answer(&mut record.answer);
+            if cut > 0 {
+                loaded.notes.push(format!(
+                    "{shown}:{number}: {cut} bytes of the record's text cut (a field keeps {MAX_RECORD_TEXT} bytes)"
+                ));
+            }
+            loaded.records.push(record);
         }
         if !any {
             loaded.notes.push(format!("{shown}: no records"));
@@ -160,6 +249,31 @@ impl Build {
 pub mod md {
     /// Longest text kept of one field; the rest is cut with a note (a record cannot flood a page).
     pub const MAX_FIELD: usize = 8 << 10;
+
+    /// The longest prefix of `s` of at most `max` bytes that ends on a character.
+    pub fn prefix(s: &str, max: usize) -> &str {
+        if s.len() <= max {
+            return s;
+        }
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        &s[..end]
+    }
+
+    /// [`fenced`] of `s` redacted (`crate::snapshot::redact`): only what is shown is redacted
+    /// (with a margin, so a value at the edge is redacted whole), so a huge field costs no copy
+    /// of itself.
+    pub fn fenced_redacted(s: &str) -> String {
+        let head = prefix(s, MAX_FIELD + 1024);
+        let redacted = crate::snapshot::redact(head);
+        if head.len() == s.len() {
+            return fenced(&redacted);
+        }
+        let shown = prefix(&redacted, MAX_FIELD);
+        fence(&format!("{shown}… ({} bytes cut)", s.len() - shown.len()))
+    }
 
     fn cut(s: &str) -> std::borrow::Cow<'_, str> {
         if s.len() <= MAX_FIELD {
@@ -204,7 +318,10 @@ pub mod md {
     /// A fenced code block holding `s` verbatim: the fence is longer than any run of backticks
     /// in `s`, so nothing inside can close it.
     pub fn fenced(s: &str) -> String {
-        let s = cut(s);
+        fence(&cut(s))
+    }
+
+    fn fence(s: &str) -> String {
         let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
         let fence = "`".repeat(longest.max(2) + 1);
         let body: String = s
@@ -343,13 +460,13 @@ pub fn drift_markdown(cell: &Cell) -> String {
             .as_ref()
             .map(|d| format!(" ({})", md::text(&d.lines.to_string())))
             .unwrap_or_default(),
-        md::fenced(&crate::snapshot::redact(expected)),
-        md::fenced(&crate::snapshot::redact(actual))
+        md::fenced_redacted(expected),
+        md::fenced_redacted(actual)
     );
     if let Some(e) = era_expected {
         out.push_str(&format!(
             "What this Istio's era would show:\n{}",
-            md::fenced(&crate::snapshot::redact(e))
+            md::fenced_redacted(e)
         ));
     }
     out
@@ -489,7 +606,7 @@ impl Report {
                 cell.build.label(),
                 md::text(&documented.expectation),
                 md::fenced(&documented.text),
-                md::fenced(&crate::snapshot::redact(observed)),
+                md::fenced_redacted(observed),
                 md::text(&era.fact),
                 md::text(&era.since),
                 md::text(&era.source),

@@ -437,3 +437,53 @@ fn the_junit_file_is_xml_whatever_a_record_holds() {
         "allowed text stays: {text}"
     );
 }
+
+#[test]
+fn a_huge_field_is_read_once_and_cut_and_a_huge_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.jsonl");
+    let huge = "y".repeat(3 << 20);
+    let mut r = record(
+        ClaimId::L4CurlReturnsProductpage,
+        "1.24.2",
+        Answer::Drifted {
+            expected: "e".into(),
+            actual: huge.clone(),
+            era_expected: None,
+            documented: None,
+        },
+    );
+    let line = serde_json::to_string(&r).unwrap();
+    std::fs::write(&path, format!("{line}\n")).unwrap();
+    let loaded = support::report::load(&[&path]).unwrap();
+    let Answer::Drifted { actual, .. } = &loaded.records[0].answer else {
+        panic!("{:?}", loaded.records[0].answer)
+    };
+    let kept = support::report::MAX_RECORD_TEXT;
+    assert!(
+        actual.starts_with(&huge[..kept]) && actual.len() < kept + 64,
+        "{}",
+        actual.len()
+    );
+    assert!(actual.ends_with(&format!("({} bytes cut when read)", huge.len() - kept)));
+    assert_eq!(loaded.notes.len(), 1, "{:?}", loaded.notes);
+    // The report shows its 8 KiB, with how much was cut.
+    let markdown = support::report::build(&loaded).markdown();
+    assert!(markdown.len() < 64 << 10, "{}", markdown.len());
+    assert!(markdown.contains("bytes cut)"), "{}", &markdown[..1000]);
+    // The near miss: a field at the limit is kept whole.
+    if let Answer::Drifted { actual, .. } = &mut r.answer {
+        *actual = "y".repeat(kept);
+    }
+    std::fs::write(&path, format!("{}\n", serde_json::to_string(&r).unwrap())).unwrap();
+    let loaded = support::report::load(&[&path]).unwrap();
+    assert!(loaded.notes.is_empty(), "{:?}", loaded.notes);
+    // An id, version or time is short: a huge one is not a record of the suite.
+    r.istio_version = "1".repeat(5 << 10);
+    std::fs::write(&path, format!("{}\n", serde_json::to_string(&r).unwrap())).unwrap();
+    let e = support::report::load(&[&path]).unwrap_err().to_string();
+    assert!(
+        e.contains("claims.jsonl:1") && e.contains("a name of 5120 bytes"),
+        "{e}"
+    );
+}
