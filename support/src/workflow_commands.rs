@@ -50,9 +50,66 @@ pub fn neutralize(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` that must stay byte for byte what it is (a patch), made safe to print: when a line of
+/// it is a command, it is printed between `::stop-commands::<token>` and `::<token>::` (the
+/// runner reads no command in between), the token random and not in `text`. `git apply` skips
+/// both lines (text before a diff and after its last hunk).
+pub fn guard(text: &str) -> Cow<'_, str> {
+    if !text.split(['\n', '\r']).any(is_command) {
+        return Cow::Borrowed(text);
+    }
+    let token = loop {
+        let t = random_token();
+        if !text.contains(&t) {
+            break t;
+        }
+    };
+    let end = if text.ends_with('\n') { "" } else { "\n" };
+    Cow::Owned(format!(
+        "::stop-commands::{token}\n{text}{end}::{token}::\n"
+    ))
+}
+
+/// 32 hex digits from the kernel's random source (or, failing that, from the clock and the
+/// process: still not in the text, which is all the runner needs).
+fn random_token() -> String {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut seed = [0u8; 16];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut seed));
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(seed);
+    if read.is_err() {
+        hasher.update(format!(
+            "{:?}{}",
+            std::time::SystemTime::now(),
+            std::process::id()
+        ));
+    }
+    hasher.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{is_command, neutralize};
+    use super::{guard, is_command, neutralize};
+
+    #[test]
+    fn guarded_text_is_unchanged_between_a_stop_and_its_resume() {
+        let plain = "diff --git a/t b/t\n+text\n";
+        assert!(matches!(guard(plain), std::borrow::Cow::Borrowed(p) if p == plain));
+        let hostile = "diff --git a/t b/t\n+##[error]x\n ::warning::y";
+        let guarded = guard(hostile);
+        let lines: Vec<&str> = guarded.lines().collect();
+        let token = lines[0].strip_prefix("::stop-commands::").unwrap();
+        assert_eq!(token.len(), 32);
+        assert_eq!(lines.last().unwrap(), &format!("::{token}::"));
+        assert_eq!(lines[1..lines.len() - 1].join("\n"), hostile);
+        assert!(!hostile.contains(token));
+        assert_ne!(guard(hostile), guarded, "a new token each time");
+    }
 
     #[test]
     fn command_lines_are_recognized_as_the_runner_reads_them() {

@@ -487,3 +487,36 @@ fn a_huge_field_is_read_once_and_cut_and_a_huge_name_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn a_patch_printed_with_commands_in_it_is_guarded_and_still_applies() {
+    let honest = stale(
+        ClaimId::InstallationIstioctlPrintsComponentLines,
+        5,
+        5,
+        suite_fact(Fact::InstallLines),
+        Some("##[error]from a record\n::warning::also"),
+    );
+    let patch = support::docpatch::build(&seed(), "tutorial.md", &[&honest]).unwrap();
+    let rendered = patch.render("1.31-dev");
+    // The near miss: the patch itself holds a command (an added line is the record's text).
+    assert!(!commands_in(&rendered).is_empty());
+    let printed = support::workflow_commands::guard(&rendered);
+    let lines: Vec<&str> = printed.lines().collect();
+    let token = lines[0].strip_prefix("::stop-commands::").unwrap();
+    assert_eq!(lines.last().copied(), Some(format!("::{token}::").as_str()));
+    assert!(!rendered.contains(token));
+    // What the runner reads as commands: the stop and the resume, nothing between.
+    let commands = commands_in(&printed);
+    assert_eq!(commands.len(), 2 + commands_in(&rendered).len());
+    let repo = Repo::new();
+    let applied = repo.apply(&printed);
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    let patched = std::fs::read_to_string(repo.path().join("tutorial.md")).unwrap();
+    assert!(patched.contains("##[error]from a record"));
+    assert!(!patched.contains(token));
+}

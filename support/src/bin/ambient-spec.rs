@@ -223,7 +223,9 @@ fn main() -> ExitCode {
                         path.display()
                     );
                 }
-                None => print!("{rendered}"),
+                // The patch's added lines are a record's text: kept byte for byte, printed
+                // where GitHub reads no workflow command in them.
+                None => print!("{}", support::workflow_commands::guard(&rendered)),
             }
             ExitCode::SUCCESS
         }
@@ -334,6 +336,13 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn fail(e: &dyn std::fmt::Display) -> ExitCode {
-    let _ = writeln!(std::io::stderr(), "ambient-spec: {e}");
+    // Errors quote input (a record's value in a parse error): no line of them is a workflow
+    // command.
+    let said = e.to_string();
+    let _ = writeln!(
+        std::io::stderr(),
+        "ambient-spec: {}",
+        support::workflow_commands::neutralize(&said)
+    );
     ExitCode::FAILURE
 }
