@@ -254,6 +254,191 @@ fn two_runs_with_different_names_both_pass_and_one_name_is_never_shared() {
     holder.wait().unwrap();
 }
 
+/// Two starts of one name at the same moment: one wins, the other is refused with the winner's
+/// pid before it touches anything (never a crash quoting the winner's component logs).
+#[test]
+#[ignore = "needs the sim binaries: bash fixtures/sim/build.sh"]
+#[serial(sim)]
+fn two_starts_of_one_name_at_once_one_wins_and_the_other_is_refused_with_its_pid() {
+    let settings = settings();
+    let cluster = format!("{}-race", settings.cluster_name);
+    let env = [("AMBIENT_CLUSTER_NAME", cluster.as_str())];
+    let mut runs = vec![
+        child(HOLD_CLUSTER, &env, true),
+        child(HOLD_CLUSTER, &env, true),
+    ];
+    let loser_at = block_on(until(
+        "one of two same-name starts to give up",
+        settings.timeout(Duration::from_secs(120)),
+        || {
+            let exited = runs
+                .iter_mut()
+                .position(|r| r.try_wait().ok().flatten().is_some());
+            async move {
+                match exited {
+                    Some(i) => Probe::Ready(i),
+                    None => Probe::NotYet("both still run".into()),
+                }
+            }
+        },
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let loser = runs.remove(loser_at);
+    let mut winner = runs.pop().unwrap();
+    let out = loser.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("is in use by process {}", winner.id())),
+        "refused with the winner's pid ({}):\n{said}",
+        winner.id()
+    );
+    for crash in ["exited (", "did not become ready", "ends with:"] {
+        assert!(!said.contains(crash), "{crash:?} in:\n{said}");
+    }
+    let pids: Vec<u32> = wait_pids(&mut winner).into_iter().map(|(_, p)| p).collect();
+    assert_eq!(pids.len(), 5);
+    assert!(pids.iter().all(|p| alive(*p)), "the winner runs untouched");
+    winner.kill().unwrap();
+    winner.wait().unwrap();
+}
+
+/// Every process below `pid` (its children, theirs, ...), from `/proc/<pid>/task/*/children`.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut stack = vec![pid];
+    while let Some(p) = stack.pop() {
+        let tasks = std::fs::read_dir(format!("/proc/{p}/task"))
+            .into_iter()
+            .flatten();
+        for task in tasks.flatten() {
+            let children =
+                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+                found.push(child);
+                stack.push(child);
+            }
+        }
+    }
+    found
+}
+
+/// A client of the cluster another process of this test holds (its kubeconfig in the private
+/// state directory, as any process of the suite's user can read it).
+fn client_of(settings: &Settings, name: &str) -> support::cluster::GuardedClient {
+    let kubeconfig = settings
+        .state_dir
+        .join(format!("sim-{name}"))
+        .join(format!("{name}.kubeconfig"));
+    let text = std::fs::read_to_string(&kubeconfig).unwrap();
+    block_on(async {
+        support::cluster::guard::approve_local(
+            &kubeconfig.display().to_string(),
+            &text,
+            &sim::context(name),
+        )?
+        .connect()
+        .await
+    })
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Whatever kwok starts inside the exec jail ends with the run: SIGKILL of the test process that
+/// owns the cluster leaves no process behind, not even one an exec session is still waiting on.
+#[test]
+#[ignore = "needs the sim binaries: bash fixtures/sim/build.sh"]
+#[serial(sim)]
+fn nothing_started_in_the_exec_jail_outlives_a_killed_test_process() {
+    let status = support::jail::kernel_status();
+    if !matches!(status, support::jail::LandlockStatus::Available { .. }) {
+        eprintln!(
+            "SKIPPED: kwok serves no exec without Landlock: {}",
+            support::jail::describe(status)
+        );
+        return;
+    }
+    let settings = settings();
+    let cluster = format!("{}-jail", settings.cluster_name);
+    let mut helper = child(HOLD_CLUSTER, &[("AMBIENT_CLUSTER_NAME", &cluster)], true);
+    let named = wait_pids(&mut helper);
+    let kwok = named
+        .iter()
+        .find_map(|(n, p)| (n == "kwok").then_some(*p))
+        .unwrap_or_else(|| panic!("kwok is among the components: {named:?}"));
+    let c = client_of(&settings, &format!("{cluster}-start"));
+    let pod_name = block_on(async {
+        apply::apply_path(&c, &support::fixtures::path("apps/sleep.yaml"), "default")
+            .await
+            .unwrap();
+        pods::wait_deployment(&c, "default", "sleep", Duration::from_secs(60))
+            .await
+            .unwrap();
+        let pods = pods::of_deployment(&c, "default", "sleep").await.unwrap();
+        pods::name_of(&pods::pick_running(pods).unwrap()).to_string()
+    });
+    let session = std::thread::spawn(move || {
+        block_on(pods::exec(
+            &c,
+            "default",
+            &pod_name,
+            None,
+            &["sleep", "600"],
+            Duration::from_secs(120),
+        ))
+    });
+    let jailed = block_on(until(
+        "kwok to run the replay program `sleep`",
+        Duration::from_secs(30),
+        || {
+            let below = descendants(kwok);
+            async move {
+                let sleeping: Vec<u32> = below
+                    .into_iter()
+                    .filter(|p| {
+                        std::fs::read_to_string(format!("/proc/{p}/comm"))
+                            .is_ok_and(|c| c.trim() == "sleep")
+                    })
+                    .collect();
+                if sleeping.is_empty() {
+                    Probe::NotYet("no sleep below kwok".into())
+                } else {
+                    Probe::Ready(sleeping)
+                }
+            }
+        },
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut everything: Vec<u32> = named.iter().map(|(_, p)| *p).collect();
+    everything.extend(descendants(kwok));
+    everything.extend(jailed);
+    helper.kill().unwrap();
+    helper.wait().unwrap();
+    block_on(until(
+        "every component and every process started in the jail to end",
+        Duration::from_secs(15),
+        || {
+            let left: Vec<u32> = everything.iter().copied().filter(|p| alive(*p)).collect();
+            async move {
+                if left.is_empty() {
+                    Probe::Ready(())
+                } else {
+                    Probe::NotYet(format!("alive: {left:?}"))
+                }
+            }
+        },
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let ended = session.join().unwrap();
+    assert!(
+        ended.is_err(),
+        "the session ended with its cluster: {ended:?}"
+    );
+}
+
 /// Every file under `dir` whose content is a credential.
 fn secrets_under(dir: &Path) -> Vec<String> {
     let mut found = Vec::new();
@@ -347,6 +532,33 @@ fn exec_logs_and_port_forward_go_through_the_api_server() {
                 out.as_ref()
                     .map_or(true, |o| !o.success() && !o.stdout.contains("uid=")),
                 "{refused:?} ran: {out:?}"
+            );
+        }
+        // Nor kwok itself (a second kwok would run with the admin kubeconfig and a config of the
+        // caller's choice): not its private copy, not the built binary, not /proc/self/exe.
+        let kwok_copy = sim.state_dir.join("kwok").display().to_string();
+        let built = bins()
+            .bin("kwok")
+            .canonicalize()
+            .unwrap()
+            .display()
+            .to_string();
+        for program in [kwok_copy.as_str(), built.as_str(), "/proc/self/exe"] {
+            let argv = [program, "--help"];
+            let out = pods::exec(
+                c,
+                "default",
+                &pod_name,
+                None,
+                &argv,
+                Duration::from_secs(30),
+            )
+            .await;
+            assert!(
+                out.as_ref().map_or(true, |o| !o.success()
+                    && !o.stdout.contains("--manage-all-nodes")
+                    && !o.stderr.contains("--manage-all-nodes")),
+                "{argv:?} ran: {out:?}"
             );
         }
         let replayed = exec(&["echo-args", "hello", "world"]).await;

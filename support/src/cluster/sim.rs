@@ -221,6 +221,8 @@ pub struct SimCluster {
     pub exec_served: bool,
     logs_dir: PathBuf,
     timeout: Duration,
+    /// The cluster's name, held until every process above has stopped (declared last).
+    _name: owner::NameLock,
 }
 
 impl SimCluster {
@@ -335,6 +337,29 @@ fn write_private(path: &Path, text: &str) -> Result<PathBuf, SimError> {
     Ok(path.to_path_buf())
 }
 
+/// Copies `from` to `to`, executable by this user only.
+fn private_copy(from: &Path, to: &Path) -> Result<PathBuf, SimError> {
+    std::fs::copy(from, to).map_err(io(to))?;
+    set_mode(to, 0o700)?;
+    Ok(to.to_path_buf())
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<(), SimError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io(path))
+}
+
+/// Appends `line` to a component's log (evidence of how it ran), before the component writes.
+fn note_in_log(log: &Path, line: &str) -> Result<(), SimError> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(io(log))?;
+    writeln!(file, "ambient-tutorial: {line}").map_err(io(log))
+}
+
 /// The launched components, recorded in the `pids` file as they start.
 struct Launcher<'a> {
     opts: &'a SimOptions,
@@ -350,8 +375,21 @@ impl Launcher<'_> {
         env: &[(String, String)],
         jail: Option<Arc<ExecJail>>,
     ) -> Result<(), SimError> {
+        let program = self.bins.bin(name);
+        self.launch_from(name, &program, args, env, jail)
+    }
+
+    /// [`Launcher::launch`] of `program` (a copy of the component's binary).
+    fn launch_from(
+        &mut self,
+        name: &str,
+        program: &Path,
+        args: Vec<String>,
+        env: &[(String, String)],
+        jail: Option<Arc<ExecJail>>,
+    ) -> Result<(), SimError> {
         let log = self.opts.logs_dir.join(format!("{name}.log"));
-        let owned = spawn_owned(name, &self.bins.bin(name), &args, env, &log, jail)?;
+        let owned = spawn_owned(name, program, &args, env, &log, jail)?;
         self.processes.push(owned);
         write_pids(&self.opts.state_dir, self.processes.iter())
     }
@@ -367,6 +405,8 @@ impl Launcher<'_> {
 /// Starts the control plane, creates the nodes, and waits until they are Ready.
 pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, SimError> {
     let state = &opts.state_dir;
+    // First the name: of two starts at once, the loser stops here, before it wipes anything.
+    let name_lock = owner::lock_name(state, &opts.name)?;
     let reaped = owner::reap_leftovers(state, &opts.name)?;
     if !reaped.is_empty() {
         crate::progress::say(format!(
@@ -443,13 +483,28 @@ pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, 
 
     let replay = replay::write(&state.join("replay"), &bins.bin("replay"))?;
     // kwok runs `exec` commands as local processes: it may do so only inside a Landlock jail that
-    // lets it execute nothing but the replay programs. Without Landlock, it serves no exec at all.
-    let jail = match ExecJail::new(&[&bins.bin("kwok"), &replay.bin]) {
-        Ok(j) => Some(Arc::new(j)),
+    // lets it execute nothing but the replay programs. The jail applies before kwok's own execve,
+    // so it allows kwok too: a private copy, made non-executable as soon as kwok runs, so nothing
+    // inside can start a second kwok. Without Landlock, kwok serves no exec at all.
+    let kwok_copy = private_copy(&bins.bin("kwok"), &state.join("kwok"))?;
+    let kwok_log = opts.logs_dir.join("kwok.log");
+    let jail = match ExecJail::new(&[&kwok_copy, &replay.bin]) {
+        Ok(j) => {
+            let said = format!(
+                "kwok runs in an exec jail ({}): it may execute only {}",
+                crate::jail::describe(j.status),
+                replay.bin.display()
+            );
+            note_in_log(&kwok_log, &said)?;
+            crate::progress::say(format!("sim: {said}"));
+            Some(Arc::new(j))
+        }
         Err(JailError::Unsupported(why)) => {
-            crate::progress::say(format!(
-                "sim: kwok serves no exec: {why} (data-plane claims are not applicable on sim anyway)"
-            ));
+            let said = format!(
+                "kwok serves no exec: {why} (data-plane claims are not applicable on sim anyway)"
+            );
+            note_in_log(&kwok_log, &said)?;
+            crate::progress::say(format!("sim: {said}"));
             None
         }
         Err(e) => return Err(e.into()),
@@ -465,12 +520,15 @@ pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, 
     let mut configs: Vec<&Path> = stages.iter().map(PathBuf::as_path).collect();
     configs.push(&resources);
     let exec_served = jail.is_some();
-    launcher.launch(
+    launcher.launch_from(
         "kwok",
+        &kwok_copy,
         components::kwok(&p, &files, &configs),
         &[("PATH".into(), replay.bin.display().to_string())],
         jail,
     )?;
+    // Spawning returned after kwok's execve: from now on nobody executes this copy again.
+    set_mode(&kwok_copy, 0o600)?;
 
     for (i, node) in opts.node_names.iter().enumerate() {
         nodes::create(&client, node, i == 0).await?;
@@ -511,6 +569,7 @@ pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, 
         exec_served,
         logs_dir: opts.logs_dir.clone(),
         timeout: opts.timeout,
+        _name: name_lock,
     })
 }
 
