@@ -470,13 +470,13 @@ pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, 
 
     launcher.launch(
         "kube-controller-manager",
-        components::kube_controller_manager(&p, &files),
+        components::kube_controller_manager(&files),
         &[],
         None,
     )?;
     launcher.launch(
         "kube-scheduler",
-        components::kube_scheduler(&p, &files),
+        components::kube_scheduler(&files),
         &[],
         None,
     )?;
