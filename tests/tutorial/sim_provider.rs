@@ -435,6 +435,145 @@ fn nothing_started_in_the_exec_jail_outlives_a_killed_test_process() {
     .unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// Runs `curl` as another local user (nobody: `setpriv --reuid=65534 --regid=65534
+/// --clear-groups`), inside the network namespace of process `inside` if given (entered as root,
+/// before the user changes): the HTTP status it got, `000` when there was no HTTP answer.
+fn curl_as_nobody(inside: Option<u32>, args: &[&str]) -> String {
+    let mut argv: Vec<String> = Vec::new();
+    if let Some(pid) = inside {
+        argv.extend(["nsenter".into(), format!("--net=/proc/{pid}/ns/net")]);
+    }
+    argv.extend(
+        [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "curl",
+        ]
+        .map(String::from),
+    );
+    argv.extend(["-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}"].map(String::from));
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let out = std::process::Command::new(&argv[0])
+        .args(&argv[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// What another local user can reach: nothing of the cluster without a credential. From the
+/// machine's loopback only the API server answers (and refuses anonymous requests); etcd and
+/// kwok are in the run's network namespace, and etcd there wants a client certificate of the
+/// sim's CA (asked from inside, as nobody, it refuses; with the certificate it answers, so the
+/// probe does reach it).
+#[test]
+#[ignore = "needs the sim binaries: bash fixtures/sim/build.sh"]
+#[serial(sim)]
+fn another_local_user_reaches_nothing_of_the_cluster_without_a_credential() {
+    let uid = std::process::Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        eprintln!("SKIPPED: acting as another local user needs root (setpriv --reuid=65534)");
+        return;
+    }
+    for tool in ["setpriv", "nsenter", "curl"] {
+        let found = support::process::Tools::default().find(tool);
+        assert!(found.is_ok(), "{tool} is needed to attack as another user");
+    }
+    let settings = settings();
+    let opts = SimOptions::for_settings(&settings, &name(&settings, "doors"), None).unwrap();
+    let sim = block_on(sim::start(&opts, &bins())).unwrap_or_else(|e| panic!("{e}"));
+    assert!(sim.has_private_network(), "root gets a network namespace");
+    let pid = |component: &str| {
+        sim.pids()
+            .into_iter()
+            .find_map(|(n, p)| (n == component).then_some(p))
+            .unwrap()
+    };
+    let p = opts.ports;
+    let range = r#"{"key":"AA==","range_end":"AA=="}"#;
+    let etcd_http = format!("http://127.0.0.1:{}/v3/kv/range", p.etcd_client);
+    let etcd_https = format!("https://127.0.0.1:{}/v3/kv/range", p.etcd_client);
+    // From the machine's loopback: no answer at all from etcd or kwok.
+    for url in [&etcd_http, &etcd_https] {
+        let got = curl_as_nobody(None, &["-k", "-XPOST", url, "-d", range]);
+        assert_eq!(got, "000", "etcd answered {url}");
+    }
+    let pod = "default/x/sleep";
+    let kwok_urls = [
+        format!("http://127.0.0.1:{}/containerLogs/{pod}", p.kwok),
+        format!("https://127.0.0.1:{}/containerLogs/{pod}", p.kwok),
+        format!(
+            "https://127.0.0.1:{}/exec/{pod}?command=echo-args&output=1",
+            p.kwok
+        ),
+    ];
+    let websocket = [
+        "-H",
+        "Connection: Upgrade",
+        "-H",
+        "Upgrade: websocket",
+        "-H",
+        "Sec-WebSocket-Version: 13",
+        "-H",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "-H",
+        "Sec-WebSocket-Protocol: v4.channel.k8s.io",
+    ];
+    for url in &kwok_urls {
+        let mut args = vec!["-k"];
+        args.extend(websocket);
+        args.push(url);
+        assert_eq!(curl_as_nobody(None, &args), "000", "kwok answered {url}");
+    }
+    // The one door: the API server, which wants a credential.
+    let secrets = format!(
+        "https://127.0.0.1:{}/api/v1/namespaces/kube-system/secrets",
+        p.apiserver
+    );
+    assert_eq!(curl_as_nobody(None, &["-k", &secrets]), "401");
+    // Inside the run's namespace (which only root can enter): etcd wants a client certificate.
+    let inside = Some(pid("etcd"));
+    let no_cert = curl_as_nobody(inside, &["-k", "-XPOST", &etcd_https, "-d", range]);
+    assert_eq!(
+        no_cert, "000",
+        "etcd answered TLS without a client certificate"
+    );
+    let plain = curl_as_nobody(inside, &["-XPOST", &etcd_http, "-d", range]);
+    assert_ne!(plain, "200", "etcd answered plain HTTP");
+    // The near misses: inside, kwok does answer (the namespace is its only protection; exec is
+    // confined by the jail), and etcd answers the same request made with the sim's client
+    // certificate.
+    let logs = format!("http://127.0.0.1:{}/containerLogs/{pod}", p.kwok);
+    assert_ne!(curl_as_nobody(inside, &[&logs]), "000", "kwok inside");
+    let state = &sim.state_dir;
+    let file = |f: &str| state.join(f).display().to_string();
+    let with_cert = std::process::Command::new("nsenter")
+        .arg(format!("--net=/proc/{}/ns/net", pid("etcd")))
+        .args([
+            "curl",
+            "-s",
+            "-m",
+            "5",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+        ])
+        .args(["--cacert", &file("ca.crt"), "--cert", &file("admin.crt")])
+        .args([
+            "--key",
+            &file("admin.key"),
+            "-XPOST",
+            &etcd_https,
+            "-d",
+            range,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&with_cert.stdout).trim(), "200");
+}
+
 /// Every file under `dir` whose content is a credential.
 fn secrets_under(dir: &Path) -> Vec<String> {
     let mut found = Vec::new();
@@ -707,20 +846,6 @@ fn installed_with_istiod(
     (sim, release)
 }
 
-/// GET `http://<addr><path>`: status and body.
-fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
-    let http = support::tls::http_client(Duration::from_secs(5), Duration::from_secs(30)).unwrap();
-    block_on(async {
-        let resp = http
-            .get(format!("http://{addr}{path}"))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-        let status = resp.status().as_u16();
-        (status, resp.text().await.unwrap_or_default())
-    })
-}
-
 /// A Gateway API object's resource (`gateway.networking.k8s.io/v1`).
 fn gateway_api(kind: &str, plural: &str) -> kube::discovery::ApiResource {
     let gvk = kube::api::GroupVersionKind::gvk("gateway.networking.k8s.io", "v1", kind);
@@ -770,14 +895,17 @@ fn istiod_runs_after_install_and_acts_on_the_cluster() {
         .find(|(n, _)| n == "istiod");
     assert_eq!(entry.map(|(_, p)| p), owner::ProcessId::of(istiod_pid));
 
-    assert_eq!(get(addr, "/ready").0, 200);
-    // The service registry istiod built from the cluster's Services.
-    let (status, registry) = get(addr, "/debug/registryz");
-    assert_eq!(status, 200, "{registry}");
-    assert!(
-        registry.contains("istiod.istio-system.svc.cluster.local"),
-        "{registry}"
-    );
+    assert_eq!(sim.istiod_get_status("/ready").unwrap(), 200);
+    // Its debug endpoints (which istiod serves to any loopback client) are off...
+    let debug = sim.istiod_get_status("/debug/registryz").unwrap();
+    assert_ne!(debug, 200, "/debug/registryz answered");
+    // ...and in the run's own network namespace nothing of it is on the machine's loopback.
+    if sim.has_private_network() {
+        assert!(
+            std::net::TcpStream::connect(addr).is_err(),
+            "istiod's {addr} is reachable from the machine"
+        );
+    }
 
     let c = &sim.cluster.client;
     let crds = settings

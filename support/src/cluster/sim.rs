@@ -22,6 +22,7 @@
 
 mod components;
 pub mod istiod;
+pub mod netns;
 pub mod nodes;
 pub mod owner;
 pub mod pki;
@@ -39,7 +40,7 @@ use super::guard::{self, GuardError};
 use super::{Cluster, ClusterError};
 use crate::jail::{ExecJail, JailError};
 use crate::k8s::wait::{Probe, WaitError, nodes_ready, until};
-use crate::process::{Owned, ProcessError, spawn_owned, tail};
+use crate::process::{Owned, ProcessError, spawn_owned_with, tail};
 use crate::settings::Settings;
 pub use istiod::{Istiod, IstiodOptions};
 
@@ -106,6 +107,8 @@ pub enum SimError {
     Wait(#[from] WaitError),
     #[error(transparent)]
     Jail(#[from] JailError),
+    #[error(transparent)]
+    Netns(#[from] netns::NetnsError),
     #[error("creating node {node}: {reason}")]
     Node { node: String, reason: String },
     #[error(
@@ -221,6 +224,8 @@ pub struct SimCluster {
     pub exec_served: bool,
     logs_dir: PathBuf,
     timeout: Duration,
+    /// The network namespace the servers listen in, and its relays (closed after the processes).
+    net: Option<netns::PrivateNet>,
     /// The cluster's name, held until every process above has stopped (declared last).
     _name: owner::NameLock,
 }
@@ -262,7 +267,7 @@ impl SimCluster {
         if self.istiod_running() {
             return Ok(false);
         }
-        let started = istiod::start(&opts).await?;
+        let started = istiod::start(&opts, self.net.as_ref()).await?;
         crate::progress::say(format!(
             "sim: istiod ready on http://{} after {:.1}s (log {})",
             started.http,
@@ -298,7 +303,23 @@ impl SimCluster {
         }
     }
 
-    /// Where istiod's `/ready` and `/debug/...` answer, once it runs.
+    /// Whether the servers listen in a network namespace of the run's own (see [`netns`]).
+    pub fn has_private_network(&self) -> bool {
+        self.net.is_some()
+    }
+
+    /// The status of `GET <path>` on istiod's HTTP port, asked where istiod listens (inside the
+    /// run's network namespace when there is one).
+    pub fn istiod_get_status(&self, path: &str) -> Result<u16, SimError> {
+        let addr = self.istiod_http().ok_or_else(|| SimError::Io {
+            path: path.into(),
+            source: std::io::Error::other("istiod does not run"),
+        })?;
+        istiod::http_status(self.net.as_ref(), addr, path)
+    }
+
+    /// Where istiod's `/ready` answers, once it runs (inside the run's network namespace when
+    /// there is one).
     pub fn istiod_http(&self) -> Option<std::net::SocketAddr> {
         let istiod = self.istiod.lock().unwrap_or_else(|e| e.into_inner());
         istiod.as_ref().map(|i| i.http)
@@ -365,6 +386,8 @@ struct Launcher<'a> {
     opts: &'a SimOptions,
     bins: &'a SimBinaries,
     processes: Vec<Owned>,
+    /// The namespace every component joins, if the run has one.
+    netns: Option<std::os::fd::RawFd>,
 }
 
 impl Launcher<'_> {
@@ -389,7 +412,14 @@ impl Launcher<'_> {
         jail: Option<Arc<ExecJail>>,
     ) -> Result<(), SimError> {
         let log = self.opts.logs_dir.join(format!("{name}.log"));
-        let owned = spawn_owned(name, program, &args, env, &log, jail)?;
+        let how = crate::process::OwnedSetup {
+            env,
+            clear_env: false,
+            cwd: None,
+            jail,
+            netns: self.netns,
+        };
+        let owned = spawn_owned_with(name, program, &args, &log, how)?;
         self.processes.push(owned);
         write_pids(&self.opts.state_dir, self.processes.iter())
     }
@@ -444,10 +474,27 @@ pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, 
         public_key: &files_owned[3],
         kubeconfig: &files_owned[4],
     };
+    // The servers' listeners go into a network namespace of this run; the API server's port is
+    // the one door in. Without CAP_SYS_ADMIN they stay on the machine's loopback.
+    let mut net = match netns::PrivateNet::create() {
+        Ok(net) => {
+            crate::progress::say(
+                "sim: the servers listen in a network namespace of this run; only the API \
+                 server's port is relayed to 127.0.0.1",
+            );
+            Some(net)
+        }
+        Err(netns::NetnsError::Unsupported(why)) => {
+            crate::progress::say(format!("sim: {}", netns::NetnsError::Unsupported(why)));
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut launcher = Launcher {
         opts,
         bins,
         processes: Vec::new(),
+        netns: net.as_ref().map(netns::PrivateNet::fd),
     };
 
     crate::progress::say(format!("sim: starting etcd on 127.0.0.1:{}", p.etcd_client));
@@ -462,6 +509,12 @@ pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, 
         &[],
         None,
     )?;
+    if let Some(net) = net.as_mut() {
+        net.expose(p.apiserver)?;
+        if let Some(port) = opts.forward_to {
+            net.reach_out(port)?;
+        }
+    }
     let origin = files.kubeconfig.display().to_string();
     let approved = guard::approve_local(&origin, &kubeconfig_text, &context(&opts.name))?;
     let context = approved.context().to_string();
@@ -569,6 +622,7 @@ pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, 
         exec_served,
         logs_dir: opts.logs_dir.clone(),
         timeout: opts.timeout,
+        net,
         _name: name_lock,
     })
 }

@@ -36,6 +36,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::netns::PrivateNet;
 use super::{SimError, io, ports};
 use crate::k8s::wait::{Probe, until};
 use crate::process::{Owned, OwnedSetup, spawn_owned_with, tail};
@@ -129,6 +130,10 @@ impl IstiodOptions {
             ("PILOT_ENABLE_ANALYSIS", "false"),
             // Webhooks are off on sim: no validation controller waiting for one forever.
             ("VALIDATION_WEBHOOK_CONFIG_NAME", ""),
+            // No /debug/... on the HTTP port: istiod serves it to any loopback client unasked
+            // (pilot/pkg/xds/debug.go, allowAuthenticatedOrLocalhost), which on this machine is
+            // any local user. Nothing of the suite reads it.
+            ("ENABLE_DEBUG_ON_HTTP", "false"),
             // Never the user's kubeconfig, whatever the flag parsing does.
             ("KUBECONFIG", &kubeconfig),
             // Anything that looks in $HOME looks in the scratch directory.
@@ -178,7 +183,7 @@ impl Istiod {
 
 /// Starts istiod and waits (bounded by `opts.timeout`) until `/ready` answers 200; stops at once,
 /// with the log's tail, if it exits.
-pub async fn start(opts: &IstiodOptions) -> Result<Istiod, SimError> {
+pub async fn start(opts: &IstiodOptions, net: Option<&PrivateNet>) -> Result<Istiod, SimError> {
     if !opts.binary.is_file() {
         return Err(SimError::MissingBinary {
             path: opts.binary.display().to_string(),
@@ -202,37 +207,26 @@ pub async fn start(opts: &IstiodOptions) -> Result<Istiod, SimError> {
             clear_env: true,
             cwd: Some(dir),
             jail: None,
+            netns: net.map(PrivateNet::fd),
         },
     )?;
     let http = SocketAddr::from(([127, 0, 0, 1], opts.http_port));
-    let url = format!("http://{http}/ready");
-    crate::tls::install_crypto_provider();
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .connect_timeout(Duration::from_secs(2))
-        .timeout(Duration::from_secs(5))
-        .build()
-        .map_err(|e| SimError::Io {
-            path: url.clone(),
-            source: std::io::Error::other(crate::errors::chain(&e)),
-        })?;
     let mut exited = None;
-    let what = format!("istiod to answer 200 on {url}");
+    let what = format!("istiod to answer 200 on http://{http}/ready");
     let ready = until(&what, opts.timeout, || {
         let gone = process.exited();
         let hopeless = gone.is_some();
         if gone.is_some() {
             exited = gone;
         }
-        let request = client.get(&url).send();
+        // A local request: it answers or is refused within milliseconds.
+        let status = (!hopeless).then(|| http_status(net, http, "/ready"));
         async move {
-            if hopeless {
-                return Probe::Hopeless("istiod exited".into());
-            }
-            match request.await {
-                Ok(r) if r.status() == reqwest::StatusCode::OK => Probe::Ready(()),
-                Ok(r) => Probe::NotYet(format!("HTTP {}", r.status())),
-                Err(e) => Probe::NotYet(crate::errors::chain(&e)),
+            match status {
+                None => Probe::Hopeless("istiod exited".into()),
+                Some(Ok(200)) => Probe::Ready(()),
+                Some(Ok(code)) => Probe::NotYet(format!("HTTP {code}")),
+                Some(Err(e)) => Probe::NotYet(crate::errors::chain(&e)),
             }
         }
     })
@@ -257,6 +251,23 @@ pub async fn start(opts: &IstiodOptions) -> Result<Istiod, SimError> {
             log: opts.log.display().to_string(),
             tail: log_tail(),
         }),
+    }
+}
+
+/// The status of `GET http://<addr><path>` where istiod listens: inside `net` if given, else on
+/// the machine's loopback.
+pub fn http_status(
+    net: Option<&PrivateNet>,
+    addr: SocketAddr,
+    path: &str,
+) -> Result<u16, SimError> {
+    let asked = |source| SimError::Io {
+        path: format!("http://{addr}{path}"),
+        source,
+    };
+    match net {
+        Some(net) => net.http_status(addr, path).map_err(asked),
+        None => PrivateNet::http_status_here(addr, path).map_err(asked),
     }
 }
 

@@ -71,9 +71,6 @@ mod tests {
         let mut ports = Ports::free().unwrap();
         ports.kwok = held.local_addr().unwrap().port();
         let err = ports.check_free().unwrap_err();
-        assert!(
-            err.to_string().contains("(wanted for kwok)"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("(wanted for kwok)"), "{err}");
     }
 }
