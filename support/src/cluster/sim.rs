@@ -16,6 +16,11 @@
 //! Admission webhooks are off (nothing answers at the Services' addresses), as in kwok's own
 //! tooling.
 //!
+//! Where they listen: run as root, in a network namespace of the run's own ([`netns`]), the API
+//! server's port relayed to the machine's loopback as the one door; etcd wants TLS client
+//! certificates of the sim's CA, the API server a credential (no anonymous requests), the
+//! controller manager and the scheduler serve nothing. The README's "Security" has the table.
+//!
 //! Files: the private state (certificates, kubeconfig, etcd data, replay programs, the `pids`
 //! file) lives in `<state>/sim-<name>` (0700, files 0600); the component logs, which are
 //! evidence, in `<artifacts>/sim-<name>/logs`.

@@ -9,7 +9,9 @@
 //! How it runs (flags and environment mirror the chart's istiod Deployment): an argv vector, an
 //! environment built from nothing (so a stray `KUBECONFIG` or `PILOT_*` of the user's shell never
 //! reaches it), `--kubeconfig` and `KUBECONFIG` both the sim kubeconfig, `POD_NAME` (its
-//! leader-election identity) unique per run, every listener on 127.0.0.1 (the HTTP and webhook
+//! leader-election identity) unique per run, no `/debug/...` on its HTTP port
+//! (`ENABLE_DEBUG_ON_HTTP=false`: istiod serves it to any loopback client without asking who),
+//! every listener on 127.0.0.1, of the run's network namespace when there is one (the HTTP and webhook
 //! ports chosen free and checked, gRPC, secure gRPC, monitoring and ControlZ on port 0, which the
 //! kernel picks: a ControlZ port in use is not even fatal to istiod, it only logs), a fresh
 //! private working directory (`./etc/istio/config/mesh` and `./etc/cacerts` absent there: it
@@ -470,6 +472,7 @@ mod tests {
         assert_eq!(get("POD_NAME"), Some("istiod-local-x-1"));
         assert_eq!(get("VALIDATION_WEBHOOK_CONFIG_NAME"), Some(""));
         assert_eq!(get("PILOT_ENABLE_AMBIENT"), Some("true"));
+        assert_eq!(get("ENABLE_DEBUG_ON_HTTP"), Some("false"), "no open /debug");
         assert_eq!(get("PATH"), None, "the environment is built, not inherited");
     }
 }
