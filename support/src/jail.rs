@@ -137,13 +137,23 @@ mod tests {
         jail: &std::sync::Arc<ExecJail>,
         program: &str,
     ) -> std::io::Result<std::process::ExitStatus> {
-        let mut cmd = std::process::Command::new(program);
-        let jail = jail.clone();
-        // SAFETY: apply_in_child is async-signal-safe.
-        unsafe {
-            cmd.pre_exec(move || jail.apply_in_child());
+        // A file just copied may be "busy" for a moment (another test's fork holds it open until
+        // it execs): a few tries, bounded.
+        for _ in 0..40 {
+            let mut cmd = std::process::Command::new(program);
+            let jail = jail.clone();
+            // SAFETY: apply_in_child is async-signal-safe.
+            unsafe {
+                cmd.pre_exec(move || jail.apply_in_child());
+            }
+            match cmd.status() {
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                    std::thread::sleep(std::time::Duration::from_millis(50))
+                }
+                other => return other,
+            }
         }
-        cmd.status()
+        Err(std::io::Error::from_raw_os_error(libc::ETXTBSY))
     }
 
     #[test]

@@ -417,14 +417,27 @@ impl Launcher<'_> {
         jail: Option<Arc<ExecJail>>,
     ) -> Result<(), SimError> {
         let log = self.opts.logs_dir.join(format!("{name}.log"));
-        let how = crate::process::OwnedSetup {
-            env,
-            clear_env: false,
-            cwd: None,
-            jail,
-            netns: self.netns,
+        // A copy just written (kwok's) may be "busy" for a moment: a process another thread forked
+        // while the copy was open holds it until that process execs. Bounded: 40 tries, 2 s.
+        let mut tries = 0;
+        let owned = loop {
+            let how = crate::process::OwnedSetup {
+                env,
+                clear_env: false,
+                cwd: None,
+                jail: jail.clone(),
+                netns: self.netns,
+            };
+            match spawn_owned_with(name, program, &args, &log, how) {
+                Err(ProcessError::Io { source, .. })
+                    if source.raw_os_error() == Some(libc::ETXTBSY) && tries < 40 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                other => break other?,
+            }
         };
-        let owned = spawn_owned_with(name, program, &args, &log, how)?;
         self.processes.push(owned);
         write_pids(&self.opts.state_dir, self.processes.iter())
     }

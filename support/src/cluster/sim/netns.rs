@@ -176,7 +176,9 @@ impl PrivateNet {
 /// The status code of the answer to `GET <path>` sent on `stream`.
 fn status_of(mut stream: TcpStream, addr: SocketAddr, path: &str) -> std::io::Result<u16> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+    // One write: a server may answer (and close) as soon as the first bytes arrive.
+    let request = format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+    stream.write_all(request.as_bytes())?;
     let mut head = [0u8; 64];
     let mut got = 0;
     while got < 12 {
