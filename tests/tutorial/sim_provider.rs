@@ -541,6 +541,18 @@ fn another_local_user_reaches_nothing_of_the_cluster_without_a_credential() {
     );
     let plain = curl_as_nobody(inside, &["-XPOST", &etcd_http, "-d", range]);
     assert_ne!(plain, "200", "etcd answered plain HTTP");
+    // Its metrics and health (on the client port) and its peer port alike.
+    for url in [
+        format!("https://127.0.0.1:{}/metrics", p.etcd_client),
+        format!("https://127.0.0.1:{}/health", p.etcd_client),
+        format!("https://127.0.0.1:{}/members", p.etcd_peer),
+    ] {
+        assert_eq!(
+            curl_as_nobody(inside, &["-k", &url]),
+            "000",
+            "etcd answered {url}"
+        );
+    }
     // The near misses: inside, kwok does answer (the namespace is its only protection; exec is
     // confined by the jail), and etcd answers the same request made with the sim's client
     // certificate.
