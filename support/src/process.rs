@@ -516,6 +516,7 @@ pub fn spawn_owned(
         clear_env: false,
         cwd: None,
         jail,
+        netns: None,
     };
     spawn_owned_with(name, program, args, log, how)
 }
@@ -532,6 +533,8 @@ pub struct OwnedSetup<'a> {
     pub cwd: Option<&'a Path>,
     /// Landlock: what the process may execute.
     pub jail: Option<std::sync::Arc<crate::jail::ExecJail>>,
+    /// A network namespace to run in (a descriptor of `/proc/.../ns/net`, open while spawning).
+    pub netns: Option<std::os::fd::RawFd>,
 }
 
 /// [`spawn_owned`] with a working directory and, if asked, a cleared environment.
@@ -547,6 +550,7 @@ pub fn spawn_owned_with(
         clear_env,
         cwd,
         jail,
+        netns,
     } = how;
     use std::os::unix::process::CommandExt;
     use std::sync::mpsc;
@@ -586,7 +590,7 @@ pub fn spawn_owned_with(
     if let Some(dir) = cwd {
         cmd.current_dir(dir);
     }
-    // SAFETY: prctl, getppid and the jail's two system calls are async-signal-safe; nothing
+    // SAFETY: prctl, getppid, setns and the jail's system calls are async-signal-safe; nothing
     // else runs between fork and exec.
     unsafe {
         cmd.pre_exec(move || {
@@ -596,6 +600,11 @@ pub fn spawn_owned_with(
             // The parent may have died between fork and prctl.
             if libc::getppid() == 1 {
                 return Err(std::io::Error::other("parent exited"));
+            }
+            if let Some(fd) = netns
+                && libc::setns(fd, libc::CLONE_NEWNET) != 0
+            {
+                return Err(std::io::Error::last_os_error());
             }
             if let Some(jail) = &jail {
                 jail.apply_in_child()?;

@@ -400,6 +400,40 @@ async fn a_cluster_that_does_not_answer_is_named_with_the_cause() {
     assert!(err.to_lowercase().contains("connection refused"), "{err}");
 }
 
+#[tokio::test]
+async fn a_password_in_the_server_url_is_not_in_the_connection_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config");
+    let server = format!("https://admin:hunter2-secret@127.0.0.1:{port}");
+    write(
+        &path,
+        &kind_kubeconfig("x", &server).replace("kind-x", "mine"),
+    );
+    let ws = tempfile::tempdir().unwrap();
+    let s = settings(
+        ws.path(),
+        &[
+            ("AMBIENT_PROVIDER", "existing"),
+            ("AMBIENT_KUBE_CONTEXT", "mine"),
+        ],
+    );
+    let err = support::cluster::existing::connect_with(&s, &[path])
+        .await
+        .err()
+        .unwrap();
+    let shown = support::errors::report(&err);
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(
+        shown.contains(&format!("https://admin:…@127.0.0.1:{port}")),
+        "{shown}"
+    );
+}
+
 async fn test_cluster(dir: &Path) -> Cluster {
     let kubeconfig_text = kind_kubeconfig("ambient", "https://127.0.0.1:6443");
     let kubeconfig_path = dir.join("ambient.kubeconfig");

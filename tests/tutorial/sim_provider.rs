@@ -254,6 +254,338 @@ fn two_runs_with_different_names_both_pass_and_one_name_is_never_shared() {
     holder.wait().unwrap();
 }
 
+/// Two starts of one name at the same moment: one wins, the other is refused with the winner's
+/// pid before it touches anything (never a crash quoting the winner's component logs).
+#[test]
+#[ignore = "needs the sim binaries: bash fixtures/sim/build.sh"]
+#[serial(sim)]
+fn two_starts_of_one_name_at_once_one_wins_and_the_other_is_refused_with_its_pid() {
+    let settings = settings();
+    let cluster = format!("{}-race", settings.cluster_name);
+    let env = [("AMBIENT_CLUSTER_NAME", cluster.as_str())];
+    let mut runs = vec![
+        child(HOLD_CLUSTER, &env, true),
+        child(HOLD_CLUSTER, &env, true),
+    ];
+    let loser_at = block_on(until(
+        "one of two same-name starts to give up",
+        settings.timeout(Duration::from_secs(120)),
+        || {
+            let exited = runs
+                .iter_mut()
+                .position(|r| r.try_wait().ok().flatten().is_some());
+            async move {
+                match exited {
+                    Some(i) => Probe::Ready(i),
+                    None => Probe::NotYet("both still run".into()),
+                }
+            }
+        },
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let loser = runs.remove(loser_at);
+    let mut winner = runs.pop().unwrap();
+    let out = loser.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("is in use by process {}", winner.id())),
+        "refused with the winner's pid ({}):\n{said}",
+        winner.id()
+    );
+    for crash in ["exited (", "did not become ready", "ends with:"] {
+        assert!(!said.contains(crash), "{crash:?} in:\n{said}");
+    }
+    let pids: Vec<u32> = wait_pids(&mut winner).into_iter().map(|(_, p)| p).collect();
+    assert_eq!(pids.len(), 5);
+    assert!(pids.iter().all(|p| alive(*p)), "the winner runs untouched");
+    winner.kill().unwrap();
+    winner.wait().unwrap();
+}
+
+/// Every process below `pid` (its children, theirs, ...), from `/proc/<pid>/task/*/children`.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut stack = vec![pid];
+    while let Some(p) = stack.pop() {
+        let tasks = std::fs::read_dir(format!("/proc/{p}/task"))
+            .into_iter()
+            .flatten();
+        for task in tasks.flatten() {
+            let children =
+                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+                found.push(child);
+                stack.push(child);
+            }
+        }
+    }
+    found
+}
+
+/// A client of the cluster another process of this test holds (its kubeconfig in the private
+/// state directory, as any process of the suite's user can read it).
+fn client_of(settings: &Settings, name: &str) -> support::cluster::GuardedClient {
+    let kubeconfig = settings
+        .state_dir
+        .join(format!("sim-{name}"))
+        .join(format!("{name}.kubeconfig"));
+    let text = std::fs::read_to_string(&kubeconfig).unwrap();
+    block_on(async {
+        support::cluster::guard::approve_local(
+            &kubeconfig.display().to_string(),
+            &text,
+            &sim::context(name),
+        )?
+        .connect()
+        .await
+    })
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Whatever kwok starts inside the exec jail ends with the run: SIGKILL of the test process that
+/// owns the cluster leaves no process behind, not even one an exec session is still waiting on.
+#[test]
+#[ignore = "needs the sim binaries: bash fixtures/sim/build.sh"]
+#[serial(sim)]
+fn nothing_started_in_the_exec_jail_outlives_a_killed_test_process() {
+    let status = support::jail::kernel_status();
+    if !matches!(status, support::jail::LandlockStatus::Available { .. }) {
+        eprintln!(
+            "SKIPPED: kwok serves no exec without Landlock: {}",
+            support::jail::describe(status)
+        );
+        return;
+    }
+    let settings = settings();
+    let cluster = format!("{}-jail", settings.cluster_name);
+    let mut helper = child(HOLD_CLUSTER, &[("AMBIENT_CLUSTER_NAME", &cluster)], true);
+    let named = wait_pids(&mut helper);
+    let kwok = named
+        .iter()
+        .find_map(|(n, p)| (n == "kwok").then_some(*p))
+        .unwrap_or_else(|| panic!("kwok is among the components: {named:?}"));
+    let c = client_of(&settings, &format!("{cluster}-start"));
+    let pod_name = block_on(async {
+        apply::apply_path(&c, &support::fixtures::path("apps/sleep.yaml"), "default")
+            .await
+            .unwrap();
+        pods::wait_deployment(&c, "default", "sleep", Duration::from_secs(60))
+            .await
+            .unwrap();
+        let pods = pods::of_deployment(&c, "default", "sleep").await.unwrap();
+        pods::name_of(&pods::pick_running(pods).unwrap()).to_string()
+    });
+    // Not joined: the session ends when its cluster does, or at its own timeout.
+    let _session = std::thread::spawn(move || {
+        block_on(pods::exec(
+            &c,
+            "default",
+            &pod_name,
+            None,
+            &["sleep", "600"],
+            Duration::from_secs(120),
+        ))
+    });
+    let jailed = block_on(until(
+        "kwok to run the replay program `sleep`",
+        Duration::from_secs(30),
+        || {
+            let below = descendants(kwok);
+            async move {
+                let sleeping: Vec<u32> = below
+                    .into_iter()
+                    .filter(|p| {
+                        std::fs::read_to_string(format!("/proc/{p}/comm"))
+                            .is_ok_and(|c| c.trim() == "sleep")
+                    })
+                    .collect();
+                if sleeping.is_empty() {
+                    Probe::NotYet("no sleep below kwok".into())
+                } else {
+                    Probe::Ready(sleeping)
+                }
+            }
+        },
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut everything: Vec<u32> = named.iter().map(|(_, p)| *p).collect();
+    everything.extend(descendants(kwok));
+    everything.extend(jailed);
+    helper.kill().unwrap();
+    helper.wait().unwrap();
+    block_on(until(
+        "every component and every process started in the jail to end",
+        Duration::from_secs(15),
+        || {
+            let left: Vec<u32> = everything.iter().copied().filter(|p| alive(*p)).collect();
+            async move {
+                if left.is_empty() {
+                    Probe::Ready(())
+                } else {
+                    Probe::NotYet(format!("alive: {left:?}"))
+                }
+            }
+        },
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Runs `curl` as another local user (nobody: `setpriv --reuid=65534 --regid=65534
+/// --clear-groups`), inside the network namespace of process `inside` if given (entered as root,
+/// before the user changes): the HTTP status it got, `000` when there was no HTTP answer.
+fn curl_as_nobody(inside: Option<u32>, args: &[&str]) -> String {
+    let mut argv: Vec<String> = Vec::new();
+    if let Some(pid) = inside {
+        argv.extend(["nsenter".into(), format!("--net=/proc/{pid}/ns/net")]);
+    }
+    argv.extend(
+        [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "curl",
+        ]
+        .map(String::from),
+    );
+    argv.extend(["-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}"].map(String::from));
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let out = std::process::Command::new(&argv[0])
+        .args(&argv[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// What another local user can reach: nothing of the cluster without a credential. From the
+/// machine's loopback only the API server answers (and refuses anonymous requests); etcd and
+/// kwok are in the run's network namespace, and etcd there wants a client certificate of the
+/// sim's CA (asked from inside, as nobody, it refuses; with the certificate it answers, so the
+/// probe does reach it).
+#[test]
+#[ignore = "needs the sim binaries: bash fixtures/sim/build.sh"]
+#[serial(sim)]
+fn another_local_user_reaches_nothing_of_the_cluster_without_a_credential() {
+    let uid = std::process::Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        eprintln!("SKIPPED: acting as another local user needs root (setpriv --reuid=65534)");
+        return;
+    }
+    for tool in ["setpriv", "nsenter", "curl"] {
+        let found = support::process::Tools::default().find(tool);
+        assert!(found.is_ok(), "{tool} is needed to attack as another user");
+    }
+    let settings = settings();
+    let opts = SimOptions::for_settings(&settings, &name(&settings, "doors"), None).unwrap();
+    let sim = block_on(sim::start(&opts, &bins())).unwrap_or_else(|e| panic!("{e}"));
+    assert!(sim.has_private_network(), "root gets a network namespace");
+    let pid = |component: &str| {
+        sim.pids()
+            .into_iter()
+            .find_map(|(n, p)| (n == component).then_some(p))
+            .unwrap()
+    };
+    let p = opts.ports;
+    let range = r#"{"key":"AA==","range_end":"AA=="}"#;
+    let etcd_http = format!("http://127.0.0.1:{}/v3/kv/range", p.etcd_client);
+    let etcd_https = format!("https://127.0.0.1:{}/v3/kv/range", p.etcd_client);
+    // From the machine's loopback: no answer at all from etcd or kwok.
+    for url in [&etcd_http, &etcd_https] {
+        let got = curl_as_nobody(None, &["-k", "-XPOST", url, "-d", range]);
+        assert_eq!(got, "000", "etcd answered {url}");
+    }
+    let pod = "default/x/sleep";
+    let kwok_urls = [
+        format!("http://127.0.0.1:{}/containerLogs/{pod}", p.kwok),
+        format!("https://127.0.0.1:{}/containerLogs/{pod}", p.kwok),
+        format!(
+            "https://127.0.0.1:{}/exec/{pod}?command=echo-args&output=1",
+            p.kwok
+        ),
+    ];
+    let websocket = [
+        "-H",
+        "Connection: Upgrade",
+        "-H",
+        "Upgrade: websocket",
+        "-H",
+        "Sec-WebSocket-Version: 13",
+        "-H",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "-H",
+        "Sec-WebSocket-Protocol: v4.channel.k8s.io",
+    ];
+    for url in &kwok_urls {
+        let mut args = vec!["-k"];
+        args.extend(websocket);
+        args.push(url);
+        assert_eq!(curl_as_nobody(None, &args), "000", "kwok answered {url}");
+    }
+    // The one door: the API server, which wants a credential.
+    let secrets = format!(
+        "https://127.0.0.1:{}/api/v1/namespaces/kube-system/secrets",
+        p.apiserver
+    );
+    assert_eq!(curl_as_nobody(None, &["-k", &secrets]), "401");
+    // Inside the run's namespace (which only root can enter): etcd wants a client certificate.
+    let inside = Some(pid("etcd"));
+    let no_cert = curl_as_nobody(inside, &["-k", "-XPOST", &etcd_https, "-d", range]);
+    assert_eq!(
+        no_cert, "000",
+        "etcd answered TLS without a client certificate"
+    );
+    let plain = curl_as_nobody(inside, &["-XPOST", &etcd_http, "-d", range]);
+    assert_ne!(plain, "200", "etcd answered plain HTTP");
+    // Its metrics and health (on the client port) and its peer port alike.
+    for url in [
+        format!("https://127.0.0.1:{}/metrics", p.etcd_client),
+        format!("https://127.0.0.1:{}/health", p.etcd_client),
+        format!("https://127.0.0.1:{}/members", p.etcd_peer),
+    ] {
+        assert_eq!(
+            curl_as_nobody(inside, &["-k", &url]),
+            "000",
+            "etcd answered {url}"
+        );
+    }
+    // The near misses: inside, kwok does answer (the namespace is its only protection; exec is
+    // confined by the jail), and etcd answers the same request made with the sim's client
+    // certificate.
+    let logs = format!("http://127.0.0.1:{}/containerLogs/{pod}", p.kwok);
+    assert_ne!(curl_as_nobody(inside, &[&logs]), "000", "kwok inside");
+    let state = &sim.state_dir;
+    let file = |f: &str| state.join(f).display().to_string();
+    let with_cert = std::process::Command::new("nsenter")
+        .arg(format!("--net=/proc/{}/ns/net", pid("etcd")))
+        .args([
+            "curl",
+            "-s",
+            "-m",
+            "5",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+        ])
+        .args(["--cacert", &file("ca.crt"), "--cert", &file("admin.crt")])
+        .args([
+            "--key",
+            &file("admin.key"),
+            "-XPOST",
+            &etcd_https,
+            "-d",
+            range,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&with_cert.stdout).trim(), "200");
+}
+
 /// Every file under `dir` whose content is a credential.
 fn secrets_under(dir: &Path) -> Vec<String> {
     let mut found = Vec::new();
@@ -347,6 +679,33 @@ fn exec_logs_and_port_forward_go_through_the_api_server() {
                 out.as_ref()
                     .map_or(true, |o| !o.success() && !o.stdout.contains("uid=")),
                 "{refused:?} ran: {out:?}"
+            );
+        }
+        // Nor kwok itself (a second kwok would run with the admin kubeconfig and a config of the
+        // caller's choice): not its private copy, not the built binary, not /proc/self/exe.
+        let kwok_copy = sim.state_dir.join("kwok").display().to_string();
+        let built = bins()
+            .bin("kwok")
+            .canonicalize()
+            .unwrap()
+            .display()
+            .to_string();
+        for program in [kwok_copy.as_str(), built.as_str(), "/proc/self/exe"] {
+            let argv = [program, "--help"];
+            let out = pods::exec(
+                c,
+                "default",
+                &pod_name,
+                None,
+                &argv,
+                Duration::from_secs(30),
+            )
+            .await;
+            assert!(
+                out.as_ref().map_or(true, |o| !o.success()
+                    && !o.stdout.contains("--manage-all-nodes")
+                    && !o.stderr.contains("--manage-all-nodes")),
+                "{argv:?} ran: {out:?}"
             );
         }
         let replayed = exec(&["echo-args", "hello", "world"]).await;
@@ -499,20 +858,6 @@ fn installed_with_istiod(
     (sim, release)
 }
 
-/// GET `http://<addr><path>`: status and body.
-fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
-    let http = support::tls::http_client(Duration::from_secs(5), Duration::from_secs(30)).unwrap();
-    block_on(async {
-        let resp = http
-            .get(format!("http://{addr}{path}"))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-        let status = resp.status().as_u16();
-        (status, resp.text().await.unwrap_or_default())
-    })
-}
-
 /// A Gateway API object's resource (`gateway.networking.k8s.io/v1`).
 fn gateway_api(kind: &str, plural: &str) -> kube::discovery::ApiResource {
     let gvk = kube::api::GroupVersionKind::gvk("gateway.networking.k8s.io", "v1", kind);
@@ -562,14 +907,17 @@ fn istiod_runs_after_install_and_acts_on_the_cluster() {
         .find(|(n, _)| n == "istiod");
     assert_eq!(entry.map(|(_, p)| p), owner::ProcessId::of(istiod_pid));
 
-    assert_eq!(get(addr, "/ready").0, 200);
-    // The service registry istiod built from the cluster's Services.
-    let (status, registry) = get(addr, "/debug/registryz");
-    assert_eq!(status, 200, "{registry}");
-    assert!(
-        registry.contains("istiod.istio-system.svc.cluster.local"),
-        "{registry}"
-    );
+    assert_eq!(sim.istiod_get_status("/ready").unwrap(), 200);
+    // Its debug endpoints (which istiod serves to any loopback client) are off...
+    let debug = sim.istiod_get_status("/debug/registryz").unwrap();
+    assert_ne!(debug, 200, "/debug/registryz answered");
+    // ...and in the run's own network namespace nothing of it is on the machine's loopback.
+    if sim.has_private_network() {
+        assert!(
+            std::net::TcpStream::connect(addr).is_err(),
+            "istiod's {addr} is reachable from the machine"
+        );
+    }
 
     let c = &sim.cluster.client;
     let crds = settings

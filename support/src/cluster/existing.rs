@@ -52,7 +52,8 @@ pub async fn connect_with(settings: &Settings, paths: &[PathBuf]) -> Result<Clus
         &context,
         settings.kube_context.as_deref(),
     )?;
-    let server = approved.server().to_string();
+    let configured = approved.server().to_string();
+    let server = guard::redacted_server(&configured);
     // istioctl gets one file: the merged view kubectl would use, kept private in the state dir.
     let merged_path = settings
         .state_dir
@@ -69,9 +70,12 @@ pub async fn connect_with(settings: &Settings, paths: &[PathBuf]) -> Result<Clus
     let client = approved.connect().await?;
     let nodes: Api<Node> = Api::all(client.client());
     let list = nodes.list(&Default::default()).await.map_err(|e| {
-        config_error(format!(
-            "listing the nodes of {context} at {server}: {}",
-            crate::errors::chain(&e)
+        config_error(guard::without_password(
+            &format!(
+                "listing the nodes of {context} at {server}: {}",
+                crate::errors::chain(&e)
+            ),
+            &configured,
         ))
     })?;
     let node_names = list

@@ -51,6 +51,7 @@ impl Approved {
         &self.context
     }
 
+    /// The server URL as configured. Print [`redacted_server`] of it, never this.
     pub fn server(&self) -> &str {
         &self.server
     }
@@ -66,14 +67,21 @@ impl Approved {
         };
         let connect = |e: &(dyn std::error::Error + 'static)| GuardError::Connect {
             context: self.context.clone(),
-            reason: format!("{}: {}", self.server, crate::errors::chain(e)),
+            reason: without_password(
+                &format!("{}: {}", self.server, crate::errors::chain(e)),
+                &self.server,
+            ),
         };
         crate::tls::install_crypto_provider();
         let config = kube::Config::from_custom_kubeconfig(self.kubeconfig.clone(), &options)
             .await
             .map_err(|e| connect(&e))?;
         let client = kube::Client::try_from(config).map_err(|e| connect(&e))?;
-        Ok(GuardedClient::new(client, self.context, self.server))
+        Ok(GuardedClient::new(
+            client,
+            self.context,
+            redacted_server(&self.server),
+        ))
     }
 }
 
@@ -233,18 +241,23 @@ fn target_of(kubeconfig: &Kubeconfig, context: &str) -> Option<Target> {
 /// and the host must be a loopback IP literal or `localhost` whose every address is loopback.
 /// DNS names (`localhost.`, `127.0.0.1.nip.io`) are refused: what they resolve to can change.
 pub fn loopback_server(server: &str) -> Result<(), String> {
+    let shown = redacted_server(server);
+    loopback_server_shown(server, &shown).map_err(|reason| without_password(&reason, server))
+}
+
+fn loopback_server_shown(server: &str, shown: &str) -> Result<(), String> {
     let uri: http::Uri = server
         .parse()
-        .map_err(|e| format!("its server {server:?} is not a URL ({e})"))?;
+        .map_err(|e| format!("its server {shown:?} is not a URL ({e})"))?;
     if uri.scheme_str() != Some("https") {
-        return Err(format!("its server {server} does not use https"));
+        return Err(format!("its server {shown} does not use https"));
     }
     let authority = uri
         .authority()
-        .ok_or_else(|| format!("its server {server} names no host"))?;
+        .ok_or_else(|| format!("its server {shown} names no host"))?;
     if authority.as_str().contains('@') {
         return Err(format!(
-            "its server {server} carries userinfo, which hides the host it connects to"
+            "its server {shown} carries userinfo, which hides the host it connects to"
         ));
     }
     let host = authority.host();
@@ -253,7 +266,7 @@ pub fn loopback_server(server: &str) -> Result<(), String> {
         return if is_loopback(ip) {
             Ok(())
         } else {
-            Err(format!("its API server {server} is not on this machine"))
+            Err(format!("its API server {shown} is not on this machine"))
         };
     }
     if host.eq_ignore_ascii_case("localhost") {
@@ -266,12 +279,12 @@ pub fn loopback_server(server: &str) -> Result<(), String> {
             Ok(())
         } else {
             Err(format!(
-                "its server {server} names localhost, which resolves to {addrs:?} here"
+                "its server {shown} names localhost, which resolves to {addrs:?} here"
             ))
         };
     }
     Err(format!(
-        "its server {server} names host {host:?}; only a loopback address or `localhost` is \
+        "its server {shown} names host {host:?}; only a loopback address or `localhost` is \
          accepted for a cluster on this machine (a DNS name may resolve anywhere)"
     ))
 }
@@ -283,6 +296,66 @@ fn is_loopback(ip: IpAddr) -> bool {
             v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
         }
     }
+}
+
+/// `server` with the password of its userinfo, if any, replaced by `…`
+/// (`https://admin:…@127.0.0.1:1`): the form every message prints.
+pub fn redacted_server(server: &str) -> String {
+    match password_span(server) {
+        Some((from, to)) => format!("{}…{}", &server[..from], &server[to..]),
+        None => server.to_string(),
+    }
+}
+
+/// `message` with every occurrence of `server`'s password (as written, and percent-decoded)
+/// replaced by `…`: an error of the HTTP client may quote the URL it was given.
+pub fn without_password(message: &str, server: &str) -> String {
+    let Some((from, to)) = password_span(server) else {
+        return message.to_string();
+    };
+    let password = &server[from..to];
+    let mut out = message.replace(password, "…");
+    let decoded = percent_decoded(password);
+    if !decoded.is_empty() && decoded != password {
+        out = out.replace(&decoded, "…");
+    }
+    out
+}
+
+/// Where the password of `server`'s userinfo is (`scheme://user:password@host`), if it has one.
+fn password_span(server: &str) -> Option<(usize, usize)> {
+    let authority_start = server.find("://")? + 3;
+    let authority_len = server[authority_start..]
+        .find(['/', '?', '#'])
+        .unwrap_or(server.len() - authority_start);
+    let authority = &server[authority_start..authority_start + authority_len];
+    let at = authority.rfind('@')?;
+    let colon = authority[..at].find(':')?;
+    let (from, to) = (authority_start + colon + 1, authority_start + at);
+    (from < to).then_some((from, to))
+}
+
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `true` when [`loopback_server`] accepts `server`.
@@ -386,6 +459,33 @@ mod tests {
             "https://[::ffff:127.0.0.1]:6443",
         ] {
             assert_eq!(loopback_server(ok), Ok(()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn a_password_in_the_server_url_is_never_printed() {
+        let server = "https://admin:s3cr%40t@127.0.0.1:1/path@x";
+        assert_eq!(
+            redacted_server(server),
+            "https://admin:…@127.0.0.1:1/path@x"
+        );
+        let err = loopback_server(server).unwrap_err();
+        assert!(err.contains("admin:…@127.0.0.1"), "{err}");
+        assert!(!err.contains("s3cr"), "{err}");
+        // The decoded form too, wherever a client quotes it.
+        assert_eq!(
+            without_password("dial admin:s3cr@t@127.0.0.1 failed (s3cr%40t)", server),
+            "dial admin:…@127.0.0.1 failed (…)"
+        );
+        // Near misses: a user without a password, an `@` only after the authority, no userinfo.
+        for kept in [
+            "https://admin@127.0.0.1:1",
+            "https://127.0.0.1:1/a:b@c",
+            "https://127.0.0.1:1",
+            "not a url",
+        ] {
+            assert_eq!(redacted_server(kept), kept);
+            assert_eq!(without_password("admin b@c", kept), "admin b@c");
         }
     }
 

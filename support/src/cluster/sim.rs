@@ -16,12 +16,18 @@
 //! Admission webhooks are off (nothing answers at the Services' addresses), as in kwok's own
 //! tooling.
 //!
+//! Where they listen: run as root, in a network namespace of the run's own ([`netns`]), the API
+//! server's port relayed to the machine's loopback as the one door; etcd wants TLS client
+//! certificates of the sim's CA, the API server a credential (no anonymous requests), the
+//! controller manager and the scheduler serve nothing. The README's "Security" has the table.
+//!
 //! Files: the private state (certificates, kubeconfig, etcd data, replay programs, the `pids`
 //! file) lives in `<state>/sim-<name>` (0700, files 0600); the component logs, which are
 //! evidence, in `<artifacts>/sim-<name>/logs`.
 
 mod components;
 pub mod istiod;
+pub mod netns;
 pub mod nodes;
 pub mod owner;
 pub mod pki;
@@ -39,7 +45,7 @@ use super::guard::{self, GuardError};
 use super::{Cluster, ClusterError};
 use crate::jail::{ExecJail, JailError};
 use crate::k8s::wait::{Probe, WaitError, nodes_ready, until};
-use crate::process::{Owned, ProcessError, spawn_owned, tail};
+use crate::process::{Owned, ProcessError, spawn_owned_with, tail};
 use crate::settings::Settings;
 pub use istiod::{Istiod, IstiodOptions};
 
@@ -106,6 +112,8 @@ pub enum SimError {
     Wait(#[from] WaitError),
     #[error(transparent)]
     Jail(#[from] JailError),
+    #[error(transparent)]
+    Netns(#[from] netns::NetnsError),
     #[error("creating node {node}: {reason}")]
     Node { node: String, reason: String },
     #[error(
@@ -221,6 +229,10 @@ pub struct SimCluster {
     pub exec_served: bool,
     logs_dir: PathBuf,
     timeout: Duration,
+    /// The network namespace the servers listen in, and its relays (closed after the processes).
+    net: Option<netns::PrivateNet>,
+    /// The cluster's name, held until every process above has stopped (declared last).
+    _name: owner::NameLock,
 }
 
 impl SimCluster {
@@ -260,7 +272,7 @@ impl SimCluster {
         if self.istiod_running() {
             return Ok(false);
         }
-        let started = istiod::start(&opts).await?;
+        let started = istiod::start(&opts, self.net.as_ref()).await?;
         crate::progress::say(format!(
             "sim: istiod ready on http://{} after {:.1}s (log {})",
             started.http,
@@ -296,7 +308,23 @@ impl SimCluster {
         }
     }
 
-    /// Where istiod's `/ready` and `/debug/...` answer, once it runs.
+    /// Whether the servers listen in a network namespace of the run's own (see [`netns`]).
+    pub fn has_private_network(&self) -> bool {
+        self.net.is_some()
+    }
+
+    /// The status of `GET <path>` on istiod's HTTP port, asked where istiod listens (inside the
+    /// run's network namespace when there is one).
+    pub fn istiod_get_status(&self, path: &str) -> Result<u16, SimError> {
+        let addr = self.istiod_http().ok_or_else(|| SimError::Io {
+            path: path.into(),
+            source: std::io::Error::other("istiod does not run"),
+        })?;
+        istiod::http_status(self.net.as_ref(), addr, path)
+    }
+
+    /// Where istiod's `/ready` answers, once it runs (inside the run's network namespace when
+    /// there is one).
     pub fn istiod_http(&self) -> Option<std::net::SocketAddr> {
         let istiod = self.istiod.lock().unwrap_or_else(|e| e.into_inner());
         istiod.as_ref().map(|i| i.http)
@@ -335,11 +363,36 @@ fn write_private(path: &Path, text: &str) -> Result<PathBuf, SimError> {
     Ok(path.to_path_buf())
 }
 
+/// Copies `from` to `to`, executable by this user only.
+fn private_copy(from: &Path, to: &Path) -> Result<PathBuf, SimError> {
+    std::fs::copy(from, to).map_err(io(to))?;
+    set_mode(to, 0o700)?;
+    Ok(to.to_path_buf())
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<(), SimError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io(path))
+}
+
+/// Appends `line` to a component's log (evidence of how it ran), before the component writes.
+fn note_in_log(log: &Path, line: &str) -> Result<(), SimError> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(io(log))?;
+    writeln!(file, "ambient-tutorial: {line}").map_err(io(log))
+}
+
 /// The launched components, recorded in the `pids` file as they start.
 struct Launcher<'a> {
     opts: &'a SimOptions,
     bins: &'a SimBinaries,
     processes: Vec<Owned>,
+    /// The namespace every component joins, if the run has one.
+    netns: Option<std::os::fd::RawFd>,
 }
 
 impl Launcher<'_> {
@@ -350,8 +403,41 @@ impl Launcher<'_> {
         env: &[(String, String)],
         jail: Option<Arc<ExecJail>>,
     ) -> Result<(), SimError> {
+        let program = self.bins.bin(name);
+        self.launch_from(name, &program, args, env, jail)
+    }
+
+    /// [`Launcher::launch`] of `program` (a copy of the component's binary).
+    fn launch_from(
+        &mut self,
+        name: &str,
+        program: &Path,
+        args: Vec<String>,
+        env: &[(String, String)],
+        jail: Option<Arc<ExecJail>>,
+    ) -> Result<(), SimError> {
         let log = self.opts.logs_dir.join(format!("{name}.log"));
-        let owned = spawn_owned(name, &self.bins.bin(name), &args, env, &log, jail)?;
+        // A copy just written (kwok's) may be "busy" for a moment: a process another thread forked
+        // while the copy was open holds it until that process execs. Bounded: 40 tries, 2 s.
+        let mut tries = 0;
+        let owned = loop {
+            let how = crate::process::OwnedSetup {
+                env,
+                clear_env: false,
+                cwd: None,
+                jail: jail.clone(),
+                netns: self.netns,
+            };
+            match spawn_owned_with(name, program, &args, &log, how) {
+                Err(ProcessError::Io { source, .. })
+                    if source.raw_os_error() == Some(libc::ETXTBSY) && tries < 40 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                other => break other?,
+            }
+        };
         self.processes.push(owned);
         write_pids(&self.opts.state_dir, self.processes.iter())
     }
@@ -367,6 +453,8 @@ impl Launcher<'_> {
 /// Starts the control plane, creates the nodes, and waits until they are Ready.
 pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, SimError> {
     let state = &opts.state_dir;
+    // First the name: of two starts at once, the loser stops here, before it wipes anything.
+    let name_lock = owner::lock_name(state, &opts.name)?;
     let reaped = owner::reap_leftovers(state, &opts.name)?;
     if !reaped.is_empty() {
         crate::progress::say(format!(
@@ -404,10 +492,27 @@ pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, 
         public_key: &files_owned[3],
         kubeconfig: &files_owned[4],
     };
+    // The servers' listeners go into a network namespace of this run; the API server's port is
+    // the one door in. Without CAP_SYS_ADMIN they stay on the machine's loopback.
+    let mut net = match netns::PrivateNet::create() {
+        Ok(net) => {
+            crate::progress::say(
+                "sim: the servers listen in a network namespace of this run; only the API \
+                 server's port is relayed to 127.0.0.1",
+            );
+            Some(net)
+        }
+        Err(netns::NetnsError::Unsupported(why)) => {
+            crate::progress::say(format!("sim: {}", netns::NetnsError::Unsupported(why)));
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut launcher = Launcher {
         opts,
         bins,
         processes: Vec::new(),
+        netns: net.as_ref().map(netns::PrivateNet::fd),
     };
 
     crate::progress::say(format!("sim: starting etcd on 127.0.0.1:{}", p.etcd_client));
@@ -422,6 +527,12 @@ pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, 
         &[],
         None,
     )?;
+    if let Some(net) = net.as_mut() {
+        net.expose(p.apiserver)?;
+        if let Some(port) = opts.forward_to {
+            net.reach_out(port)?;
+        }
+    }
     let origin = files.kubeconfig.display().to_string();
     let approved = guard::approve_local(&origin, &kubeconfig_text, &context(&opts.name))?;
     let context = approved.context().to_string();
@@ -430,26 +541,41 @@ pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, 
 
     launcher.launch(
         "kube-controller-manager",
-        components::kube_controller_manager(&p, &files),
+        components::kube_controller_manager(&files),
         &[],
         None,
     )?;
     launcher.launch(
         "kube-scheduler",
-        components::kube_scheduler(&p, &files),
+        components::kube_scheduler(&files),
         &[],
         None,
     )?;
 
     let replay = replay::write(&state.join("replay"), &bins.bin("replay"))?;
     // kwok runs `exec` commands as local processes: it may do so only inside a Landlock jail that
-    // lets it execute nothing but the replay programs. Without Landlock, it serves no exec at all.
-    let jail = match ExecJail::new(&[&bins.bin("kwok"), &replay.bin]) {
-        Ok(j) => Some(Arc::new(j)),
+    // lets it execute nothing but the replay programs. The jail applies before kwok's own execve,
+    // so it allows kwok too: a private copy, made non-executable as soon as kwok runs, so nothing
+    // inside can start a second kwok. Without Landlock, kwok serves no exec at all.
+    let kwok_copy = private_copy(&bins.bin("kwok"), &state.join("kwok"))?;
+    let kwok_log = opts.logs_dir.join("kwok.log");
+    let jail = match ExecJail::new(&[&kwok_copy, &replay.bin]) {
+        Ok(j) => {
+            let said = format!(
+                "kwok runs in an exec jail ({}): it may execute only {}",
+                crate::jail::describe(j.status),
+                replay.bin.display()
+            );
+            note_in_log(&kwok_log, &said)?;
+            crate::progress::say(format!("sim: {said}"));
+            Some(Arc::new(j))
+        }
         Err(JailError::Unsupported(why)) => {
-            crate::progress::say(format!(
-                "sim: kwok serves no exec: {why} (data-plane claims are not applicable on sim anyway)"
-            ));
+            let said = format!(
+                "kwok serves no exec: {why} (data-plane claims are not applicable on sim anyway)"
+            );
+            note_in_log(&kwok_log, &said)?;
+            crate::progress::say(format!("sim: {said}"));
             None
         }
         Err(e) => return Err(e.into()),
@@ -465,12 +591,15 @@ pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, 
     let mut configs: Vec<&Path> = stages.iter().map(PathBuf::as_path).collect();
     configs.push(&resources);
     let exec_served = jail.is_some();
-    launcher.launch(
+    launcher.launch_from(
         "kwok",
+        &kwok_copy,
         components::kwok(&p, &files, &configs),
         &[("PATH".into(), replay.bin.display().to_string())],
         jail,
     )?;
+    // Spawning returned after kwok's execve: from now on nobody executes this copy again.
+    set_mode(&kwok_copy, 0o600)?;
 
     for (i, node) in opts.node_names.iter().enumerate() {
         nodes::create(&client, node, i == 0).await?;
@@ -511,6 +640,8 @@ pub async fn start(opts: &SimOptions, bins: &SimBinaries) -> Result<SimCluster, 
         exec_served,
         logs_dir: opts.logs_dir.clone(),
         timeout: opts.timeout,
+        net,
+        _name: name_lock,
     })
 }
 

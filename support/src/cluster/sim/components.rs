@@ -20,17 +20,31 @@ pub struct Files<'a> {
     pub kubeconfig: &'a Path,
 }
 
+/// etcd serves only TLS and only to clients with a certificate of the sim's CA (kube-apiserver),
+/// on its client and its peer port alike; no separate metrics listener (`--listen-metrics-urls`
+/// unset: `/metrics` and `/health` are on the client port, behind the same certificate check),
+/// no pprof.
 pub fn etcd(p: &Ports, f: &Files) -> Vec<String> {
-    let client = format!("http://127.0.0.1:{}", p.etcd_client);
-    let peer = format!("http://127.0.0.1:{}", p.etcd_peer);
+    let client = format!("https://127.0.0.1:{}", p.etcd_client);
+    let peer = format!("https://127.0.0.1:{}", p.etcd_peer);
+    let (cert, key, ca) = (s(f.cert), s(f.key), s(f.ca));
     vec![
         "--name=node0".into(),
         format!("--data-dir={}", s(&f.state.join("etcd"))),
         format!("--listen-client-urls={client}"),
         format!("--advertise-client-urls={client}"),
+        format!("--cert-file={cert}"),
+        format!("--key-file={key}"),
+        "--client-cert-auth=true".into(),
+        format!("--trusted-ca-file={ca}"),
         format!("--listen-peer-urls={peer}"),
         format!("--initial-advertise-peer-urls={peer}"),
         format!("--initial-cluster=node0={peer}"),
+        format!("--peer-cert-file={cert}"),
+        format!("--peer-key-file={key}"),
+        "--peer-client-cert-auth=true".into(),
+        format!("--peer-trusted-ca-file={ca}"),
+        "--enable-pprof=false".into(),
         "--unsafe-no-fsync=true".into(),
         "--auto-compaction-retention=1".into(),
         "--quota-backend-bytes=8589934592".into(),
@@ -39,7 +53,10 @@ pub fn etcd(p: &Ports, f: &Files) -> Vec<String> {
 
 pub fn kube_apiserver(p: &Ports, f: &Files) -> Vec<String> {
     vec![
-        format!("--etcd-servers=http://127.0.0.1:{}", p.etcd_client),
+        format!("--etcd-servers=https://127.0.0.1:{}", p.etcd_client),
+        format!("--etcd-cafile={}", s(f.ca)),
+        format!("--etcd-certfile={}", s(f.cert)),
+        format!("--etcd-keyfile={}", s(f.key)),
         "--etcd-prefix=/registry".into(),
         "--bind-address=127.0.0.1".into(),
         "--advertise-address=127.0.0.1".into(),
@@ -48,6 +65,8 @@ pub fn kube_apiserver(p: &Ports, f: &Files) -> Vec<String> {
         format!("--tls-cert-file={}", s(f.cert)),
         format!("--tls-private-key-file={}", s(f.key)),
         format!("--client-ca-file={}", s(f.ca)),
+        // Not even /version, /healthz or discovery without a credential.
+        "--anonymous-auth=false".into(),
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
         format!("--service-account-key-file={}", s(f.public_key)),
         format!("--service-account-signing-key-file={}", s(f.key)),
@@ -61,23 +80,20 @@ pub fn kube_apiserver(p: &Ports, f: &Files) -> Vec<String> {
     ]
 }
 
-/// Flags of a component that serves on its own secure port and talks to the API server.
-fn served(port: u16, f: &Files) -> Vec<String> {
-    let kc = s(f.kubeconfig);
+/// Flags of a component that talks to the API server and serves nothing: its secure port (health
+/// and metrics, which nothing of the suite reads) is off (`--secure-port=0`, "don't serve HTTPS
+/// at all", k8s.io/apiserver SecureServingOptions).
+fn client_only(f: &Files) -> Vec<String> {
     vec![
-        format!("--kubeconfig={kc}"),
-        format!("--authentication-kubeconfig={kc}"),
-        format!("--authorization-kubeconfig={kc}"),
-        "--bind-address=127.0.0.1".into(),
-        format!("--secure-port={port}"),
+        format!("--kubeconfig={}", s(f.kubeconfig)),
+        "--secure-port=0".into(),
         "--leader-elect=false".into(),
     ]
 }
 
-pub fn kube_controller_manager(p: &Ports, f: &Files) -> Vec<String> {
-    let mut args = served(p.controller_manager, f);
+pub fn kube_controller_manager(f: &Files) -> Vec<String> {
+    let mut args = client_only(f);
     args.extend([
-        format!("--cert-dir={}", s(&f.state.join("kcm-certs"))),
         format!("--service-account-private-key-file={}", s(f.key)),
         format!("--root-ca-file={}", s(f.ca)),
         "--use-service-account-credentials=false".into(),
@@ -85,13 +101,8 @@ pub fn kube_controller_manager(p: &Ports, f: &Files) -> Vec<String> {
     args
 }
 
-pub fn kube_scheduler(p: &Ports, f: &Files) -> Vec<String> {
-    let mut args = served(p.scheduler, f);
-    args.push(format!(
-        "--cert-dir={}",
-        s(&f.state.join("scheduler-certs"))
-    ));
-    args
+pub fn kube_scheduler(f: &Files) -> Vec<String> {
+    client_only(f)
 }
 
 /// kwok: manages every node, serves the kubelet API on its port, with the module's stages and

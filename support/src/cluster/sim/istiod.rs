@@ -9,7 +9,9 @@
 //! How it runs (flags and environment mirror the chart's istiod Deployment): an argv vector, an
 //! environment built from nothing (so a stray `KUBECONFIG` or `PILOT_*` of the user's shell never
 //! reaches it), `--kubeconfig` and `KUBECONFIG` both the sim kubeconfig, `POD_NAME` (its
-//! leader-election identity) unique per run, every listener on 127.0.0.1 (the HTTP and webhook
+//! leader-election identity) unique per run, no `/debug/...` on its HTTP port
+//! (`ENABLE_DEBUG_ON_HTTP=false`: istiod serves it to any loopback client without asking who),
+//! every listener on 127.0.0.1, of the run's network namespace when there is one (the HTTP and webhook
 //! ports chosen free and checked, gRPC, secure gRPC, monitoring and ControlZ on port 0, which the
 //! kernel picks: a ControlZ port in use is not even fatal to istiod, it only logs), a fresh
 //! private working directory (`./etc/istio/config/mesh` and `./etc/cacerts` absent there: it
@@ -36,6 +38,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::netns::PrivateNet;
 use super::{SimError, io, ports};
 use crate::k8s::wait::{Probe, until};
 use crate::process::{Owned, OwnedSetup, spawn_owned_with, tail};
@@ -129,6 +132,10 @@ impl IstiodOptions {
             ("PILOT_ENABLE_ANALYSIS", "false"),
             // Webhooks are off on sim: no validation controller waiting for one forever.
             ("VALIDATION_WEBHOOK_CONFIG_NAME", ""),
+            // No /debug/... on the HTTP port: istiod serves it to any loopback client unasked
+            // (pilot/pkg/xds/debug.go, allowAuthenticatedOrLocalhost), which on this machine is
+            // any local user. Nothing of the suite reads it.
+            ("ENABLE_DEBUG_ON_HTTP", "false"),
             // Never the user's kubeconfig, whatever the flag parsing does.
             ("KUBECONFIG", &kubeconfig),
             // Anything that looks in $HOME looks in the scratch directory.
@@ -178,7 +185,7 @@ impl Istiod {
 
 /// Starts istiod and waits (bounded by `opts.timeout`) until `/ready` answers 200; stops at once,
 /// with the log's tail, if it exits.
-pub async fn start(opts: &IstiodOptions) -> Result<Istiod, SimError> {
+pub async fn start(opts: &IstiodOptions, net: Option<&PrivateNet>) -> Result<Istiod, SimError> {
     if !opts.binary.is_file() {
         return Err(SimError::MissingBinary {
             path: opts.binary.display().to_string(),
@@ -202,37 +209,26 @@ pub async fn start(opts: &IstiodOptions) -> Result<Istiod, SimError> {
             clear_env: true,
             cwd: Some(dir),
             jail: None,
+            netns: net.map(PrivateNet::fd),
         },
     )?;
     let http = SocketAddr::from(([127, 0, 0, 1], opts.http_port));
-    let url = format!("http://{http}/ready");
-    crate::tls::install_crypto_provider();
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .connect_timeout(Duration::from_secs(2))
-        .timeout(Duration::from_secs(5))
-        .build()
-        .map_err(|e| SimError::Io {
-            path: url.clone(),
-            source: std::io::Error::other(crate::errors::chain(&e)),
-        })?;
     let mut exited = None;
-    let what = format!("istiod to answer 200 on {url}");
+    let what = format!("istiod to answer 200 on http://{http}/ready");
     let ready = until(&what, opts.timeout, || {
         let gone = process.exited();
         let hopeless = gone.is_some();
         if gone.is_some() {
             exited = gone;
         }
-        let request = client.get(&url).send();
+        // A local request: it answers or is refused within milliseconds.
+        let status = (!hopeless).then(|| http_status(net, http, "/ready"));
         async move {
-            if hopeless {
-                return Probe::Hopeless("istiod exited".into());
-            }
-            match request.await {
-                Ok(r) if r.status() == reqwest::StatusCode::OK => Probe::Ready(()),
-                Ok(r) => Probe::NotYet(format!("HTTP {}", r.status())),
-                Err(e) => Probe::NotYet(crate::errors::chain(&e)),
+            match status {
+                None => Probe::Hopeless("istiod exited".into()),
+                Some(Ok(200)) => Probe::Ready(()),
+                Some(Ok(code)) => Probe::NotYet(format!("HTTP {code}")),
+                Some(Err(e)) => Probe::NotYet(crate::errors::chain(&e)),
             }
         }
     })
@@ -257,6 +253,23 @@ pub async fn start(opts: &IstiodOptions) -> Result<Istiod, SimError> {
             log: opts.log.display().to_string(),
             tail: log_tail(),
         }),
+    }
+}
+
+/// The status of `GET http://<addr><path>` where istiod listens: inside `net` if given, else on
+/// the machine's loopback.
+pub fn http_status(
+    net: Option<&PrivateNet>,
+    addr: SocketAddr,
+    path: &str,
+) -> Result<u16, SimError> {
+    let asked = |source| SimError::Io {
+        path: format!("http://{addr}{path}"),
+        source,
+    };
+    match net {
+        Some(net) => net.http_status(addr, path).map_err(asked),
+        None => PrivateNet::http_status_here(addr, path).map_err(asked),
     }
 }
 
@@ -459,6 +472,7 @@ mod tests {
         assert_eq!(get("POD_NAME"), Some("istiod-local-x-1"));
         assert_eq!(get("VALIDATION_WEBHOOK_CONFIG_NAME"), Some(""));
         assert_eq!(get("PILOT_ENABLE_AMBIENT"), Some("true"));
+        assert_eq!(get("ENABLE_DEBUG_ON_HTTP"), Some("false"), "no open /debug");
         assert_eq!(get("PATH"), None, "the environment is built, not inherited");
     }
 }

@@ -10,28 +10,17 @@ pub struct Ports {
     pub etcd_client: u16,
     pub etcd_peer: u16,
     pub apiserver: u16,
-    pub controller_manager: u16,
-    pub scheduler: u16,
     pub kwok: u16,
 }
 
 impl Ports {
     /// Ports free right now (the OS picks them).
     pub fn free() -> Result<Self, SimError> {
-        let [
-            etcd_client,
-            etcd_peer,
-            apiserver,
-            controller_manager,
-            scheduler,
-            kwok,
-        ] = free_ports()?;
+        let [etcd_client, etcd_peer, apiserver, kwok] = free_ports()?;
         Ok(Ports {
             etcd_client,
             etcd_peer,
             apiserver,
-            controller_manager,
-            scheduler,
             kwok,
         })
     }
@@ -41,8 +30,6 @@ impl Ports {
             ("etcd", self.etcd_client),
             ("etcd peer", self.etcd_peer),
             ("kube-apiserver", self.apiserver),
-            ("kube-controller-manager", self.controller_manager),
-            ("kube-scheduler", self.scheduler),
             ("kwok", self.kwok),
         ])
     }
@@ -82,11 +69,8 @@ mod tests {
     fn a_port_in_use_is_named() {
         let held = TcpListener::bind("127.0.0.1:0").unwrap();
         let mut ports = Ports::free().unwrap();
-        ports.scheduler = held.local_addr().unwrap().port();
+        ports.kwok = held.local_addr().unwrap().port();
         let err = ports.check_free().unwrap_err();
-        assert!(
-            err.to_string().contains("(wanted for kube-scheduler)"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("(wanted for kwok)"), "{err}");
     }
 }

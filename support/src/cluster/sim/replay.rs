@@ -16,7 +16,7 @@ pub struct Replay {
 }
 
 /// Names the replay program answers to (fixtures/sim/replay/main.go).
-pub const PROGRAMS: &[&str] = &["curl", "echo-args"];
+pub const PROGRAMS: &[&str] = &["curl", "echo-args", "sleep"];
 
 /// The recorded real lines of a `fixtures/recorded` file, without comments.
 pub fn recorded(file: &str) -> Vec<String> {
