@@ -383,6 +383,13 @@ pub struct ClaimRecord {
     /// nextest every test is a process with its own `run_id`, and this groups them into one run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nextest_run_id: Option<String>,
+    /// The Istio commit the run's build came from (a source built by `fixtures/sim/build.sh`,
+    /// a dev build's id), so two builds of the same label (`1.31-dev`) are told apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub istio_commit: Option<String>,
+    /// That commit's time (RFC 3339, UTC), where known: it orders builds of one label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub istio_commit_date: Option<String>,
     #[serde(flatten)]
     pub answer: Answer,
 }
@@ -431,6 +438,8 @@ impl From<RecordV1> for ClaimRecord {
             at: v.at,
             tutorial: None,
             nextest_run_id: None,
+            istio_commit: None,
+            istio_commit_date: None,
             answer: match v.verdict {
                 Verdict::Holds => Answer::Holds,
                 Verdict::Drifted { expected, actual } => Answer::Drifted {
@@ -465,6 +474,9 @@ pub struct Recorder {
     pub tutorial: Option<String>,
     /// `AMBIENT_DOCS=strict`: a stale tutorial is a failing test case in the JUnit file.
     pub strict_docs: bool,
+    /// The Istio commit and its date, in every record ([`ClaimRecord::istio_commit`]).
+    pub istio_commit: Option<String>,
+    pub istio_commit_date: Option<String>,
 }
 
 impl Recorder {
@@ -483,7 +495,16 @@ impl Recorder {
             provider: provider.into(),
             tutorial: None,
             strict_docs: false,
+            istio_commit: None,
+            istio_commit_date: None,
         }
+    }
+
+    /// Names the Istio commit the build came from (and its date, when known) in every record.
+    pub fn with_istio_commit(mut self, commit: &str, date: Option<&str>) -> Self {
+        self.istio_commit = Some(commit.into());
+        self.istio_commit_date = date.map(Into::into);
+        self
     }
 
     /// Names the tutorial the run reads its expectations from, in every record.
@@ -525,6 +546,8 @@ impl Recorder {
             at: k8s_openapi::jiff::Timestamp::now().to_string(),
             tutorial: self.tutorial.clone(),
             nextest_run_id: self.nextest_run_id.clone(),
+            istio_commit: self.istio_commit.clone(),
+            istio_commit_date: self.istio_commit_date.clone(),
             answer: answer.clone(),
         };
         if let Some(dir) = self.path.parent() {

@@ -32,4 +32,5 @@ pub mod settings;
 pub mod snapshot;
 pub mod steps;
 pub mod tls;
+pub mod timeline;
 pub mod tutorial;

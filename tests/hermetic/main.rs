@@ -17,5 +17,6 @@ mod progress;
 mod properties;
 mod provisioning;
 mod redaction;
+mod timeline;
 mod tutorial;
 mod world;
