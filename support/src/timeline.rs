@@ -325,8 +325,8 @@ impl Timeline {
     /// The SVG: a grid with the claims on the left, the builds' labels on top (slanted), a letter
     /// in each cell, a black corner on a "changed here" cell, and a legend below.
     pub fn svg(&self) -> String {
-        const CELL: usize = 22;
-        const CHAR: usize = 7; // width of a 12 px monospace character
+        const CELL: usize = 24;
+        const CHAR: usize = 8; // a 12 px monospace character is 7.2 px wide, with room to spare
         let name_width = self
             .rows
             .iter()
@@ -341,7 +341,7 @@ impl Timeline {
             .map(|b| b.label().chars().count())
             .max()
             .unwrap_or(0)
-            * 6;
+            * 7;
         // Labels slant up-right at 45°: they need this much height, and width past the last column.
         let header = label_width * 71 / 100 + 40;
         let grid_w = self.builds.len() * CELL;
@@ -381,6 +381,15 @@ impl Timeline {
                     s,
                     r##"<rect x="0" y="{y}" width="{}" height="{CELL}" fill="#f6f8fa"/>"##,
                     name_width
+                );
+            }
+            // A rule between the tutorial's sections.
+            let section = row.claim.split('.').next();
+            if r > 0 && section != self.rows[r - 1].claim.split('.').next() {
+                let _ = writeln!(
+                    s,
+                    r##"<line x1="0" y1="{y}" x2="{}" y2="{y}" stroke="#57606a" stroke-width="1"/>"##,
+                    name_width + grid_w
                 );
             }
             let name = if row.known {
