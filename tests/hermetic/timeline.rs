@@ -246,3 +246,109 @@ fn an_unknown_claim_and_markup_in_a_label_are_shown_safely() {
     assert!(!svg.contains("<b>"), "{svg}");
     assert!(t.text().contains("not one this suite checks"));
 }
+
+const APRIL: &str = "sim-2026-04-b01690e6db7d.jsonl";
+const AUGUST: &str = "sim-2026-08-eed52ebb66ad.jsonl";
+
+#[test]
+fn the_sim_runs_over_two_sources_of_2026_follow_the_kind_nightlies() {
+    // Given newest first and interleaved: the columns come out by version, then commit date.
+    let t = Timeline::from_records(&load(&[
+        AUGUST,
+        "nightly-1.24.jsonl",
+        APRIL,
+        "nightly-2022.jsonl",
+    ]));
+    let labels: Vec<String> = t.builds.iter().map(|b| b.label()).collect();
+    assert_eq!(
+        labels,
+        [
+            "0.0.0-ambient.191fe680b52c (exp2022, kind)",
+            "1.24.2 (1.24, kind)",
+            "1.31-dev b01690e6db7d 2026-04-23 (1.24, sim)",
+            "1.31-dev eed52ebb66ad 2026-08-27 (1.24, sim)",
+        ]
+    );
+    let marks = |claim: &str| -> Vec<(Mark, bool)> {
+        t.cells[row(&t, claim)]
+            .iter()
+            .map(|c| (c.mark, c.changed))
+            .collect()
+    };
+    use Mark::*;
+    // The install output: as documented on kind, stale from the April source on (marked there
+    // only: August says the same).
+    assert_eq!(
+        marks("installation.istioctl_prints_component_lines"),
+        [
+            (AsDocumented, false),
+            (AsDocumented, false),
+            (DocStale, true),
+            (DocStale, false)
+        ]
+    );
+    // The waypoint pod: drifted in 2022, held on 1.24.2, stale on both 2026 sources.
+    assert_eq!(
+        marks("l7.waypoint_pod_running"),
+        [
+            (Drifted, false),
+            (AsDocumented, true),
+            (DocStale, true),
+            (DocStale, false)
+        ]
+    );
+    // A data-plane claim on sim is n/a, and n/a after a drift is no change.
+    assert_eq!(
+        marks("l4.sleep_ztunnel_logs_outbound"),
+        [
+            (AsDocumented, false),
+            (Drifted, true),
+            (NotApplicable, false),
+            (NotApplicable, false)
+        ]
+    );
+    // Claims the kind fixtures never recorded: no record there; first decided on sim, unmarked.
+    assert_eq!(
+        marks("installation.istio_cni_node_selector"),
+        [
+            (NoRecord, false),
+            (NoRecord, false),
+            (AsDocumented, false),
+            (AsDocumented, false)
+        ]
+    );
+    // April and August answer every claim alike (the evidence that nothing the tutorial
+    // documents changed between these two commits): no mark in the last column.
+    assert!(t.cells.iter().all(|r| !r[3].changed));
+    assert!(t.cells.iter().all(|r| r[2].mark == r[3].mark));
+}
+
+#[test]
+fn a_claim_missing_from_one_run_is_no_record_not_a_change() {
+    let mut records = load(&[APRIL, AUGUST]);
+    let claim = "installation.ingress_gateway_as_era_says";
+    records.retain(|r| !(r.claim == claim && r.istio_commit.as_deref() == Some("b01690e6db7d")));
+    let t = Timeline::from_records(&records);
+    assert_eq!(
+        cell(&t, claim, "1.31-dev b01690e6db7d"),
+        (Mark::NoRecord, false)
+    );
+    // August's doc stale is the first decided answer: no change marked.
+    assert_eq!(
+        cell(&t, claim, "1.31-dev eed52ebb66ad"),
+        (Mark::DocStale, false)
+    );
+    let text = t.text();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(claim))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.ends_with(".   S "), "{line:?}");
+    let svg = t.svg();
+    assert!(
+        svg.contains(&format!(
+            "<title>{claim} on 1.31-dev b01690e6db7d 2026-04-23 (1.24, sim): no record</title>"
+        )),
+        "{svg}"
+    );
+}
