@@ -352,3 +352,37 @@ fn a_claim_missing_from_one_run_is_no_record_not_a_change() {
         "{svg}"
     );
 }
+
+#[test]
+fn records_name_the_istio_commit_and_older_records_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = support::claims::Recorder::new(dir.path(), "1.24", "1.31-dev", "sim")
+        .with_istio_commit("b01690e6db7d", Some("2026-04-23T20:55:19Z"));
+    let written = recorder
+        .record(
+            support::claims::ClaimId::InstallationIstiodAvailable,
+            &support::claims::Answer::AsDocumented,
+        )
+        .unwrap();
+    let line = std::fs::read_to_string(dir.path().join("claims.jsonl")).unwrap();
+    let value: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(value["istio_commit"], "b01690e6db7d");
+    assert_eq!(value["istio_commit_date"], "2026-04-23T20:55:19Z");
+    assert_eq!(ClaimRecord::from_json(value).unwrap(), written);
+    // A record written before these fields existed (the nextest fixture) reads, without them.
+    let old = load(&["nextest-1.31-sim.jsonl"]);
+    assert!(!old.is_empty());
+    assert!(
+        old.iter()
+            .all(|r| r.istio_commit.is_none() && r.istio_commit_date.is_none())
+    );
+    // And a recorder told nothing writes neither field.
+    let plain = support::claims::Recorder::new(dir.path(), "1.24", "1.24.2", "kind")
+        .record(
+            support::claims::ClaimId::InstallationIstiodAvailable,
+            &support::claims::Answer::AsDocumented,
+        )
+        .unwrap();
+    let text = serde_json::to_string(&plain).unwrap();
+    assert!(!text.contains("istio_commit"), "{text}");
+}
