@@ -346,7 +346,7 @@ impl Timeline {
         let header = label_width * 71 / 100 + 40;
         let grid_w = self.builds.len() * CELL;
         let grid_h = self.rows.len() * CELL;
-        let legend_y = header + grid_h + 24;
+        let legend_y = header + grid_h + 40;
         let legend_h = 3 * 22 + 10;
         let width = (name_width + grid_w + label_width * 71 / 100 + 20).max(name_width + 560);
         let height = legend_y + legend_h;
@@ -444,6 +444,16 @@ impl Timeline {
                 }
                 s.push_str("</g>\n");
             }
+        }
+        // Column numbers under the grid: the text table's numbering.
+        for c in 0..self.builds.len() {
+            let _ = writeln!(
+                s,
+                r##"<text x="{}" y="{}" text-anchor="middle" font-size="10" fill="#57606a">{}</text>"##,
+                name_width + c * CELL + CELL / 2,
+                header + grid_h + 14,
+                c + 1
+            );
         }
         // Legend: three per line.
         for (i, m) in Mark::ALL.iter().enumerate() {
