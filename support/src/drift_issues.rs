@@ -2,9 +2,11 @@
 //! drift report and the issues that exist. The GitHub calls are the workflow's (`gh`); this is
 //! the decision, pure and tested on claim records.
 //!
-//! An issue belongs to a claim on an Istio era and provider (the *key*): the nightly tests a new
-//! dev build every night and a new release now and then, and a drift that carries over to the
-//! next build of the same era is the same problem, so it stays one issue. Its title names the
+//! An issue belongs to a claim on an Istio era (the *key*), whatever the provider that saw it
+//! (kind or sim): the nightly tests a new dev build every night and a new release now and then,
+//! and a drift that carries over to the next build of the same era, or shows on another provider,
+//! is the same problem, so it stays one issue. (Markers of older issues also name a provider:
+//! it is ignored, so those issues carry on.) Its title names the
 //! claim and the build it was first seen on; its body is the report's section for each drifted
 //! build, and ends with a marker naming the key. Only issues with the label [`LABEL`] are read
 //! (labels can be set only by people with triage access), and of those only the ones whose last
@@ -66,12 +68,11 @@ impl Issue {
     }
 }
 
-/// What an issue is about: a claim on an era and a provider.
+/// What an issue is about: a claim on an era, whatever the provider.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Key {
     pub claim: String,
     pub era: String,
-    pub provider: String,
 }
 
 /// Characters a key's parts may hold: enough for claim ids, eras and providers, and nothing that
@@ -91,16 +92,15 @@ impl Key {
         let key = Key {
             claim: cell.claim.clone(),
             era: cell.build.era.clone(),
-            provider: cell.build.provider.clone(),
         };
-        (plain(&key.era) && plain(&key.provider)).then_some(key)
+        (plain(&key.era) && plain(&cell.build.provider)).then_some(key)
     }
 
-    /// `<!-- ambient-drift claim=… era=… provider=… -->`
+    /// `<!-- ambient-drift claim=… era=… -->`
     pub fn marker(&self) -> String {
         format!(
-            "{MARKER_START}claim={} era={} provider={}{MARKER_END}",
-            self.claim, self.era, self.provider
+            "{MARKER_START}claim={} era={}{MARKER_END}",
+            self.claim, self.era
         )
     }
 
@@ -110,12 +110,12 @@ impl Key {
             let (k, v) = part.split_once('=')?;
             fields.insert(k, v);
         }
+        // An older marker's `provider=` is read past: its issue is the claim's on that era.
         let key = Key {
             claim: fields.get("claim")?.to_string(),
             era: fields.get("era")?.to_string(),
-            provider: fields.get("provider")?.to_string(),
         };
-        (plain(&key.claim) && plain(&key.era) && plain(&key.provider)).then_some(key)
+        (plain(&key.claim) && plain(&key.era)).then_some(key)
     }
 }
 
@@ -299,12 +299,12 @@ pub fn plan(
     Ok(actions)
 }
 
-/// `Drift: l7.waypoint_pod_running on Istio 1.24.2 (1.24, kind)`
+/// `Drift: l7.waypoint_pod_running on Istio 1.24.2 (1.24, kind)`: the build it was first seen on.
 fn title(key: &Key, build: &Build) -> String {
     let version: String = build.istio_version.chars().take(80).collect();
     format!(
         "Drift: {} on Istio {version} ({}, {})",
-        key.claim, key.era, key.provider
+        key.claim, key.era, build.provider
     )
 }
 

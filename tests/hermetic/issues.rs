@@ -38,7 +38,6 @@ fn key() -> Key {
     Key {
         claim: WAYPOINT.into(),
         era: "1.24".into(),
-        provider: "kind".into(),
     }
 }
 
@@ -189,7 +188,53 @@ fn undecided_claims_neither_open_nor_close() {
 }
 
 #[test]
-fn one_issue_per_claim_era_and_provider() {
+fn one_issue_per_claim_and_era_whatever_the_provider() {
+    // kind's 1.25.0 holds, sim's source of the same era drifts: the one issue stays open and
+    // names the sim build.
+    let mut on_sim = record(WAYPOINT, "1.31-dev", "1.24", drifted("z"));
+    on_sim.provider = "sim".into();
+    let r = report(vec![
+        record(WAYPOINT, "1.25.0", "1.24", holds()),
+        on_sim.clone(),
+    ]);
+    // An issue opened before keys dropped the provider (its marker names kind) is the same issue.
+    let older = issue(
+        7,
+        "OPEN",
+        &format!("<!-- ambient-drift claim={WAYPOINT} era=1.24 provider=kind -->\n"),
+    );
+    assert_eq!(older.key(), Some(key()));
+    let actions = plan(&r, &[older], None).unwrap();
+    assert!(
+        matches!(actions.as_slice(), [Action::Comment { number: 7, body, .. }] if body.contains("1.31-dev (1.24, sim)")),
+        "{actions:?}"
+    );
+    // No issue yet: one is opened for both providers, titled after the build first seen drifted.
+    let mut on_kind = record(WAYPOINT, "1.25.0", "1.24", drifted("x"));
+    on_kind.at = "2026-11-25T03:18:00Z".into();
+    let actions = plan(&report(vec![on_kind, on_sim]), &[], None).unwrap();
+    let [Action::Open { title, body, .. }] = actions.as_slice() else {
+        panic!("{actions:?}")
+    };
+    assert!(
+        title.starts_with("Drift: l7.waypoint_pod_running on Istio"),
+        "{title}"
+    );
+    assert!(
+        body.contains("(1.24, sim)") && body.contains("(1.24, kind)"),
+        "{body}"
+    );
+    // Near-miss: a marker without an era names no issue.
+    let no_era = issue(
+        8,
+        "OPEN",
+        &format!("<!-- ambient-drift claim={WAYPOINT} provider=kind -->\n"),
+    );
+    assert_eq!(no_era.key(), None);
+}
+
+#[test]
+fn one_issue_per_claim_and_era() {
     // The release holds, the dev build of the same era drifts: the issue stays open.
     let r = report(vec![
         record(WAYPOINT, "1.25.0", "1.24", holds()),
@@ -252,7 +297,7 @@ fn hostile_records_stay_text_in_the_issue() {
     assert!(body.trim_end().ends_with(&key().marker()), "{body}");
     let back = issue(1, "OPEN", body);
     assert_eq!(back.key(), Some(key()));
-    // An era or provider that could break the marker gets no issue.
+    // An era or provider that could break the marker (or the title) gets no issue.
     let r = report(vec![record(WAYPOINT, "1.25.0", "1.24 -->", drifted("x"))]);
     assert_eq!(plan(&r, &[], None).unwrap(), vec![]);
 }
