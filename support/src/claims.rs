@@ -380,6 +380,13 @@ pub struct ClaimRecord {
     /// nextest every test is a process with its own `run_id`, and this groups them into one run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nextest_run_id: Option<String>,
+    /// The Istio commit the run's build came from (a source built by `fixtures/sim/build.sh`,
+    /// a dev build's id), so two builds of the same label (`1.31-dev`) are told apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub istio_commit: Option<String>,
+    /// That commit's time (RFC 3339, UTC), where known: it orders builds of one label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub istio_commit_date: Option<String>,
     #[serde(flatten)]
     pub answer: Answer,
 }
@@ -428,6 +435,8 @@ impl From<RecordV1> for ClaimRecord {
             at: v.at,
             tutorial: None,
             nextest_run_id: None,
+            istio_commit: None,
+            istio_commit_date: None,
             answer: match v.verdict {
                 Verdict::Holds => Answer::Holds,
                 Verdict::Drifted { expected, actual } => Answer::Drifted {

@@ -2,6 +2,7 @@
 
 pub mod acquire;
 pub mod install;
+pub mod source;
 
 pub use acquire::{AcquireError, Acquirer, Endpoints, IstioRelease};
 pub use install::{InstallError, InstallReport, install};

@@ -34,5 +34,6 @@ pub mod settings;
 pub mod snapshot;
 pub mod steps;
 pub mod tls;
+pub mod timeline;
 pub mod tutorial;
 pub mod workflow_commands;

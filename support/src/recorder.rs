@@ -23,6 +23,9 @@ pub struct Recorder {
     pub tutorial: Option<String>,
     /// `AMBIENT_DOCS=strict`: a stale tutorial is a failing test case in the JUnit file.
     pub strict_docs: bool,
+    /// The Istio commit and its date, in every record ([`ClaimRecord::istio_commit`]).
+    pub istio_commit: Option<String>,
+    pub istio_commit_date: Option<String>,
 }
 
 impl Recorder {
@@ -41,7 +44,16 @@ impl Recorder {
             provider: provider.into(),
             tutorial: None,
             strict_docs: false,
+            istio_commit: None,
+            istio_commit_date: None,
         }
+    }
+
+    /// Names the Istio commit the build came from (and its date, when known) in every record.
+    pub fn with_istio_commit(mut self, commit: &str, date: Option<&str>) -> Self {
+        self.istio_commit = Some(commit.into());
+        self.istio_commit_date = date.map(Into::into);
+        self
     }
 
     /// Names the tutorial the run reads its expectations from, in every record.
@@ -83,6 +95,8 @@ impl Recorder {
             at: k8s_openapi::jiff::Timestamp::now().to_string(),
             tutorial: self.tutorial.clone(),
             nextest_run_id: self.nextest_run_id.clone(),
+            istio_commit: self.istio_commit.clone(),
+            istio_commit_date: self.istio_commit_date.clone(),
             answer: answer.clone(),
         };
         if let Some(dir) = self.path.parent() {

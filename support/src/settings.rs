@@ -19,6 +19,7 @@ pub const GATEWAY_API_CRDS: &str = "AMBIENT_GATEWAY_API_CRDS";
 pub const STATE_DIR: &str = "AMBIENT_STATE_DIR";
 pub const TUTORIAL: &str = "AMBIENT_TUTORIAL";
 pub const DOCS: &str = "AMBIENT_DOCS";
+pub const SIM_ISTIO: &str = "AMBIENT_SIM_ISTIO";
 
 /// Variables the suite's own tests set for a child test process; not user settings.
 pub const INTERNAL: &[&str] = &["AMBIENT_SIM_HOLD", "AMBIENT_SIM_RUN_HOLDER"];
@@ -84,6 +85,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         DOCS,
         "`lenient` (a stale tutorial is reported, and fails only on the tutorial's own build) or `strict` (a stale tutorial fails its test on every build)",
         "`lenient`",
+    ),
+    (
+        SIM_ISTIO,
+        "with `AMBIENT_PROVIDER=sim`: the istio.io/istio module version (or `newest`) of an Istio source `fixtures/sim/build.sh` built into `target/sim/istio-sources/`",
+        "unset (the pinned source, `target/sim/istio`)",
     ),
 ];
 
@@ -209,13 +215,24 @@ impl Settings {
         }
         let get = |name: &str| lookup(name);
         let provider = get(PROVIDER).map_or(Ok(Provider::Kind), |v| parse_provider(&v))?;
-        let istio = match get(ISTIO) {
-            Some(v) => parse_istio(&v)?,
+        // sim: an Istio source fixtures/sim/build.sh built, chosen by module version.
+        let sim_source = match get(SIM_ISTIO) {
+            Some(v) => Some(parse_sim_istio(
+                &v,
+                provider,
+                get(ISTIO).is_some(),
+                workspace,
+            )?),
+            None => None,
+        };
+        let istio = match (get(ISTIO), &sim_source) {
+            (Some(v), _) => parse_istio(&v)?,
+            (None, Some(dir)) => IstioSource::Local(dir.clone()),
             // sim has no internet: the istioctl and samples/ that fixtures/sim/build.sh built.
-            None if provider == Provider::Sim => {
+            (None, None) if provider == Provider::Sim => {
                 IstioSource::Local(workspace.join("target/sim/istio"))
             }
-            None => IstioSource::Tutorial,
+            (None, None) => IstioSource::Tutorial,
         };
         let kube_context = get(KUBE_CONTEXT).map(|v| v.trim().to_string());
         if provider == Provider::Existing && kube_context.is_none() {
@@ -243,10 +260,12 @@ impl Settings {
             kube_context,
             gateway_api_crds: match get(GATEWAY_API_CRDS) {
                 Some(v) => Some(parse_existing_path(GATEWAY_API_CRDS, &v, workspace)?),
-                // sim: the CRDs fixtures/sim/build.sh copied from the gateway-api module.
-                None if provider == Provider::Sim => {
-                    Some(workspace.join("target/sim/gateway-api-crds"))
-                }
+                // sim: the CRDs fixtures/sim/build.sh copied from the gateway-api module that
+                // the chosen Istio source requires.
+                None if provider == Provider::Sim => Some(match &sim_source {
+                    Some(dir) => dir.join("gateway-api-crds"),
+                    None => workspace.join("target/sim/gateway-api-crds"),
+                }),
                 None => None,
             },
             tutorial: match get(TUTORIAL) {
@@ -418,6 +437,52 @@ fn parse_istio(v: &str) -> Result<IstioSource, SettingsError> {
         }
         _ => IstioSource::DevBuild(version),
     })
+}
+
+/// `AMBIENT_SIM_ISTIO`: the directory of a built Istio source (its `SOURCE` label present).
+fn parse_sim_istio(
+    v: &str,
+    provider: Provider,
+    istio_set: bool,
+    workspace: &Path,
+) -> Result<PathBuf, SettingsError> {
+    use crate::istio::source::{LABEL_FILE, SOURCES_DIR};
+    let v = v.trim();
+    if provider != Provider::Sim {
+        return Err(invalid(
+            SIM_ISTIO,
+            v,
+            format!("only the sim provider builds Istio from source: set {PROVIDER}=sim"),
+        ));
+    }
+    if istio_set {
+        return Err(invalid(
+            SIM_ISTIO,
+            v,
+            format!("{ISTIO} chooses the Istio too: unset one of them"),
+        ));
+    }
+    // A directory name under target/sim/istio-sources, never a path out of it.
+    let name_ok = !v.is_empty()
+        && v.len() <= 100
+        && !v.starts_with('.')
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'+');
+    if !name_ok {
+        return Err(invalid(SIM_ISTIO, v, "not a module version"));
+    }
+    let dir = workspace.join(SOURCES_DIR).join(v);
+    if !dir.join(LABEL_FILE).is_file() {
+        return Err(invalid(
+            SIM_ISTIO,
+            v,
+            format!(
+                "not built ({} has no {LABEL_FILE}): run `ISTIO_MODULE_VERSION={v} bash fixtures/sim/build.sh istio`",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(dir)
 }
 
 fn parse_cluster_name(v: &str) -> Result<String, SettingsError> {
@@ -608,6 +673,64 @@ mod tests {
         let s = settings(&[(PROVIDER, "sim")]).unwrap();
         assert_eq!(s.provider, Provider::Sim);
         assert_eq!(s.istio, IstioSource::Local("/ws/target/sim/istio".into()));
+    }
+
+    #[test]
+    fn sim_istio_selects_a_built_source_and_refuses_the_near_misses() {
+        let ws = tempfile::tempdir().unwrap();
+        let version = "v0.0.0-20260423205519-b01690e6db7d";
+        let dir = ws.path().join("target/sim/istio-sources").join(version);
+        std::fs::create_dir_all(&dir).unwrap();
+        let get = |pairs: &[(&str, &str)]| {
+            let map: HashMap<String, String> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Settings::from_lookup(|k| map.get(k).cloned(), ws.path())
+        };
+        let sim = [(PROVIDER, "sim"), (SIM_ISTIO, version)];
+        // Built but unlabelled (an unfinished build): refused, naming the command that builds it.
+        let err = get(&sim).unwrap_err();
+        assert_eq!(err.var, SIM_ISTIO);
+        assert!(
+            err.reason.contains(
+                "ISTIO_MODULE_VERSION=v0.0.0-20260423205519-b01690e6db7d bash fixtures/sim/build.sh"
+            ),
+            "{err}"
+        );
+        std::fs::write(dir.join("SOURCE"), "ISTIO_COMMIT=b01690e6db7d\n").unwrap();
+        let s = get(&sim).unwrap();
+        assert_eq!(s.istio, IstioSource::Local(dir.clone()));
+        assert_eq!(s.gateway_api_crds, Some(dir.join("gateway-api-crds")));
+        for (pairs, says) in [
+            (
+                &[(SIM_ISTIO, "v0.0.0-20260423205519-b01690e6db7d")][..],
+                "AMBIENT_PROVIDER=sim",
+            ),
+            (
+                &[
+                    (PROVIDER, "sim"),
+                    (ISTIO, "1.24.2"),
+                    (SIM_ISTIO, "v0.0.0-20260423205519-b01690e6db7d"),
+                ][..],
+                "unset one",
+            ),
+            (
+                &[(PROVIDER, "sim"), (SIM_ISTIO, "../../etc")][..],
+                "not a module version",
+            ),
+            (
+                &[
+                    (PROVIDER, "sim"),
+                    (SIM_ISTIO, "v0.0.0-20990101000000-000000000000"),
+                ][..],
+                "not built",
+            ),
+        ] {
+            let err = get(pairs).unwrap_err();
+            assert_eq!(err.var, SIM_ISTIO, "{pairs:?}");
+            assert!(err.reason.contains(says), "{pairs:?}: {err}");
+        }
     }
 
     #[test]

@@ -153,3 +153,37 @@ fn headline_prints_no_workflow_command_whatever_the_records_say() {
     }
     assert!(stdout.contains("error title=pwned"), "still said: {stdout}");
 }
+
+#[test]
+fn timeline_writes_the_svg_and_prints_the_table_and_a_missing_file_is_named() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/claims/");
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("timeline.svg");
+    let files = [
+        "sim-2026-08-eed52ebb66ad.jsonl",
+        "sim-2026-04-b01690e6db7d.jsonl",
+    ]
+    .map(|f| format!("{fixtures}{f}"));
+    let (code, stdout, stderr) = run(
+        &[
+            "timeline",
+            "--svg",
+            svg.to_str().unwrap(),
+            &files[0],
+            &files[1],
+        ],
+        b"",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("31 claims x 2 builds"), "{stdout}");
+    let april = stdout.find("1.31-dev b01690e6db7d 2026-04-23").unwrap();
+    let august = stdout.find("1.31-dev eed52ebb66ad 2026-08-27").unwrap();
+    assert!(april < august, "{stdout}");
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    assert!(drawn.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(drawn.trim_end().ends_with("</svg>"));
+    assert!(!drawn.contains("<script"));
+    let (code, _, stderr) = run(&["timeline", &format!("{fixtures}no-such.jsonl")], b"");
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no-such.jsonl"), "{stderr}");
+}

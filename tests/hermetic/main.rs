@@ -19,5 +19,6 @@ mod properties;
 mod provisioning;
 mod redaction;
 mod secret_scan;
+mod timeline;
 mod tutorial;
 mod world;

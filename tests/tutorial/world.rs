@@ -69,6 +69,8 @@ pub enum SetupError {
         #[source]
         source: VersionError,
     },
+    #[error("reading the label of the Istio source")]
+    SourceLabel(#[from] support::istio::source::SourceLabelError),
     #[error("installing Istio (Installation step 4)")]
     Install(#[from] InstallError),
     #[error("deploying the demo apps (Deploying the demo apps, steps 1 and 2)")]
@@ -138,6 +140,10 @@ async fn build() -> Result<Arc<World>, Arc<SetupError>> {
         )
         .with_tutorial(&tutorial.path)
         .with_strict_docs(settings.strict_docs);
+        let recorder = match istio_commit(&release, &version)? {
+            Some((commit, date)) => recorder.with_istio_commit(&commit, date.as_deref()),
+            None => recorder,
+        };
         Ok(World {
             cluster: running.cluster.clone(),
             _running: running,
@@ -153,6 +159,22 @@ async fn build() -> Result<Arc<World>, Arc<SetupError>> {
         })
     }
     build().await.map(Arc::new).map_err(Arc::new)
+}
+
+/// The Istio commit a build came from, and its date: a source built by fixtures/sim/build.sh
+/// says both in its label; a dev build's id names its commit.
+fn istio_commit(
+    release: &support::istio::IstioRelease,
+    version: &IstioVersion,
+) -> Result<Option<(String, Option<String>)>, support::istio::source::SourceLabelError> {
+    if let Some(label) = support::istio::source::SourceLabel::find(&release.root)? {
+        return Ok(Some((label.commit, Some(label.commit_date))));
+    }
+    Ok(match &version.kind {
+        support::eras::VersionKind::DevBuild { sha }
+        | support::eras::VersionKind::ExperimentalAmbient { sha } => Some((sha.clone(), None)),
+        _ => None,
+    })
 }
 
 /// "Installation" steps 1–3 failed: the documented step that no longer works is recorded as the

@@ -7,6 +7,7 @@
 //! - `ambient-spec delete-cluster`: deletes the suite's kind cluster (the one
 //!   `AMBIENT_CLUSTER_NAME` names), for CI and for cleaning up by hand.
 //! - `ambient-spec junit`: claim records as JUnit XML, one test case per claim and build.
+//! - `ambient-spec timeline`: claims × builds of any number of runs, as a text table and an SVG.
 //! - `ambient-spec drift-issues`: what the nightly's issues job should do (open, comment, reopen,
 //!   close), from the report's JSON and the existing issues.
 //! - `ambient-spec secret-scan`: the nightly's check that no credential is in the evidence.
@@ -107,6 +108,17 @@ enum Command {
         /// Directories (or files) to read.
         #[arg(required = true)]
         paths: Vec<std::path::PathBuf>,
+    },
+    /// Draw the drift timeline of any number of runs: claims (rows, in tutorial order) × builds
+    /// (columns, by Istio version and commit date), each answer a coloured cell, the build where a
+    /// claim's answer changed marked. Prints the text table; writes the SVG with --svg.
+    Timeline {
+        /// Write the SVG here (no script: an image for a job summary or an artifact).
+        #[arg(long)]
+        svg: Option<std::path::PathBuf>,
+        /// claims.jsonl files
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
     },
     /// Print the report's headline: per build, how many documented statements are stale and how
     /// many drifted.
@@ -303,6 +315,24 @@ fn main() -> ExitCode {
                     findings.len()
                 ))
             }
+        }
+        Command::Timeline { svg, files } => {
+            let paths: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+            let loaded = match support::report::load(&paths) {
+                Ok(l) => l,
+                Err(e) => return fail(&e),
+            };
+            let timeline = support::timeline::Timeline::from_records(&loaded.records);
+            if let Some(path) = svg
+                && let Err(e) = std::fs::write(&path, timeline.svg())
+            {
+                return fail(&format!("{}: {e}", path.display()));
+            }
+            for note in &loaded.notes {
+                eprintln!("ambient-spec: {note}");
+            }
+            print!("{}", timeline.text());
+            ExitCode::SUCCESS
         }
         Command::Headline { files } => {
             let paths: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
