@@ -17,5 +17,6 @@ mod progress;
 mod properties;
 mod provisioning;
 mod redaction;
+mod run;
 mod tutorial;
 mod world;

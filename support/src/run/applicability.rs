@@ -140,11 +140,38 @@ pub fn check(script: &Script, provider: Provider) -> Option<NotApplicable> {
         })
 }
 
+/// kubectl and istioctl flags that take the next word as their value (`-n istio-system`).
+const VALUE_FLAGS: &[&str] = &[
+    "-n",
+    "--namespace",
+    "-c",
+    "--container",
+    "-l",
+    "--selector",
+    "-o",
+    "--output",
+    "-f",
+    "--filename",
+    "--tail",
+    "--since",
+    "--istioNamespace",
+    "-r",
+    "--revision",
+];
+
+/// The words after the program that are neither flags nor a flag's value.
 fn positional(command: &SimpleCommand) -> impl Iterator<Item = &str> {
-    command.words[1..]
-        .iter()
-        .map(String::as_str)
-        .filter(|w| !w.starts_with('-'))
+    let mut skip_next = false;
+    command.words[1..].iter().filter_map(move |w| {
+        if std::mem::take(&mut skip_next) {
+            return None;
+        }
+        if w.starts_with('-') {
+            skip_next = VALUE_FLAGS.contains(&w.as_str());
+            return None;
+        }
+        Some(w.as_str())
+    })
 }
 
 fn matches(pattern: &Pattern, command: &SimpleCommand) -> bool {
