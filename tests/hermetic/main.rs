@@ -3,6 +3,7 @@
 
 mod acquire;
 mod claim_snapshots;
+mod compare;
 mod doctor;
 mod drift;
 mod fixtures;

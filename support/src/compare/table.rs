@@ -231,14 +231,34 @@ fn row_name(table: &Table, row: &Row) -> String {
 
 /// Compares the rows of one documented table with one seen table of the same header.
 fn compare_rows(expected: &Table, seen: &Table, excerpt: bool, out: &mut Vec<Difference>) {
+    // Rows are paired by their exact name first (the same run), then by generated name.
+    let mut by_name: HashMap<(String, String), VecDeque<usize>> = HashMap::new();
     let mut by_key: HashMap<Key, VecDeque<usize>> = HashMap::new();
     for (i, row) in seen.rows.iter().enumerate() {
-        by_key.entry(row_key(seen, row)).or_default().push_back(i);
+        let key = row_key(seen, row);
+        by_name
+            .entry((key.0.clone(), row_name(seen, row)))
+            .or_default()
+            .push_back(i);
+        by_key.entry(key).or_default().push_back(i);
     }
     let mut used = vec![false; seen.rows.len()];
+    let take = |queue: Option<&mut VecDeque<usize>>, used: &[bool]| {
+        let queue = queue?;
+        while let Some(i) = queue.pop_front() {
+            if !used[i] {
+                return Some(i);
+            }
+        }
+        None
+    };
     for row in &expected.rows {
         let key = row_key(seen, row);
-        let Some(i) = by_key.get_mut(&key).and_then(VecDeque::pop_front) else {
+        let exact = take(
+            by_name.get_mut(&(key.0.clone(), row_name(seen, row))),
+            &used,
+        );
+        let Some(i) = exact.or_else(|| take(by_key.get_mut(&key), &used)) else {
             out.push(Difference::new("row missing", &row.text, ""));
             continue;
         };
