@@ -3,6 +3,8 @@
 //! pipefail, closed stdin and a timeout that ends the process group, the pinned kubectl download.
 
 use std::path::Path;
+
+use proptest::prelude::*;
 use std::time::{Duration, Instant};
 
 use support::run::applicability::{self, RULES};
@@ -212,6 +214,23 @@ fn an_unreadable_command_is_not_run() {
     ));
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Shell-shaped noise: quotes, heredocs, substitutions, operators, flags, in any order.
+    #[test]
+    fn shell_words_the_guard_and_the_table_never_panic(
+        s in r#"(kubectl|istioctl|kind|-s|-c|--context=|KUBECONFIG=|<<|<<-|EOF|\n|'|"|\\|\$\(|\)|`|\||&&|;|<[a-z]+>|>|2>&1|\{|\}|if|then|é| |[a-z]{1,6}){0,40}"#
+    ) {
+        if let Ok(script) = words::parse(&s) {
+            for p in [Provider::Kind, Provider::Sim, Provider::K3s, Provider::Existing] {
+                let _ = applicability::check(&script, p);
+            }
+        }
+        let _ = guard::check(&s);
+    }
+}
+
 // ---------------------------------------------------------------- provider applicability
 
 fn not_applicable(text: &str, provider: Provider) -> Option<&'static str> {
@@ -339,6 +358,13 @@ fn what_sim_cannot_do_runs_elsewhere_and_the_cluster_step_is_never_the_documents
         "kubectl exec deploy/sleep -- curl -s http://productpage:9080/"
     );
     assert!(n.reason.contains("replay"), "{}", n.reason);
+    assert_eq!(
+        not_applicable(
+            "if kubectl exec deploy/sleep -- curl -s http://productpage:9080/; then echo ok; fi",
+            Provider::Sim
+        ),
+        Some("sim_exec")
+    );
 }
 
 // ---------------------------------------------------------------- the run directory and bash

@@ -49,6 +49,12 @@ pub enum ShellError {
     TooDeep,
 }
 
+/// Words bash reads as syntax at the start of a command.
+const RESERVED: &[&str] = &[
+    "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "{", "}", "!", "time",
+    "case", "esac", "for", "select", "in", "function", "[[", "]]", "coproc",
+];
+
 /// How deep `$( $( … ) )` may nest.
 pub const MAX_DEPTH: usize = 8;
 
@@ -70,6 +76,8 @@ struct Reader<'a> {
     at: usize,
     word: Vec<u8>,
     in_word: bool,
+    /// Some of the current word was quoted (`'if'` is a program name, not syntax).
+    quoted: bool,
     /// The `=` of a `NAME=` prefix was unquoted (an assignment if it leads the command).
     assignment_shape: bool,
     command: SimpleCommand,
@@ -87,6 +95,7 @@ fn parse_into(text: &str, depth: usize, script: &mut Script) -> Result<(), Shell
         at: 0,
         word: Vec::new(),
         in_word: false,
+        quoted: false,
         assignment_shape: false,
         command: SimpleCommand::default(),
         redirect_target: false,
@@ -117,6 +126,7 @@ fn parse_into(text: &str, depth: usize, script: &mut Script) -> Result<(), Shell
                     at: start,
                 })?;
                 r.push(&r.bytes[start + 1..end]);
+                r.quoted = true;
                 r.at = end + 1;
             }
             b'"' => r.double_quoted(depth, script)?,
@@ -191,8 +201,13 @@ impl Reader<'_> {
         let word = String::from_utf8_lossy(&self.word).into_owned();
         self.word.clear();
         self.in_word = false;
+        let quoted = std::mem::take(&mut self.quoted);
         let assignment = std::mem::take(&mut self.assignment_shape);
         if std::mem::take(&mut self.redirect_target) {
+            return;
+        }
+        // `if`, `then`, `{`, `!` … lead into the command that follows; they are not its program.
+        if self.command.words.is_empty() && RESERVED.contains(&word.as_str()) && !quoted {
             return;
         }
         if assignment
@@ -218,6 +233,7 @@ impl Reader<'_> {
         let start = self.at;
         self.at += 1;
         self.in_word = true;
+        self.quoted = true;
         loop {
             let Some(b) = self.peek(0) else {
                 return Err(ShellError::Unterminated {
@@ -308,7 +324,11 @@ impl Reader<'_> {
     /// or a string, never an argument.
     fn redirection(&mut self) {
         // `2>`: the digits before the operator name a stream, not a word.
-        if self.in_word && self.word.iter().all(u8::is_ascii_digit) && !self.assignment_shape {
+        if self.in_word
+            && self.word.iter().all(u8::is_ascii_digit)
+            && !self.assignment_shape
+            && !self.quoted
+        {
             self.word.clear();
             self.in_word = false;
         } else {
