@@ -107,6 +107,86 @@ fn generated_names_are_split_by_kubernetes_alphabets() {
     assert!(!names::generated("istiod-6f9c757686-kw5z4").like(&names::generated("istiod-2r5z9")));
 }
 
+#[test]
+fn each_column_normalizes_only_what_it_says() {
+    // (column, documented cell, seen cell, equal?)
+    let cases: &[(&str, &str, &str, bool)] = &[
+        (
+            "NAME",
+            "pod/istiod-6f9c757686-kw5z4",
+            "pod/istiod-6749969698-2r5z9",
+            true,
+        ),
+        (
+            "NAME",
+            "pod/istiod-6f9c757686-kw5z4",
+            "pod/istiod-2r5z9",
+            false,
+        ),
+        (
+            "NAME",
+            "istio-cni-node-5vkb6",
+            "istio-cni-node-5vkb6x",
+            false,
+        ),
+        ("AGE", "12m", "3d4h", true),
+        ("AGE", "12m", "<unknown>", true),
+        ("AGE", "12m", "Running", false),
+        ("LAST SEEN", "5s", "2m30s", true),
+        ("CLUSTER-IP", "10.96.15.172", "10.96.0.1", true),
+        ("CLUSTER-IP", "10.96.15.172", "fd00:10:96::1", true),
+        ("CLUSTER-IP", "10.96.15.172", "None", false),
+        ("CLUSTER-IP", "None", "None", true),
+        ("EXTERNAL-IP", "<pending>", "172.18.0.9", true),
+        ("EXTERNAL-IP", "<pending>", "a1b2.elb.amazonaws.com", true),
+        ("EXTERNAL-IP", "<pending>", "<none>", false),
+        ("EXTERNAL-IP", "<none>", "172.18.0.9", false),
+        (
+            "PORT(S)",
+            "15021:32651/TCP,80:32654/TCP",
+            "15021:30001/TCP,80:30002/TCP",
+            true,
+        ),
+        (
+            "PORT(S)",
+            "15021:32651/TCP,80:32654/TCP",
+            "15021:30001/TCP,81:30002/TCP",
+            false,
+        ),
+        ("PORT(S)", "15021:32651/TCP", "15021:32651/UDP", false),
+        ("PORT(S)", "80/TCP", "80:30080/TCP", false),
+        (
+            "ENDPOINTS",
+            "10.244.1.5:9080,10.244.2.3:9080",
+            "10.244.0.9:9080,10.244.1.2:9080",
+            true,
+        ),
+        ("ENDPOINTS", "10.244.1.5:9080", "10.244.1.5:9081", false),
+        ("READY", "1/1", "0/1", false),
+        ("STATUS", "Running", "running", false),
+        ("RESTARTS", "0", "0 ", false),
+        ("NODE", "ambient-worker", "ambient-worker2", false),
+        ("IP", "10.244.2.9", "10.244.1.4", true),
+        ("IP", "10.244.2.9", "<none>", false),
+    ];
+    for (column, e, s, equal) in cases {
+        assert_eq!(
+            table::cell_equal(column, e, s),
+            *equal,
+            "{column}: {e} / {s}"
+        );
+    }
+    assert_eq!(
+        names::mask_ipv4("a 10.0.0.1:80, 1.2.3.4.5 v1.2.3.4x"),
+        "a <ip>:80, 1.2.3.4.5 v1.2.3.4x"
+    );
+    assert!(names::is_age("2d3h") && names::is_age("27s") && names::is_age("1y"));
+    for not_age in ["", "m", "12", "12x", "1h2", "h1"] {
+        assert!(!names::is_age(not_age), "{not_age}");
+    }
+    assert_eq!(names::strip_ansi("\u{1b}[32m✔\u{1b}[0m done"), "✔ done");
+}
+
 // ---------------------------------------------------------------- verify.sh
 
 #[test]

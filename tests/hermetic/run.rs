@@ -263,7 +263,7 @@ fn every_rule_of_the_table_has_a_command_it_matches_and_a_near_miss_it_does_not(
             "istio_download",
             Provider::Sim,
             "curl https://storage.googleapis.com/istio-build/dev/x/istio-x-linux-amd64.tar.gz --output istio.tar.gz",
-            "curl -s http://productpage:9080/",
+            "curl -sL https://raw.githubusercontent.com/linsun/sample-apps/main/sleep/sleep.yaml -o sleep.yaml",
         ),
         ("docker", Provider::K3s, "docker ps", "kubectl get pods"),
         (
@@ -277,6 +277,12 @@ fn every_rule_of_the_table_has_a_command_it_matches_and_a_near_miss_it_does_not(
             Provider::Sim,
             "kubectl -n istio-system logs ztunnel-5qpn7 -cistio-proxy --tail 1",
             "kubectl logs deploy/istiod -n istio-system",
+        ),
+        (
+            "sim_traffic",
+            Provider::Sim,
+            "curl -s \"http://$GATEWAY_URL/productpage\" | grep -o \"<title>.*</title>\"",
+            "curl -sL https://raw.githubusercontent.com/istio/istio/master/samples/x.yaml -o x.yaml",
         ),
         (
             "sim_dashboard",
@@ -350,6 +356,29 @@ fn what_sim_cannot_do_runs_elsewhere_and_the_cluster_step_is_never_the_documents
         not_applicable("rm -rf istio/samples/addons", Provider::Kind),
         None
     );
+    for traffic in [
+        "curl -s http://productpage:9080/",
+        "curl productpage:9080/productpage",
+        "curl -sS http://10.96.33.162:9080/",
+        "curl http://localhost:20001/kiali",
+        "wget -qO- http://[fd00::1]:80/",
+        "curl -s -H 'Host: bookinfo.example.com' http://$INGRESS_HOST:$INGRESS_PORT/",
+    ] {
+        assert_eq!(
+            not_applicable(traffic, Provider::Sim),
+            Some("sim_traffic"),
+            "{traffic}"
+        );
+        assert_eq!(not_applicable(traffic, Provider::Kind), None, "{traffic}");
+    }
+    for download in [
+        "curl -sL https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.0/standard-install.yaml -o crds.yaml",
+        "curl -o out.txt example.com/x",
+        "curl --version",
+        "wget -q notes.txt",
+    ] {
+        assert_eq!(not_applicable(download, Provider::Sim), None, "{download}");
+    }
     // One matching command makes the whole block not applicable, with the one that matched.
     let block = "kubectl get pods\nkubectl exec deploy/sleep -- curl -s http://productpage:9080/";
     let n = applicability::check(&words::parse(block).unwrap(), Provider::Sim).unwrap();

@@ -20,6 +20,9 @@ pub enum Pattern {
     IstioDownload,
     /// A command with a `<name>` placeholder the reader must fill in.
     Placeholder,
+    /// `curl`/`wget` of a URL into the cluster's workloads: a host that is an address, a
+    /// variable (`$GATEWAY_URL`), `localhost`, or a name without a dot (`productpage:9080`).
+    TrafficToWorkload,
 }
 
 /// One row of the table.
@@ -91,6 +94,12 @@ pub const RULES: &[Rule] = &[
         ]),
         providers: &[Provider::Sim],
         reason: "sim has no data plane: the logs of data-plane pods are replayed files, not what the pods did",
+    },
+    Rule {
+        id: "sim_traffic",
+        pattern: Pattern::TrafficToWorkload,
+        providers: &[Provider::Sim],
+        reason: "sim has no data plane: no gateway or workload answers traffic sent from this machine",
     },
     Rule {
         id: "sim_dashboard",
@@ -195,6 +204,10 @@ fn matches(pattern: &Pattern, command: &SimpleCommand) -> bool {
         }
         Pattern::IstioDownload => is_istio_download(program, command),
         Pattern::Placeholder => false,
+        Pattern::TrafficToWorkload => {
+            matches!(program, "curl" | "wget")
+                && command.words[1..].iter().any(|w| is_workload_url(w))
+        }
     }
 }
 
@@ -219,4 +232,34 @@ fn is_istio_download(program: &str, command: &SimpleCommand) -> bool {
         }
         _ => false,
     }
+}
+
+/// A URL (or curl's bare `host[:port]/path`) whose host only the cluster's network answers.
+fn is_workload_url(word: &str) -> bool {
+    if word.starts_with('-') {
+        return false;
+    }
+    let rest = word
+        .strip_prefix("http://")
+        .or_else(|| word.strip_prefix("https://"));
+    let bare = rest.is_none();
+    let rest = rest.unwrap_or(word);
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    if host.is_empty() {
+        return false;
+    }
+    if host.starts_with('$') || host == "localhost" || host.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    // A bare word is a service name only with a port or a path (`productpage:9080/`), so that
+    // `curl -o out.txt` or a file argument is not taken for one.
+    let service_like = host
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    service_like && (!bare || authority.contains(':') || rest.contains('/'))
 }
