@@ -163,6 +163,12 @@ fn every_form_that_names_another_cluster_is_refused_with_why() {
         ("echo $(kubectl --context prod get pods)", "--context"),
         ("bash -c 'kubectl --context prod get pods'", "--context"),
         ("sudo kubectl --context prod get pods", "--context"),
+        ("timeout 60 kubectl --context prod get pods", "--context"),
+        ("watch -n 1 kubectl --context prod get pods", "--context"),
+        (
+            "echo prod | xargs kubectl config use-context",
+            "config use-context",
+        ),
         (
             "kubectl apply -f - --context prod <<EOF\nkind: X\nEOF",
             "--context",
@@ -201,6 +207,8 @@ fn near_misses_of_the_guard_are_allowed() {
         "istioctl proxy-config clusters deploy/sleep --fqdn x",
         "kubectl get svc -o custom-columns=CONTEXT:.metadata.name",
         "echo KUBECONFIG=/x",
+        "kubectl get pods # --context prod",
+        "timeout 60 kubectl get pods",
     ] {
         assert_eq!(guard::check(text), Ok(()), "{text}");
     }

@@ -78,7 +78,9 @@ const KUBECTL_CONFIG_WRITES: &[&str] = &[
 const KUBE_CLIENTS: &[&str] = &["kubectl", "istioctl", "kind", "helm", "kubectl-kustomize"];
 
 /// Programs that run the rest of their words as a command.
-const WRAPPERS: &[&str] = &["env", "command", "exec", "time", "nohup", "sudo", "xargs"];
+const WRAPPERS: &[&str] = &[
+    "env", "command", "exec", "time", "nohup", "sudo", "xargs", "watch", "timeout", "nice",
+];
 
 /// Checks every simple command of `text`.
 pub fn check(text: &str) -> Result<(), GuardError> {
@@ -138,8 +140,12 @@ fn check_command(command: &SimpleCommand, depth: usize) -> Result<(), GuardError
         }
         if WRAPPERS.contains(&program) {
             words = &words[1..];
+            // Their own flags, assignments and numbers (`timeout 60`, `watch -n 1`) come before
+            // the program.
             while let Some(w) = words.first()
-                && (w.starts_with('-') || w.contains('='))
+                && (w.starts_with('-')
+                    || w.contains('=')
+                    || w.starts_with(|c: char| c.is_ascii_digit()))
             {
                 words = &words[1..];
             }

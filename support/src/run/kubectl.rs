@@ -134,12 +134,8 @@ pub async fn acquire(
     }
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let url = release_url(base, &version, arch);
-    crate::tls::install_crypto_provider();
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(20))
-        .read_timeout(Duration::from_secs(60))
-        .user_agent("ambient-tutorial-suite")
-        .build()
+    // A kubectl binary is about 60 MB: ten minutes bound the slowest download worth waiting for.
+    let client = crate::tls::http_client(Duration::from_secs(20), Duration::from_secs(600))
         .map_err(|e| KubectlError::Network {
             url: url.clone(),
             reason: crate::errors::chain(&e),

@@ -1,5 +1,6 @@
 //! Running a documented command as written: the text goes to bash unchanged but for `@path@`
-//! markers, with `set -o pipefail`, stdin closed, a timeout that ends the whole process group,
+//! markers, with `set -o pipefail`, stdin closed, a timeout that ends the whole process group
+//! (which also ends, when the command returns, what it left running in the background),
 //! output (bounded as [`crate::process`] bounds every tool's output) and exit status kept as
 //! evidence.
 //!
