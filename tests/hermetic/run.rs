@@ -713,3 +713,69 @@ async fn kubectl_is_verified_cached_and_a_corrupt_one_is_never_kept() {
         Err(kubectl::KubectlError::ChecksumFile { .. })
     ));
 }
+
+// ---------------------------------------------------------------- the seed's commands
+
+/// The seed tutorial's lines `from..=to` (1-based), its list indentation removed.
+fn seed_block(from: usize, to: usize) -> String {
+    let text = std::fs::read_to_string(
+        support::settings::workspace_root().join("fixtures/tutorial/ambient-tutorial.md"),
+    )
+    .unwrap();
+    let lines: Vec<&str> = text.lines().skip(from - 1).take(to + 1 - from).collect();
+    let indent = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    lines
+        .iter()
+        .map(|l| l.get(indent..).unwrap_or("").trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_command_of_the_seed_is_run_or_not_applicable_with_why() {
+    // (lines of the block, decision on sim, decision on kind): `run`, `refused`, or a rule id.
+    let blocks: &[(usize, usize, &str, &str)] = &[
+        (17, 25, "kind_cluster", "kind_cluster"),
+        (36, 36, "istio_download", "istio_download"),
+        (40, 41, "istio_download", "istio_download"),
+        (45, 46, "istio_download", "istio_download"),
+        (50, 50, "run", "run"),
+        (62, 62, "run", "run"),
+        (116, 119, "run", "run"),
+        (124, 124, "run", "run"),
+        (129, 129, "placeholder", "placeholder"),
+        (150, 150, "sim_exec", "run"),
+        (159, 159, "placeholder", "placeholder"),
+        (183, 192, "run", "run"),
+        (197, 197, "run", "run"),
+        (206, 206, "sim_exec", "run"),
+        (215, 215, "placeholder", "placeholder"),
+        (238, 239, "run", "run"),
+        (243, 243, "sim_dashboard", "run"),
+        (253, 253, "sim_exec", "run"),
+    ];
+    let f = fixture();
+    for (from, to, on_sim, on_kind) in blocks {
+        let text = seed_block(*from, *to);
+        for (provider, want) in [(Provider::Sim, on_sim), (Provider::Kind, on_kind)] {
+            let r = runner(&f, provider, Duration::from_secs(1));
+            let got = match r.decide(&text) {
+                Decision::Run(resolved) => {
+                    assert_eq!(resolved, text, "run as written");
+                    "run"
+                }
+                Decision::Refused(e) => panic!("lines {from}-{to} refused: {e}"),
+                Decision::NotApplicable(n) => {
+                    assert!(!n.reason.is_empty());
+                    n.rule
+                }
+            };
+            assert_eq!(got, *want, "lines {from}-{to} on {provider:?}:\n{text}");
+        }
+    }
+}

@@ -25,7 +25,9 @@
 //!
 //! Rows without a header (an excerpt such as three `pod/istio-cni-node-…` lines) are an excerpt:
 //! each must be a row of a seen table with as many columns, compared cell by cell as above;
-//! other seen rows are allowed.
+//! other seen rows are allowed. Seen rows without a header (`kubectl get pod | grep waypoint`)
+//! are read with `NAME` first and the other columns unnamed: an unnamed cell is compared
+//! exactly, except an age against an age and an address against an address.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -200,6 +202,9 @@ pub fn cell_equal(column: &str, expected: &str, seen: &str) -> bool {
         }
         "PORT(S)" | "PORTS" => mask_node_ports(expected) == mask_node_ports(seen),
         "ENDPOINTS" => mask_ipv4(expected) == mask_ipv4(seen),
+        // A column without a header (rows cut out of a table by grep): only what verify.sh
+        // allows any token, an age for an age, an address for an address.
+        "" => (is_age(expected) && is_age(seen)) || (is_ip(expected) && is_ip(seen)),
         _ => false,
     }
 }
@@ -374,6 +379,26 @@ pub fn compare(expected: &str, seen: &str, extent: Extent) -> Comparison {
 fn excerpt(rows: &Table, seen: &[Table], out: &mut Vec<Difference>) {
     // (columns, key) → the first seen table holding such a row: one lookup per documented row.
     let mut homes: HashMap<(usize, Key), usize> = HashMap::new();
+    // Seen rows without a header (`kubectl get pod | grep waypoint`) get one: NAME first, the
+    // other columns unnamed.
+    let seen: Vec<Table> = seen
+        .iter()
+        .map(|t| {
+            if t.header.is_empty() {
+                let width = t.rows.first().map_or(0, |r| r.cells.len());
+                let mut header = vec![String::new(); width];
+                if let Some(first) = header.first_mut() {
+                    *first = "NAME".to_string();
+                }
+                Table {
+                    header,
+                    rows: t.rows.clone(),
+                }
+            } else {
+                t.clone()
+            }
+        })
+        .collect();
     for (i, t) in seen
         .iter()
         .enumerate()
@@ -400,7 +425,7 @@ fn excerpt(rows: &Table, seen: &[Table], out: &mut Vec<Difference>) {
             None => out.push(Difference::new("row missing", &row.text, "")),
         }
     }
-    for (group, table) in groups.into_iter().zip(seen) {
+    for (group, table) in groups.into_iter().zip(&seen) {
         if !group.is_empty() {
             let documented = Table {
                 header: table.header.clone(),
