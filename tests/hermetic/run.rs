@@ -53,6 +53,14 @@ fn heredoc_bodies_are_data_and_commands_after_them_are_read() {
     let s = words::parse("cat <<-'END' | kubectl apply -f -\n\tkind: X\n\tEND\necho done").unwrap();
     assert_eq!(s.commands.len(), 3, "{s:?}");
     assert_eq!(s.commands[2].words, ["echo", "done"]);
+    // Each body belongs to the command that reads it.
+    let s = words::parse("cat <<A; bash <<B\none\nA\ntwo\nB\n").unwrap();
+    let owners: Vec<_> = s
+        .heredocs
+        .iter()
+        .map(|h| (h.body.as_str(), h.command))
+        .collect();
+    assert_eq!(owners, [("one\n", Some(0)), ("two\n", Some(1))]);
 }
 
 #[test]
@@ -208,6 +216,8 @@ fn near_misses_of_the_guard_are_allowed() {
         "kubectl get svc -o custom-columns=CONTEXT:.metadata.name",
         "echo KUBECONFIG=/x",
         "kubectl get pods # --context prod",
+        "cat <<EOF | kubectl apply -f -\nargs: [--context=prod]\nEOF",
+        "bash -c 'echo hi' <<EOF\n--context prod\nEOF",
         "timeout 60 kubectl get pods",
     ] {
         assert_eq!(guard::check(text), Ok(()), "{text}");

@@ -4,7 +4,9 @@
 //! The run's environment already points `KUBECONFIG` and `HOME` at the run's private state (see
 //! [`super::env`]); a flag or an assignment in the command itself is the only way a documented
 //! command could reach another cluster, so this reads every simple command of the text (in
-//! pipelines, lists, `$( … )`, and `bash -c '…'` strings), never heredoc bodies (data).
+//! pipelines, lists, `$( … )`, and `bash -c '…'` strings), never heredoc bodies (data), except
+//! the body of a heredoc a shell reads its commands from (`bash <<EOF`). What a pipeline feeds a
+//! shell (`curl … | sh`) is not known before it runs and is not checked.
 
 use super::words::{self, ShellError, SimpleCommand};
 
@@ -95,7 +97,27 @@ fn check_at_depth(text: &str, depth: usize) -> Result<(), GuardError> {
     for command in &script.commands {
         check_command(command, depth)?;
     }
+    // A heredoc is data, except to a shell that reads its commands from it (`bash <<EOF`).
+    for heredoc in &script.heredocs {
+        let reader = heredoc.command.and_then(|i| script.commands.get(i));
+        if reader.is_some_and(reads_commands_from_stdin) {
+            check_at_depth(&heredoc.body, depth + 1)?;
+        }
+    }
     Ok(())
+}
+
+/// `bash`, `sh -s`, `source /dev/stdin`: a command that runs what its stdin says.
+fn reads_commands_from_stdin(command: &SimpleCommand) -> bool {
+    let Some(program) = command.program() else {
+        return false;
+    };
+    let args = &command.words[1..];
+    match program {
+        "bash" | "sh" | "zsh" | "dash" | "ksh" => !args.iter().any(|a| a == "-c"),
+        "source" | "." => args.first().is_some_and(|a| a == "/dev/stdin"),
+        _ => false,
+    }
 }
 
 fn refuse(command: &SimpleCommand, offending: &str, reason: &str) -> GuardError {

@@ -29,6 +29,8 @@ impl SimpleCommand {
 pub struct Heredoc {
     pub delimiter: String,
     pub body: String,
+    /// The index in [`Script::commands`] of the command that reads it.
+    pub command: Option<usize>,
 }
 
 /// Everything a command text holds, in the order written.
@@ -68,6 +70,8 @@ pub fn parse(text: &str) -> Result<Script, ShellError> {
 struct PendingHeredoc {
     delimiter: String,
     strip_tabs: bool,
+    /// Set when the command it belongs to ends: `Some(index)`, or `None` for an empty command.
+    command: Option<Option<usize>>,
 }
 
 struct Reader<'a> {
@@ -179,6 +183,7 @@ fn parse_into(text: &str, depth: usize, script: &mut Script) -> Result<(), Shell
         script.heredocs.push(Heredoc {
             delimiter: p.delimiter.clone(),
             body: String::new(),
+            command: p.command.flatten(),
         });
     }
     Ok(())
@@ -224,8 +229,14 @@ impl Reader<'_> {
 
     fn end_command(&mut self, script: &mut Script) {
         let command = std::mem::take(&mut self.command);
-        if !command.words.is_empty() || !command.assignments.is_empty() {
+        let index = if !command.words.is_empty() || !command.assignments.is_empty() {
             script.commands.push(command);
+            Some(script.commands.len() - 1)
+        } else {
+            None
+        };
+        for p in self.pending.iter_mut().filter(|p| p.command.is_none()) {
+            p.command = Some(index);
         }
     }
 
@@ -379,6 +390,7 @@ impl Reader<'_> {
         self.pending.push(PendingHeredoc {
             delimiter: String::from_utf8_lossy(&delimiter).into_owned(),
             strip_tabs,
+            command: None,
         });
     }
 
@@ -403,6 +415,7 @@ impl Reader<'_> {
             script.heredocs.push(Heredoc {
                 delimiter: pending.delimiter,
                 body: self.text[body_start..body_end.max(body_start)].to_string(),
+                command: pending.command.flatten(),
             });
         }
     }
