@@ -839,3 +839,66 @@ fn the_dispatcher_reads_each_kind_where_its_tool_writes_it() {
         1
     );
 }
+
+/// A generated 5-character suffix for `i` (Kubernetes' alphabet).
+fn suffix(mut i: usize) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    (0..5)
+        .map(|_| {
+            let c = ALPHABET[i % 27] as char;
+            i /= 27;
+            c
+        })
+        .collect()
+}
+
+/// The best of three timings of `f(n)`.
+fn best_of_three(n: usize, f: &dyn Fn(usize)) -> std::time::Duration {
+    (0..3)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            f(n);
+            started.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+#[test]
+fn tables_are_compared_in_linear_time() {
+    // Rows of one DaemonSet: every row has the same base name, the worst case for pairing. Four
+    // times the rows must take about four times as long (pairing by scanning would take 16).
+    let table = |rows: usize, offset: usize| {
+        let mut t = String::from("NAME                 READY   STATUS    RESTARTS   AGE\n");
+        for i in 0..rows {
+            t.push_str(&format!(
+                "pod/ztunnel-{}    1/1     Running   0          {}m\n",
+                suffix(i + offset),
+                i % 60 + 1
+            ));
+        }
+        t
+    };
+    let run = |rows: usize| {
+        let (documented, seen) = (table(rows, 0), table(rows, 50_000));
+        let excerpt: String = documented
+            .lines()
+            .skip(1)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(
+            table::compare(&documented, &seen, Extent::Exact),
+            Comparison::Matches
+        );
+        assert_eq!(
+            table::compare(&excerpt, &seen, Extent::Exact),
+            Comparison::Matches
+        );
+    };
+    let small = best_of_three(500, &run);
+    let large = best_of_three(2_000, &run);
+    assert!(
+        large < small * 9,
+        "500 rows: {small:?}, 2,000 rows: {large:?}: not linear"
+    );
+}

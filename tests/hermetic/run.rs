@@ -789,3 +789,42 @@ fn every_command_of_the_seed_is_run_or_not_applicable_with_why() {
         }
     }
 }
+
+#[test]
+fn the_guard_reads_in_linear_time() {
+    // Commands with a heredoc and a command substitution each, one refused at the end. Four
+    // times the commands must take about four times as long.
+    let text = |n: usize| {
+        let mut text = String::new();
+        for i in 0..n {
+            text.push_str(&format!(
+                "kubectl apply -f - <<EOF && echo $(kubectl get cm c{i} -o name) | grep -v x\nkind: ConfigMap\nmetadata: {{name: c{i}}}\nEOF\n"
+            ));
+        }
+        text.push_str("kubectl --context prod get pods\n");
+        text
+    };
+    let run = |n: usize| {
+        let text = text(n);
+        assert!(matches!(guard::check(&text), Err(GuardError::Refused(_))));
+        let script = words::parse(&text).unwrap();
+        assert_eq!(script.commands.len(), 4 * n + 1);
+        assert_eq!(script.heredocs.len(), n);
+        assert_eq!(applicability::check(&script, Provider::Sim), None);
+    };
+    let best = |n: usize| {
+        (0..3)
+            .map(|_| {
+                let started = Instant::now();
+                run(n);
+                started.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
+    };
+    let (small, large) = (best(500), best(2_000));
+    assert!(
+        large < small * 9,
+        "500 commands: {small:?}, 2,000: {large:?}: not linear"
+    );
+}
