@@ -153,6 +153,10 @@ fn every_form_that_names_another_cluster_is_refused_with_why() {
         ),
         ("kubectl config set-credentials me --token=x", "--token=x"),
         ("istioctl --context prod install -y", "--context"),
+        (
+            "kubectl apply --context=\"${CTX_CLUSTER1}\" -f x.yaml",
+            "--context=${CTX_CLUSTER1}",
+        ),
         ("istioctl install -c /other/kubeconfig -y", "-c"),
         (
             "./istio/bin/istioctl --kubeconfig x proxy-status",
@@ -219,6 +223,10 @@ fn near_misses_of_the_guard_are_allowed() {
         "cat <<EOF | kubectl apply -f -\nargs: [--context=prod]\nEOF",
         "bash -c 'echo hi' <<EOF\n--context prod\nEOF",
         "timeout 60 kubectl get pods",
+        "kubectl apply --server-side -f crds.yaml",
+        "kubectl apply --dry-run=server -f x.yaml",
+        "istioctl install --set values.global.multiCluster.clusterName=cluster1 -y",
+        "kubectl get pods --cluster-domain=x",
     ] {
         assert_eq!(guard::check(text), Ok(()), "{text}");
     }
