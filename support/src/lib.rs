@@ -7,6 +7,7 @@
 
 pub mod answers;
 pub mod claims;
+pub mod compare;
 pub mod cluster;
 pub mod diagnostics;
 pub mod docpatch;
@@ -30,6 +31,7 @@ pub mod progress;
 pub mod recorder;
 pub mod report;
 pub mod secret_scan;
+pub mod run;
 pub mod settings;
 pub mod snapshot;
 pub mod steps;

@@ -3,6 +3,7 @@
 
 mod acquire;
 mod claim_snapshots;
+mod compare;
 mod doctor;
 mod drift;
 mod fixtures;
@@ -20,5 +21,6 @@ mod provisioning;
 mod redaction;
 mod secret_scan;
 mod timeline;
+mod run;
 mod tutorial;
 mod world;
