@@ -27,6 +27,8 @@ fn record(id: ClaimId, istio: &str, answer: Answer) -> ClaimRecord {
         at: "2026-12-06T00:00:00Z".into(),
         tutorial: None,
         nextest_run_id: None,
+        istio_commit: None,
+        istio_commit_date: None,
         answer,
     }
 }

@@ -356,7 +356,7 @@ fn a_claim_missing_from_one_run_is_no_record_not_a_change() {
 #[test]
 fn records_name_the_istio_commit_and_older_records_still_read() {
     let dir = tempfile::tempdir().unwrap();
-    let recorder = support::claims::Recorder::new(dir.path(), "1.24", "1.31-dev", "sim")
+    let recorder = support::recorder::Recorder::new(dir.path(), "1.24", "1.31-dev", "sim")
         .with_istio_commit("b01690e6db7d", Some("2026-04-23T20:55:19Z"));
     let written = recorder
         .record(
@@ -377,7 +377,7 @@ fn records_name_the_istio_commit_and_older_records_still_read() {
             .all(|r| r.istio_commit.is_none() && r.istio_commit_date.is_none())
     );
     // And a recorder told nothing writes neither field.
-    let plain = support::claims::Recorder::new(dir.path(), "1.24", "1.24.2", "kind")
+    let plain = support::recorder::Recorder::new(dir.path(), "1.24", "1.24.2", "kind")
         .record(
             support::claims::ClaimId::InstallationIstiodAvailable,
             &support::claims::Answer::AsDocumented,
