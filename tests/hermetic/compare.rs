@@ -852,18 +852,6 @@ fn suffix(mut i: usize) -> String {
         .collect()
 }
 
-/// The best of three timings of `f(n)`.
-fn best_of_three(n: usize, f: &dyn Fn(usize)) -> std::time::Duration {
-    (0..3)
-        .map(|_| {
-            let started = std::time::Instant::now();
-            f(n);
-            started.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
-
 #[test]
 fn tables_are_compared_in_linear_time() {
     // Rows of one DaemonSet: every row has the same base name, the worst case for pairing. Four
@@ -895,8 +883,8 @@ fn tables_are_compared_in_linear_time() {
             Comparison::Matches
         );
     };
-    let small = best_of_three(500, &run);
-    let large = best_of_three(2_000, &run);
+    let small = crate::timing::best_of_three(500, &run);
+    let large = crate::timing::best_of_three(2_000, &run);
     assert!(
         large < small * 9,
         "500 rows: {small:?}, 2,000 rows: {large:?}: not linear"

@@ -280,24 +280,6 @@ fn no_record_prints_a_workflow_command() {
     assert!(commands_in(&error).is_empty(), "{error}");
 }
 
-/// What `f` returns and the processor time this thread spent on it: a bound on work that holds
-/// on a machine busy with other builds (wall time there can be many times longer).
-fn cpu_time<T>(f: impl FnOnce() -> T) -> (T, std::time::Duration) {
-    fn now() -> std::time::Duration {
-        let mut t = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `t` is a valid timespec for the call to fill.
-        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-        assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-        std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-    }
-    let start = now();
-    let out = f();
-    (out, now() - start)
-}
-
 /// Records of `n` distinct claims this suite does not know, each on a build of its own.
 fn distinct_claims_and_builds(n: usize) -> Vec<ClaimRecord> {
     (0..n)
@@ -327,7 +309,7 @@ fn the_report_is_linear_in_records_and_bounded_in_claims_times_builds() {
         records: distinct_claims_and_builds(3_000),
         notes: vec![],
     };
-    let ((report, markdown, json), elapsed) = cpu_time(|| {
+    let ((report, markdown, json), elapsed) = crate::timing::cpu_time(|| {
         let report = support::report::build(&loaded);
         let markdown = report.markdown();
         let json = report.json();
@@ -368,7 +350,8 @@ fn the_junit_file_is_linear_in_records() {
         })
         .collect();
     records.extend(again);
-    let (xml, elapsed) = cpu_time(|| support::junit::render(&records, false).unwrap());
+    let (xml, elapsed) =
+        crate::timing::cpu_time(|| support::junit::render(&records, false).unwrap());
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let cases: Vec<_> = doc
         .descendants()

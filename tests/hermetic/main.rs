@@ -21,6 +21,7 @@ mod provisioning;
 mod redaction;
 mod secret_scan;
 mod timeline;
+mod timing;
 mod run;
 mod tutorial;
 mod world;

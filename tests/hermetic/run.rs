@@ -820,16 +820,7 @@ fn the_guard_reads_in_linear_time() {
         assert_eq!(script.heredocs.len(), n);
         assert_eq!(applicability::check(&script, Provider::Sim), None);
     };
-    let best = |n: usize| {
-        (0..3)
-            .map(|_| {
-                let started = Instant::now();
-                run(n);
-                started.elapsed()
-            })
-            .min()
-            .unwrap_or_default()
-    };
+    let best = |n: usize| crate::timing::best_of_three(n, &run);
     let (small, large) = (best(500), best(2_000));
     assert!(
         large < small * 9,
