@@ -18,4 +18,5 @@ mod properties;
 mod provisioning;
 mod redaction;
 mod tutorial;
+mod verdicts;
 mod world;

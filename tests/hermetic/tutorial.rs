@@ -393,6 +393,11 @@ fn replay_2022(e: &Expectations) -> BTreeMap<ClaimId, Answer> {
             From::Client,
         ),
     );
+    // The L7 step's window: the post's lines from after its waypoint was deployed (10:51).
+    let lines: Vec<(String, AccessRecord)> = lines
+        .into_iter()
+        .filter(|(_, r)| r.timestamp.as_str() >= "2022-09-10T10:51")
+        .collect();
     let via = Traffic {
         waypoint: Some(WaypointExpectation {
             identity: Some("spiffe://cluster.local/ns/default/sa/bookinfo-productpage".into()),

@@ -209,6 +209,9 @@ fn ingress_gateway_is_installed_where_the_era_installs_it(installed: Arc<World>)
                 IngressGatewayObjects {
                     service: g.service.as_ref(),
                     autoscaler: g.autoscaler.as_ref(),
+                    deployment: g.deployment.as_ref(),
+                    replicaset: g.replicaset.as_ref(),
+                    pods: &g.pods,
                 },
             ),
             Err(e) => answers::unobserved(
