@@ -296,14 +296,50 @@ pub fn install_lines(refs: &Refs, printed: &[String]) -> Answer {
     })
 }
 
-/// `deployment.apps/istiod 1/1` and `pod/istiod-… 1/1 Running`.
-pub fn istiod_available(refs: &Refs, istiod: &Deployment) -> Answer {
+/// `deployment.apps/istiod 1/1` and `pod/istiod-… 1/1 Running 0`: the Deployment's READY, then
+/// its pod's READY, STATUS and RESTARTS as the listing's pod row shows them.
+pub fn istiod_available(refs: &Refs, istiod: &Deployment, pods: &[Pod]) -> Answer {
     let d = try_doc!(documented(refs, "installation.get_all.deployment"));
     let Some(ready) = row(d, "istiod").and_then(|r| r.get("READY")) else {
         return unreadable(d, "deployment istiod");
     };
+    let listed_pod = refs
+        .doc
+        .get("installation.get_all.pod")
+        .and_then(|p| row(p, "istiod"))
+        .and_then(pod_columns);
+    let Some(columns) = listed_pod else {
+        return unreadable(d, "pod istiod-<hash>-<suffix>");
+    };
     let available = judge::deployment_ready(istiod, ready);
-    combine(refs, d, available, || None)
+    let verdict = if available.is_failure() {
+        available
+    } else {
+        judge::pod_line(pods, "istiod", columns)
+    };
+    combine(refs, d, verdict, || None)
+}
+
+/// The RESTARTS the listing shows for the pods of `base` (`istio-cni-node`, `ztunnel`), in the
+/// table `id`.
+fn documented_restarts<'d>(refs: &Refs<'d>, id: &str, base: &str) -> Option<&'d str> {
+    let d = refs.doc.get(id)?;
+    let rows = table(d)?.named(base);
+    rows.first()?.get("RESTARTS")
+}
+
+/// One ready pod per node, and each with the RESTARTS the listing shows (`0`).
+fn per_node_with_restarts(
+    ds: &DaemonSet,
+    pods: &[Pod],
+    nodes: &[String],
+    restarts: &str,
+) -> Verdict {
+    let per_node = judge::one_pod_per_node(ds, pods, nodes);
+    if per_node.is_failure() {
+        return per_node;
+    }
+    judge::restarts(pods, restarts)
 }
 
 /// Which DaemonSet of the listing.
@@ -336,7 +372,15 @@ pub fn one_pod_per_node(
     if row(d, name).is_none() {
         return unreadable(d, &format!("daemonset {name}"));
     }
-    combine(refs, d, judge::one_pod_per_node(ds, pods, nodes), || None)
+    let Some(restarts) = documented_restarts(refs, "installation.get_all.pod", name) else {
+        return unreadable(d, &format!("the RESTARTS of the pods of {name}"));
+    };
+    combine(
+        refs,
+        d,
+        per_node_with_restarts(ds, pods, nodes, restarts),
+        || None,
+    )
 }
 
 /// The NODE SELECTOR column of the DaemonSet's row.
@@ -598,7 +642,15 @@ pub fn listed_proxies_one_per_node(
             documented: Some(anchor(d)),
         };
     }
-    combine(refs, d, judge::one_pod_per_node(ds, pods, nodes), || None)
+    let Some(restarts) = documented_restarts(refs, "installation.per_node_proxies", &base) else {
+        return unreadable(d, "the RESTARTS of the listed pods");
+    };
+    combine(
+        refs,
+        d,
+        per_node_with_restarts(ds, pods, nodes, restarts),
+        || None,
+    )
 }
 
 /// "You need to wait until all pods are running": the deployments became available.

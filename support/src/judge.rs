@@ -967,6 +967,27 @@ pub fn pod_line(pods: &[Pod], deployment: &str, want: PodColumns) -> Verdict {
     )
 }
 
+/// Every pod has the RESTARTS the tutorial shows for its line (`0`): a pod that restarted is not
+/// the one the listing shows, even when it is ready again.
+pub fn restarts(pods: &[Pod], expected: &str) -> Verdict {
+    let other: Vec<String> = pods
+        .iter()
+        .filter(|p| restarts_column(p) != expected)
+        .map(|p| {
+            format!(
+                "{} RESTARTS {}",
+                p.metadata.name.as_deref().unwrap_or_default(),
+                restarts_column(p)
+            )
+        })
+        .collect();
+    Verdict::holds_if(
+        other.is_empty(),
+        format!("RESTARTS {expected} for each pod"),
+        other.join(", "),
+    )
+}
+
 /// kubectl's STATUS column, as far as the tutorial's lines need it: `Terminating` once the pod
 /// is being deleted, a container's waiting reason (`CrashLoopBackOff`), else the phase.
 pub fn status_column(p: &Pod) -> String {

@@ -880,3 +880,82 @@ fn the_waypoint_identity_fact_explains_an_identity_difference() {
     };
     assert!(!era.fact.contains("identity"), "{era:?}");
 }
+
+// ---- RESTARTS of every pod line the tutorial shows ---------------------------------------------
+
+fn istio_system_pods(prefix: &str) -> Vec<Pod> {
+    let list: serde_json::Value = serde_json::from_str(
+        &fixtures::read("objects/captured/1.31-dev/istio-system-pods.json").unwrap(),
+    )
+    .unwrap();
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with(prefix))
+        })
+        .map(|p| serde_json::from_value(p.clone()).unwrap())
+        .collect()
+}
+
+fn restarted(mut pod: Pod, n: i32) -> Pod {
+    pod.status
+        .as_mut()
+        .unwrap()
+        .container_statuses
+        .as_mut()
+        .unwrap()[0]
+        .restart_count = n;
+    pod
+}
+
+#[test]
+fn a_restarted_pod_is_not_the_listings_restarts_0() {
+    let doc = doc();
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    let nodes: Vec<String> = istio_system_pods("ztunnel-")
+        .iter()
+        .filter_map(|p| p.spec.as_ref()?.node_name.clone())
+        .collect();
+    for (component, name, prefix) in [
+        (Component::Ztunnel, "ztunnel", "ztunnel-"),
+        (Component::IstioCni, "istio-cni-node", "istio-cni-node-"),
+    ] {
+        let ds: DaemonSet = captured("istio-system-daemonsets.json", name);
+        let pods = istio_system_pods(prefix);
+        assert_eq!(
+            answers::one_pod_per_node(&refs, component, &ds, &pods, &nodes),
+            Answer::AsDocumented,
+            "{name}"
+        );
+        let mut once = pods.clone();
+        once[1] = restarted(once[1].clone(), 1);
+        let (actual, _) = drifted(&answers::one_pod_per_node(
+            &refs, component, &ds, &once, &nodes,
+        ));
+        assert!(actual.contains("RESTARTS 1"), "{actual}");
+        if component == Component::IstioCni {
+            let (actual, _) = drifted(&answers::listed_proxies_one_per_node(
+                &refs, &ds, &once, &nodes,
+            ));
+            assert!(actual.contains("RESTARTS 1"), "{actual}");
+        }
+    }
+    // istiod: its Deployment 1/1, and its pod `1/1 Running 0`.
+    let istiod: Deployment = captured("istio-system-deployments.json", "istiod");
+    let pods = istio_system_pods("istiod-");
+    assert_eq!(
+        answers::istiod_available(&refs, &istiod, &pods),
+        Answer::AsDocumented
+    );
+    let (actual, _) = drifted(&answers::istiod_available(
+        &refs,
+        &istiod,
+        &[restarted(pods[0].clone(), 3)],
+    ));
+    assert!(actual.contains("Running 3"), "{actual}");
+    assert!(answers::istiod_available(&refs, &istiod, &[]).is_failure(false));
+}
