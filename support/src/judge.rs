@@ -1151,7 +1151,31 @@ pub fn same_declaration(a: &str, b: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::host;
+    use super::{host, span_id};
+
+    #[test]
+    fn the_span_id_of_a_tracing_line() {
+        for (line, want) in [
+            (
+                "t  INFO outbound{id=7d34}: ztunnel::proxy::outbound: x",
+                Some("7d34"),
+            ),
+            (
+                "t  INFO proxy{uid=u-1}:outbound{id=9f73}: ztunnel: x",
+                Some("9f73"),
+            ),
+            (
+                "t  INFO inbound{id=ec17 peer_ip=10.0.0.1}: ztunnel: x",
+                Some("ec17"),
+            ),
+            // No `{id=`, an empty id, an id never closed: none.
+            ("t  INFO proxy{uid=u-1}: ztunnel: x", None),
+            ("t  INFO outbound{id=}: ztunnel: x", None),
+            ("t  INFO outbound{id=7d34", None),
+        ] {
+            assert_eq!(span_id(line), want, "{line}");
+        }
+    }
 
     #[test]
     fn the_host_of_an_address_with_or_without_its_port() {

@@ -959,3 +959,154 @@ fn a_restarted_pod_is_not_the_listings_restarts_0() {
     assert!(actual.contains("Running 3"), "{actual}");
     assert!(answers::istiod_available(&refs, &istiod, &[]).is_failure(false));
 }
+
+#[test]
+fn the_eras_own_lines_with_one_thing_broken_are_a_drift_never_stale() {
+    let doc = doc();
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    let lines = waypoint_lines();
+    // As recorded, the L7 lines are the era's: the tutorial is stale.
+    let out = answers::outbound_logged(
+        &refs,
+        "l7.sleep_ztunnel_line",
+        &lines[..1],
+        &to_details_via_waypoint(),
+    );
+    assert!(matches!(out, Answer::DocStale { .. }), "{}", out.describe());
+    let inbound = answers::inbound_logged(
+        &refs,
+        "l7.productpage_ztunnel_line",
+        &lines[1..],
+        &from_the_waypoint(),
+        From::Waypoint,
+    );
+    assert!(
+        matches!(inbound, Answer::DocStale { .. }),
+        "{}",
+        inbound.describe()
+    );
+    // A direct line beside the waypoint line, in the era's own format: a drift.
+    let direct = around_the_waypoint(&lines[0].0);
+    let with_direct = vec![
+        lines[0].clone(),
+        (direct.clone(), parse_access(&direct).unwrap()),
+    ];
+    let (_, era_expected) = drifted(&answers::outbound_logged(
+        &refs,
+        "l7.sleep_ztunnel_line",
+        &with_direct,
+        &to_details_via_waypoint(),
+    ));
+    assert!(era_expected.unwrap().contains("IstioAccessQuoted"));
+    // The era's line with an error: not completed, a drift.
+    let refused = lines[0].0.replace(
+        "duration=\"40ms\"",
+        "duration=\"40ms\" error=\"connection closed due to policy rejection\"",
+    );
+    let refused = vec![(refused.clone(), parse_access(&refused).unwrap())];
+    assert!(
+        answers::outbound_logged(
+            &refs,
+            "l7.sleep_ztunnel_line",
+            &refused,
+            &to_details_via_waypoint()
+        )
+        .is_failure(false)
+    );
+    // istio-cni of 1.23+ that announced another pod than the one running: a drift.
+    let enrolled: Vec<_> = recorded_lines("istio-cni.log")
+        .unwrap()
+        .iter()
+        .filter(|l| l.source.contains("55913"))
+        .filter_map(|l| parse_enrollment(&l.text).ok())
+        .collect();
+    let pod = |name: &str| AppPod {
+        name: name.into(),
+        namespace: "slow-cooker".into(),
+        node: "n1".into(),
+        ip: None,
+    };
+    let by_node = BTreeMap::from([("n1".to_string(), enrolled)]);
+    assert!(matches!(
+        answers::pods_enrolled(
+            &refs,
+            &[pod("nginx-deployment-1-7588ccf8f7-n8kvl")],
+            &by_node
+        ),
+        Answer::DocStale { .. }
+    ));
+    assert!(
+        answers::pods_enrolled(
+            &refs,
+            &[pod("nginx-deployment-1-7588ccf8f7-zzzzz")],
+            &by_node
+        )
+        .is_failure(false)
+    );
+}
+
+#[test]
+fn kubectls_status_column_shows_a_waiting_reason_before_the_phase() {
+    let mut pod = waypoint_pod();
+    assert_eq!(judge::status_column(&pod), "Running");
+    let statuses = pod
+        .status
+        .as_mut()
+        .unwrap()
+        .container_statuses
+        .as_mut()
+        .unwrap();
+    statuses[0].state = Some(k8s_openapi::api::core::v1::ContainerState {
+        waiting: Some(k8s_openapi::api::core::v1::ContainerStateWaiting {
+            reason: Some("CrashLoopBackOff".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    assert_eq!(judge::status_column(&pod), "CrashLoopBackOff");
+    let doc = doc();
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    assert!(answers::waypoint_pod(&refs, &[pod]).is_failure(false));
+}
+
+#[test]
+fn the_pinned_build_never_reads_the_era_and_an_era_that_cannot_say_keeps_the_documents_answer() {
+    let doc = doc();
+    // On the pinned build a ztunnel with the tutorial's own `<none>`: as documented.
+    let ztunnel: DaemonSet = captured("istio-system-daemonsets.json", "ztunnel");
+    let mut none = ztunnel.clone();
+    none.spec
+        .as_mut()
+        .unwrap()
+        .template
+        .spec
+        .as_mut()
+        .unwrap()
+        .node_selector = None;
+    let pinned = Refs::new(&doc, TUTORIAL_BUILD, Era::Experimental2022);
+    assert_eq!(
+        answers::node_selector(&pinned, Component::Ztunnel, &none),
+        Answer::AsDocumented
+    );
+    // And the 1.31 DaemonSet on the pinned build: a drift, never stale.
+    let (_, era_expected) = drifted(&answers::node_selector(
+        &pinned,
+        Component::Ztunnel,
+        &ztunnel,
+    ));
+    assert_eq!(era_expected, None);
+    // A claim whose era side is silent (no waypoint declared the era's way): as documented.
+    let status: serde_json::Value =
+        serde_norway::from_str(&fixtures::read("recorded/waypoint-status-2022.yaml").unwrap())
+            .unwrap();
+    let tutorials = DeclarationOutcome {
+        what: "gateway.networking.k8s.io/v1alpha2 Gateway productpage".into(),
+        refused: None,
+        conditions: judge::conditions_of(&serde_json::json!({ "status": status })),
+    };
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    assert_eq!(
+        answers::waypoint_declared(&refs, &tutorials, None, ""),
+        Answer::AsDocumented
+    );
+}

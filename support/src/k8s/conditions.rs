@@ -205,3 +205,41 @@ pub fn all_true(conditions: &[Condition], required: &[&str]) -> Result<(), Vec<S
     }
     if not.is_empty() { Ok(()) } else { Err(not) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Condition, all_true};
+
+    fn c(t: &str, s: &str, r: &str) -> Condition {
+        (t.into(), s.into(), r.into(), String::new())
+    }
+
+    #[test]
+    fn every_required_condition_true_and_written_by_a_controller() {
+        let both = [
+            c("Accepted", "True", "Accepted"),
+            c("Programmed", "True", "Programmed"),
+        ];
+        assert_eq!(all_true(&both, &["Accepted", "Programmed"]), Ok(()));
+        assert_eq!(all_true(&both, &["Accepted"]), Ok(()));
+        let not_programmed = [
+            c("Accepted", "True", "Accepted"),
+            c("Programmed", "False", "Invalid"),
+        ];
+        assert_eq!(
+            all_true(&not_programmed, &["Accepted", "Programmed"]),
+            Err(vec!["Programmed=False (Invalid)".to_string()])
+        );
+        // The CRD's default, and a required type never written.
+        let pending = [c("Accepted", "True", "Pending")];
+        assert_eq!(
+            all_true(&pending, &["Accepted", "Programmed"]),
+            Err(vec![
+                "Accepted=True (Pending)".to_string(),
+                "Programmed missing".to_string()
+            ])
+        );
+        // Nothing required is never a pass.
+        assert!(all_true(&both, &[]).is_err());
+    }
+}
