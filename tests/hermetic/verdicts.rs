@@ -1088,6 +1088,15 @@ fn the_pinned_build_never_reads_the_era_and_an_era_that_cannot_say_keeps_the_doc
         answers::node_selector(&pinned, Component::Ztunnel, &none),
         Answer::AsDocumented
     );
+    // Pinned, the era is not read even where its facts would differ.
+    let pinned_with_other_facts = Refs {
+        facts: facts(Era::Ga1_24),
+        ..pinned.clone()
+    };
+    assert_eq!(
+        answers::node_selector(&pinned_with_other_facts, Component::Ztunnel, &none),
+        Answer::AsDocumented
+    );
     // And the 1.31 DaemonSet on the pinned build: a drift, never stale.
     let (_, era_expected) = drifted(&answers::node_selector(
         &pinned,
@@ -1108,5 +1117,98 @@ fn the_pinned_build_never_reads_the_era_and_an_era_that_cannot_say_keeps_the_doc
     assert_eq!(
         answers::waypoint_declared(&refs, &tutorials, None, ""),
         Answer::AsDocumented
+    );
+}
+
+#[test]
+fn only_the_clients_own_connections_to_the_service_in_the_format_judged_count_as_around() {
+    let lines = waypoint_lines();
+    let via = lines[0].1.clone();
+    let t = to_details_via_waypoint();
+    // A direct line to another service (ratings, not details): not around this waypoint.
+    let elsewhere = around_the_waypoint(&lines[0].0)
+        .replace(
+            "details.default.svc.cluster.local",
+            "ratings.default.svc.cluster.local",
+        )
+        .replace("dst.addr=10.28.2.20:15008", "dst.addr=10.28.2.30:15008");
+    let elsewhere = parse_access(&elsewhere).unwrap();
+    assert_eq!(
+        judge::outbound_logged(&[via.clone(), elsewhere], &t).0,
+        Verdict::Holds
+    );
+    // Another client's direct line to details: not the client's connection.
+    let other_client = around_the_waypoint(&lines[0].0)
+        .replace("src.addr=10.28.2.18:51960", "src.addr=10.28.2.40:51960")
+        .replace(
+            "productpage-v1-57ffb6658c-tgbjs",
+            "reviews-v1-6c8f8d9b7-abcde",
+        )
+        .replace("sa/bookinfo-productpage\"", "sa/bookinfo-reviews\"");
+    let other_client = parse_access(&other_client).unwrap();
+    assert_eq!(
+        judge::outbound_logged(&[via.clone(), other_client], &t).0,
+        Verdict::Holds
+    );
+    // A direct line in another format than the one judged (the tutorial's 2022 line): not read.
+    let envoy = recorded_lines("ztunnel-envoy-2022.log")
+        .unwrap()
+        .into_iter()
+        .find(|l| l.text.contains("capture outbound (no waypoint proxy)"))
+        .unwrap();
+    let mut envoy = parse_access(&envoy.text).unwrap();
+    envoy.dst.service = Some("details.default.svc.cluster.local".into());
+    envoy.src.identity = Some("spiffe://cluster.local/ns/default/sa/bookinfo-productpage".into());
+    let quoted = Traffic {
+        format: Some(support::eras::AccessLogFormat::IstioAccessQuoted),
+        ..t.clone()
+    };
+    assert_eq!(
+        judge::outbound_logged(&[via.clone(), envoy.clone()], &quoted).0,
+        Verdict::Holds
+    );
+    assert!(judge::outbound_logged(&[via, envoy], &t).0.is_failure());
+    // Inbound: another client straight to the server is not the tutorial's client.
+    let from_wp = lines[1].1.clone();
+    let other = lines[1]
+        .0
+        .replace("src.addr=10.244.3.9:52462", "src.addr=10.244.3.77:52462")
+        .replace(
+            "simple-http-waypoint-547d6d7b8b-4xckr",
+            "curl-7656cf8794-8fhdk",
+        )
+        .replace("sa/simple-http-waypoint", "sa/curl");
+    let other = parse_access(&other).unwrap();
+    assert_eq!(
+        judge::inbound_logged(&[from_wp, other], &from_the_waypoint(), From::Waypoint).0,
+        Verdict::Holds
+    );
+}
+
+#[test]
+fn a_later_failed_line_without_an_error_still_fails_its_connection() {
+    // The recorded pair, its `err=` cut (the one edit): `failed` alone says the connection ended
+    // badly.
+    let lines: Vec<(String, AccessRecord)> = tracing_lines()[..2]
+        .iter()
+        .map(|(text, _)| {
+            let text = text
+                .split_once(" err=")
+                .map_or(text.clone(), |(kept, _)| kept.to_string());
+            let r = parse_access(&text).unwrap();
+            (text, r)
+        })
+        .collect();
+    assert_eq!(lines[1].1.error, None);
+    let judged = judge::with_outcomes(&lines);
+    assert_eq!(judged[0].error.as_deref(), Some("failed (a later line)"));
+    // Structured and Envoy lines are never paired: their own line says how they ended.
+    let structured = waypoint_lines();
+    assert_eq!(
+        judge::with_outcomes(&structured),
+        structured
+            .iter()
+            .map(|(_, r)| r.clone())
+            .collect::<Vec<_>>()
     );
 }
