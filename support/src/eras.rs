@@ -418,8 +418,10 @@ const WAYPOINT_1_18: WaypointFacts = WaypointFacts {
     // 1.18's: go.mod of 1.18.0 pins v0.6.2 [V]; 1.19–1.21 differ ([`gateway_api_release`]).
     gateway_api_crds: GatewayApiCrds::Release("v0.6.2"),
     // `Accepted` ("Resource accepted") and `Programmed` ("Resource programmed, assigned to
-    // service(s) ..."), gateway-api GEP-1364's pair (pilot/pkg/config/kube/gateway conditions.go
-    // and its testdata golden files) [I: read in istio/istio's golden status, not at 1.18.0 itself].
+    // service(s) <gateway>-istio-waypoint...:15008"): pilot/pkg/config/kube/gateway conditions.go
+    // setProgrammedCondition; the 1.18-era ambient getting-started page (istio/istio.io
+    // content/en/docs/ops/ambient/getting-started, `istioctl x waypoint apply`, 2023-02) shows
+    // `Programmed=True` on `bookinfo-productpage` [V for Programmed; Accepted: GEP-1364's pair, I].
     conditions: &["Accepted", "Programmed"],
 };
 
