@@ -64,13 +64,20 @@ fn anchor(d: &Documented) -> Anchor {
 /// The era's side of a comparison: its verdict and the fact that explains it.
 pub struct EraSide {
     pub verdict: Verdict,
-    pub fact: Fact,
+    /// The facts that explain it (more than one where the era changed several things the claim
+    /// reads, e.g. a ztunnel line's format and the waypoint identity it names).
+    pub facts: Vec<Fact>,
     /// The observed text that could replace the documented block.
     pub replacement: Option<String>,
 }
 
 /// Combines the document's verdict with the era's. `era` is `None` where the era expects what
 /// the document says (a difference is then a drift).
+///
+/// The era is read even when the document holds: where this Istio is known to differ from the
+/// tutorial, an observation that matches the tutorial but not this Istio's own behaviour is a
+/// regression of this Istio (its own object with one thing broken), a drift, never "as
+/// documented".
 pub fn combine(
     refs: &Refs,
     documented: &Documented,
@@ -78,7 +85,23 @@ pub fn combine(
     era: impl FnOnce() -> Option<EraSide>,
 ) -> Answer {
     match doc {
-        Verdict::Holds => Answer::AsDocumented,
+        Verdict::Holds => {
+            if refs.pinned {
+                return Answer::AsDocumented;
+            }
+            match era() {
+                Some(EraSide {
+                    verdict: Verdict::Drifted { expected, actual },
+                    ..
+                }) => Answer::Drifted {
+                    expected: format!("{expected} (as this Istio does; the tutorial's differs)"),
+                    actual,
+                    era_expected: Some(expected),
+                    documented: Some(anchor(documented)),
+                },
+                _ => Answer::AsDocumented,
+            }
+        }
         Verdict::NotApplicable { why } => Answer::NotApplicable { why },
         Verdict::NotReached { why } => Answer::NotReached { why },
         Verdict::Drifted { expected, actual } => {
@@ -94,12 +117,12 @@ pub fn combine(
             match era() {
                 Some(EraSide {
                     verdict: Verdict::Holds,
-                    fact,
+                    facts,
                     replacement,
                 }) => Answer::DocStale {
                     documented: anchor(documented),
                     observed: actual.clone(),
-                    era: provenance(&refs.facts, fact),
+                    era: provenance_of(&refs.facts, &facts),
                     replacement,
                 },
                 Some(EraSide {
@@ -109,6 +132,21 @@ pub fn combine(
                 _ => drifted(None),
             }
         }
+    }
+}
+
+/// The provenance of one or more facts, as one: what each says, since when and where, joined.
+pub fn provenance_of(f: &EraFacts, facts: &[Fact]) -> crate::claims::EraFact {
+    let each: Vec<crate::claims::EraFact> = facts.iter().map(|x| provenance(f, *x)).collect();
+    let join = |g: fn(&crate::claims::EraFact) -> &str| {
+        let mut parts: Vec<&str> = each.iter().map(g).collect();
+        parts.dedup();
+        parts.join("; ")
+    };
+    crate::claims::EraFact {
+        fact: join(|e| &e.fact),
+        since: join(|e| &e.since),
+        source: join(|e| &e.source),
     }
 }
 
@@ -252,20 +290,56 @@ pub fn install_lines(refs: &Refs, printed: &[String]) -> Answer {
     combine(refs, d, doc, || {
         Some(EraSide {
             verdict: judge::install_lines(refs.facts.install_lines, printed),
-            fact: Fact::InstallLines,
+            facts: vec![Fact::InstallLines],
             replacement: Some(printed.join("\n")),
         })
     })
 }
 
-/// `deployment.apps/istiod 1/1` and `pod/istiod-… 1/1 Running`.
-pub fn istiod_available(refs: &Refs, istiod: &Deployment) -> Answer {
+/// `deployment.apps/istiod 1/1` and `pod/istiod-… 1/1 Running 0`: the Deployment's READY, then
+/// its pod's READY, STATUS and RESTARTS as the listing's pod row shows them.
+pub fn istiod_available(refs: &Refs, istiod: &Deployment, pods: &[Pod]) -> Answer {
     let d = try_doc!(documented(refs, "installation.get_all.deployment"));
     let Some(ready) = row(d, "istiod").and_then(|r| r.get("READY")) else {
         return unreadable(d, "deployment istiod");
     };
+    let listed_pod = refs
+        .doc
+        .get("installation.get_all.pod")
+        .and_then(|p| row(p, "istiod"))
+        .and_then(pod_columns);
+    let Some(columns) = listed_pod else {
+        return unreadable(d, "pod istiod-<hash>-<suffix>");
+    };
     let available = judge::deployment_ready(istiod, ready);
-    combine(refs, d, available, || None)
+    let verdict = if available.is_failure() {
+        available
+    } else {
+        judge::pod_line(pods, "istiod", columns)
+    };
+    combine(refs, d, verdict, || None)
+}
+
+/// The RESTARTS the listing shows for the pods of `base` (`istio-cni-node`, `ztunnel`), in the
+/// table `id`.
+fn documented_restarts<'d>(refs: &Refs<'d>, id: &str, base: &str) -> Option<&'d str> {
+    let d = refs.doc.get(id)?;
+    let rows = table(d)?.named(base);
+    rows.first()?.get("RESTARTS")
+}
+
+/// One ready pod per node, and each with the RESTARTS the listing shows (`0`).
+fn per_node_with_restarts(
+    ds: &DaemonSet,
+    pods: &[Pod],
+    nodes: &[String],
+    restarts: &str,
+) -> Verdict {
+    let per_node = judge::one_pod_per_node(ds, pods, nodes);
+    if per_node.is_failure() {
+        return per_node;
+    }
+    judge::restarts(pods, restarts)
 }
 
 /// Which DaemonSet of the listing.
@@ -298,7 +372,15 @@ pub fn one_pod_per_node(
     if row(d, name).is_none() {
         return unreadable(d, &format!("daemonset {name}"));
     }
-    combine(refs, d, judge::one_pod_per_node(ds, pods, nodes), || None)
+    let Some(restarts) = documented_restarts(refs, "installation.get_all.pod", name) else {
+        return unreadable(d, &format!("the RESTARTS of the pods of {name}"));
+    };
+    combine(
+        refs,
+        d,
+        per_node_with_restarts(ds, pods, nodes, restarts),
+        || None,
+    )
 }
 
 /// The NODE SELECTOR column of the DaemonSet's row.
@@ -314,10 +396,14 @@ pub fn node_selector(refs: &Refs, component: Component, ds: &DaemonSet) -> Answe
         Component::IstioCni => refs.facts.cni_node_selector,
     };
     let era_text = era.map_or("<none>".to_string(), |(k, v)| format!("{k}={v}"));
+    let fact = match component {
+        Component::Ztunnel => Fact::ZtunnelNodeSelector,
+        Component::IstioCni => Fact::CniNodeSelector,
+    };
     combine(refs, d, doc, || {
         Some(EraSide {
             verdict: judge::node_selector(ds, &era_text),
-            fact: Fact::ZtunnelNodeSelector,
+            facts: vec![fact],
             replacement: None,
         })
     })
@@ -340,11 +426,16 @@ pub fn istiod_service(refs: &Refs, svc: Option<&Service>) -> Answer {
     )
 }
 
-/// The istio-ingressgateway's Service and autoscaler, where they were found.
+/// The istio-ingressgateway's objects, where they were found: each row the tutorial lists.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct IngressGatewayObjects<'a> {
     pub service: Option<&'a Service>,
     pub autoscaler: Option<&'a HorizontalPodAutoscaler>,
+    pub deployment: Option<&'a Deployment>,
+    /// The Deployment's current ReplicaSet.
+    pub replicaset: Option<&'a ReplicaSet>,
+    /// The Deployment's pods.
+    pub pods: &'a [Pod],
 }
 
 /// The tutorial lists an istio-ingressgateway pod, service, deployment, replicaset and autoscaler:
@@ -397,17 +488,22 @@ pub fn ingress_gateway(
     combine(refs, d, doc, || {
         Some(EraSide {
             verdict: judge::ingress_gateway(found, refs.facts.ingress_gateway),
-            fact: Fact::IngressGateway,
+            facts: vec![Fact::IngressGateway],
             replacement: None,
         })
     })
 }
 
-/// The listed Service (type, ports) and autoscaler (range, CPU) of the ingress gateway; the first
-/// that differs, or a row the suite cannot read, is the drift.
+/// Every listed row of the ingress gateway, read: its pod (READY, STATUS, RESTARTS), Service
+/// (type, ports), Deployment (READY), ReplicaSet (desired, current, ready) and autoscaler (range,
+/// CPU); the first that differs is the drift, and a row the suite cannot read makes the whole
+/// not applicable.
 fn ingress_gateway_as_listed(refs: &Refs, objects: IngressGatewayObjects) -> Verdict {
     const NAME: &str = "istio-ingressgateway";
     let listed = |id: &str| refs.doc.get(id).and_then(|d| row(d, NAME));
+    let pod = listed("installation.get_all.pod")
+        .and_then(pod_columns)
+        .map(|columns| judge::pod_line(objects.pods, NAME, columns));
     let service = listed("installation.get_all.service").and_then(|r| {
         Some(judge::service(
             objects.service,
@@ -416,23 +512,40 @@ fn ingress_gateway_as_listed(refs: &Refs, objects: IngressGatewayObjects) -> Ver
             &judge::ports_of(r.get("PORT(S)")?),
         ))
     });
+    let deployment = listed("installation.get_all.deployment")
+        .and_then(|r| r.get("READY"))
+        .map(|ready| match objects.deployment {
+            Some(d) => judge::deployment_ready(d, ready),
+            None => Verdict::drifted(
+                format!("deployment {NAME} READY {ready}"),
+                format!("no deployment {NAME}"),
+            ),
+        });
+    let replicaset = listed("installation.get_all.replicaset").and_then(|r| {
+        let counts = (
+            count(r, "DESIRED")?,
+            count(r, "CURRENT")?,
+            count(r, "READY")?,
+        );
+        Some(judge::replicaset(objects.replicaset, NAME, counts))
+    });
     let autoscaler = listed("installation.get_all.horizontalpodautoscaler")
         .and_then(documented_autoscaler)
         .map(|(target, min, max, cpu)| {
             judge::autoscaler(objects.autoscaler, &target, min, max, cpu)
         });
-    match (service, autoscaler) {
-        (Some(s), Some(a)) => {
-            if s.is_failure() {
-                s
-            } else {
-                a
-            }
-        }
-        _ => Verdict::NotApplicable {
-            why: "the tutorial's rows of istio-ingressgateway's service and autoscaler are not in a form the suite reads".into(),
-        },
+    let checks = [pod, service, deployment, replicaset, autoscaler];
+    if checks.iter().any(Option::is_none) {
+        return Verdict::NotApplicable {
+            why: "the tutorial's rows of istio-ingressgateway are not in a form the suite reads"
+                .into(),
+        };
     }
+    checks
+        .into_iter()
+        .flatten()
+        .find(Verdict::is_failure)
+        .unwrap_or(Verdict::Holds)
 }
 
 /// `Deployment/<target> <unknown>/80% 1 5 1`: (target, min, max, CPU %).
@@ -529,7 +642,15 @@ pub fn listed_proxies_one_per_node(
             documented: Some(anchor(d)),
         };
     }
-    combine(refs, d, judge::one_pod_per_node(ds, pods, nodes), || None)
+    let Some(restarts) = documented_restarts(refs, "installation.per_node_proxies", &base) else {
+        return unreadable(d, "the RESTARTS of the listed pods");
+    };
+    combine(
+        refs,
+        d,
+        per_node_with_restarts(ds, pods, nodes, restarts),
+        || None,
+    )
 }
 
 /// "You need to wait until all pods are running": the deployments became available.
@@ -546,14 +667,27 @@ pub fn deployments_available(
     combine(refs, d, verdict, || None)
 }
 
-/// `kubectl apply -f …/bookinfo-gateway.yaml`: every object of the sample is in the cluster.
-pub fn bookinfo_gateway(refs: &Refs, missing: &[String]) -> Answer {
+/// `kubectl apply -f …/bookinfo-gateway.yaml`: the apply succeeded (`applied`: what the API
+/// server took, or its error), and every object the manifest declares is then in the cluster,
+/// read back from the API (`missing`: those it does not hold).
+pub fn bookinfo_gateway(
+    refs: &Refs,
+    applied: &Result<Vec<String>, String>,
+    missing: &[String],
+) -> Answer {
     let d = try_doc!(documented(refs, "demo_apps.bookinfo_gateway"));
-    let verdict = Verdict::holds_if(
-        missing.is_empty(),
-        "every object of bookinfo-gateway.yaml in the cluster",
-        format!("missing: {}", missing.join(", ")),
-    );
+    let expected = "bookinfo-gateway.yaml applied, and every object it declares in the cluster";
+    let verdict = match applied {
+        Err(e) => Verdict::drifted(expected, format!("the apply failed: {e}")),
+        Ok(objects) if objects.is_empty() => {
+            Verdict::drifted(expected, "the apply took no object".to_string())
+        }
+        Ok(_) => Verdict::holds_if(
+            missing.is_empty(),
+            expected,
+            format!("applied, but missing afterwards: {}", missing.join(", ")),
+        ),
+    };
     combine(refs, d, verdict, || None)
 }
 
@@ -568,22 +702,38 @@ pub fn pods_enrolled(
     let Expected::Enrollments { lines } = &d.expected else {
         return unreadable(d, "enrollment lines");
     };
-    let Some(format) = lines.first().map(|e| e.format) else {
+    let Some(first) = lines.first() else {
         return unreadable(d, "enrollment lines");
     };
-    combine(refs, d, judge::enrolled(pods, by_node, format), || {
-        Some(EraSide {
-            verdict: judge::enrolled(pods, by_node, refs.facts.enrollment_log),
-            fact: Fact::EnrollmentLog,
-            replacement: None,
-        })
-    })
+    let format = first.format;
+    // The route the tutorial shows (`table 100 … dev istioin`); 1.18–1.20 route the same way
+    // (cni/pkg/ambient/net.go, RouteTableInbound and InboundTun, 1.18.0 and 1.20.0).
+    let route = match (&first.route_table, &first.route_device) {
+        (Some(table), Some(device)) => Some(judge::NodeRoute { table, device }),
+        _ if format == crate::eras::EnrollmentLogFormat::NodeRoute => {
+            return unreadable(d, "the route's table and device");
+        }
+        _ => None,
+    };
+    combine(
+        refs,
+        d,
+        judge::enrolled(pods, by_node, format, route),
+        || {
+            Some(EraSide {
+                verdict: judge::enrolled(pods, by_node, refs.facts.enrollment_log, route),
+                facts: vec![Fact::EnrollmentLog],
+                replacement: None,
+            })
+        },
+    )
 }
 
-/// In ambient mode no pod gets a sidecar, unlike the setup the tutorial compares with.
-pub fn no_sidecars(refs: &Refs, pods: &[Pod]) -> Answer {
+/// In ambient mode no pod gets a sidecar, unlike the setup the tutorial compares with; among the
+/// pods judged is one created after the namespace label (`restarted`).
+pub fn no_sidecars(refs: &Refs, pods: &[Pod], restarted: &judge::Restarted) -> Answer {
     let d = try_doc!(documented(refs, "installation.non_ambient"));
-    combine(refs, d, judge::no_sidecars(pods), || None)
+    combine(refs, d, judge::no_sidecars(pods, restarted), || None)
 }
 
 /// "retrieve the index page": curl from sleep returns the product page.
@@ -628,6 +778,37 @@ fn as_era(refs: &Refs, t: &Traffic) -> Traffic {
     t
 }
 
+/// The era's facts that explain why a line the era's way holds where the document's does not:
+/// the log format ([`Fact::AccessLog`]) where judging it the document's way fails for the
+/// format, the waypoint's identity ([`Fact::WaypointIdentity`]) where it fails for the identity.
+fn line_facts(
+    refs: &Refs,
+    traffic: &Traffic,
+    record: &AccessRecord,
+    holds: impl Fn(&Traffic) -> bool,
+) -> Vec<Fact> {
+    let era = as_era(refs, traffic);
+    let mut facts = Vec::new();
+    // The era's format with the document's identity: fails only where the identity matters.
+    let documented = as_documented(traffic, record);
+    let mut doc_identity = era.clone();
+    if let (Some(w), Some(d)) = (doc_identity.waypoint.as_mut(), documented.waypoint) {
+        w.identity = d.identity;
+    }
+    let identity_matters = era.waypoint.is_some() && !holds(&doc_identity);
+    // The document's format with the era's identity: fails only where the format matters.
+    let mut doc_format = era.clone();
+    doc_format.format = Some(record.format);
+    let format_matters = !holds(&doc_format) || !identity_matters;
+    if format_matters {
+        facts.push(Fact::AccessLog);
+    }
+    if identity_matters {
+        facts.push(Fact::WaypointIdentity);
+    }
+    facts
+}
+
 /// sleep's ztunnel logged the outbound connection (L4: no waypoint; L7: to the waypoint).
 pub fn outbound_logged(
     refs: &Refs,
@@ -636,13 +817,16 @@ pub fn outbound_logged(
     traffic: &Traffic,
 ) -> Answer {
     let (d, record) = try_doc!(documented_line(refs, id));
-    let records: Vec<AccessRecord> = lines.iter().map(|(_, r)| r.clone()).collect();
+    let records = judge::with_outcomes(lines);
     let doc = judge::outbound_logged(&records, &as_documented(traffic, record)).0;
     combine(refs, d, doc, || {
         let (verdict, hit) = judge::outbound_logged(&records, &as_era(refs, traffic));
+        let facts = line_facts(refs, traffic, record, |t| {
+            judge::outbound_logged(&records, t).0 == Verdict::Holds
+        });
         Some(EraSide {
             verdict,
-            fact: Fact::AccessLog,
+            facts,
             replacement: hit.map(|i| lines[i].0.clone()),
         })
     })
@@ -657,19 +841,23 @@ pub fn inbound_logged(
     from: From,
 ) -> Answer {
     let (d, record) = try_doc!(documented_line(refs, id));
-    let records: Vec<AccessRecord> = lines.iter().map(|(_, r)| r.clone()).collect();
+    let records = judge::with_outcomes(lines);
     let doc = judge::inbound_logged(&records, &as_documented(traffic, record), from).0;
     combine(refs, d, doc, || {
         let (verdict, hit) = judge::inbound_logged(&records, &as_era(refs, traffic), from);
+        let facts = line_facts(refs, traffic, record, |t| {
+            judge::inbound_logged(&records, t, from).0 == Verdict::Holds
+        });
         Some(EraSide {
             verdict,
-            fact: Fact::AccessLog,
+            facts,
             replacement: hit.map(|i| lines[i].0.clone()),
         })
     })
 }
 
-/// L7 step 1: what the cluster did with the tutorial's own declaration, then with the era's.
+/// L7 step 1: what the cluster did with the tutorial's own declaration (judged by the conditions
+/// the tutorial's build writes), then with the era's (by the era's).
 pub fn waypoint_declared(
     refs: &Refs,
     tutorials: &DeclarationOutcome,
@@ -677,28 +865,42 @@ pub fn waypoint_declared(
     era_yaml: &str,
 ) -> Answer {
     let d = try_doc!(documented(refs, "l7.waypoint_declaration"));
-    combine(refs, d, judge::declaration_acted_on(tutorials), || {
+    let documented_conditions = facts(crate::eras::Era::Experimental2022)
+        .waypoint
+        .conditions;
+    let doc = judge::declaration_acted_on(tutorials, documented_conditions);
+    combine(refs, d, doc, || {
         eras.map(|o| EraSide {
-            verdict: judge::declaration_acted_on(o),
-            fact: Fact::WaypointDeclaration,
+            verdict: judge::declaration_acted_on(o, refs.facts.waypoint.conditions),
+            facts: vec![Fact::WaypointDeclaration],
             replacement: Some(format!("kubectl apply -f - <<EOF\n{}EOF", era_yaml)),
         })
     })
 }
 
-/// `kubectl get pod | grep waypoint`: the waypoint's pod, named as the tutorial shows.
+/// The READY, STATUS and RESTARTS of a documented pod row.
+fn pod_columns(row: &Row) -> Option<judge::PodColumns<'_>> {
+    Some(judge::PodColumns {
+        ready: row.get("READY")?,
+        status: row.get("STATUS")?,
+        restarts: row.get("RESTARTS")?,
+    })
+}
+
+/// `kubectl get pod | grep waypoint`: the waypoint's pod, named as the tutorial shows, with its
+/// READY, STATUS and RESTARTS.
 pub fn waypoint_pod(refs: &Refs, waypoint_pods: &[Pod]) -> Answer {
     let d = try_doc!(documented(refs, "l7.waypoint_pod_line"));
     let Expected::PodLine { row } = &d.expected else {
         return unreadable(d, "a pod line");
     };
-    let (Some(ready), Some(status)) = (row.get("READY"), row.get("STATUS")) else {
-        return unreadable(d, "READY and STATUS");
+    let Some(columns) = pod_columns(row) else {
+        return unreadable(d, "READY, STATUS and RESTARTS");
     };
-    let doc = judge::pod_line(waypoint_pods, row.base_name(), ready, status);
+    let doc = judge::pod_line(waypoint_pods, row.base_name(), columns);
     combine(refs, d, doc, || {
         let era = refs.facts.waypoint.deployment;
-        let verdict = judge::pod_line(waypoint_pods, era, ready, status);
+        let verdict = judge::pod_line(waypoint_pods, era, columns);
         let replacement = waypoint_pods
             .iter()
             .find(|p| {
@@ -708,7 +910,7 @@ pub fn waypoint_pod(refs: &Refs, waypoint_pods: &[Pod]) -> Answer {
             .map(kubectl_pod_line);
         Some(EraSide {
             verdict,
-            fact: Fact::WaypointDeployment,
+            facts: vec![Fact::WaypointDeployment],
             replacement,
         })
     })
@@ -717,20 +919,12 @@ pub fn waypoint_pod(refs: &Refs, waypoint_pods: &[Pod]) -> Answer {
 /// A pod as `kubectl get pod` prints it (NAME READY STATUS RESTARTS AGE; the age as the
 /// tutorial's, which no run reproduces).
 pub fn kubectl_pod_line(p: &Pod) -> String {
-    let restarts: i32 = p
-        .status
-        .as_ref()
-        .and_then(|s| s.container_statuses.as_ref())
-        .map_or(0, |cs| cs.iter().map(|c| c.restart_count).sum());
     format!(
         "{}   {}     {}   {}          27s",
         p.metadata.name.as_deref().unwrap_or_default(),
         judge::ready_column(p),
-        p.status
-            .as_ref()
-            .and_then(|s| s.phase.clone())
-            .unwrap_or_default(),
-        restarts
+        judge::status_column(p),
+        judge::restarts_column(p)
     )
 }
 
@@ -762,7 +956,7 @@ pub fn dashboard(refs: &Refs, status: &Result<u16, String>) -> Answer {
 
 /// "It could be that the graph does not show anything … no request in the past minute": with no
 /// request for a minute, the last minute's graph has no sleep → productpage edge.
-pub fn graph_empty(refs: &Refs, graph: &serde_json::Value) -> Answer {
+pub fn graph_empty(refs: &Refs, graph: &judge::KialiGraph) -> Answer {
     let d = try_doc!(documented(refs, "kiali.graph_may_be_empty"));
     combine(
         refs,
@@ -773,12 +967,12 @@ pub fn graph_empty(refs: &Refs, graph: &serde_json::Value) -> Answer {
 }
 
 /// "see the traffic flow": the graph shows sleep → productpage.
-pub fn graph_traffic(refs: &Refs, graph: &serde_json::Value) -> Answer {
+pub fn graph_traffic(refs: &Refs, graph: &judge::KialiGraph) -> Answer {
     let d = try_doc!(documented(refs, "kiali.graph_shows_traffic"));
     combine(
         refs,
         d,
-        judge::graph_edge(graph, "sleep", "productpage"),
+        judge::graph_with_edge(graph, "sleep", "productpage"),
         || None,
     )
 }

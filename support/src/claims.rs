@@ -38,7 +38,8 @@ pub enum Plane {
     Control,
     /// Istio's control plane acting on the cluster (istiod's controllers).
     Istiod,
-    /// Images, networking, ztunnel, istio-cni, traffic.
+    /// Images, networking, ztunnel, istio-cni, traffic; and a pod's readiness, which only a
+    /// running container decides (kwok marks pods Running and ready with nothing running).
     Data,
     /// The internet (the URLs the tutorial fetches).
     Network,
@@ -91,11 +92,11 @@ claims! {
         ["installation.archive_url"], "the tutorial's archive URL serves its istioctl build";
     InstallationIstioctlPrintsComponentLines = "installation.istioctl_prints_component_lines", Installation, Control,
         ["installation.install_output"], "istioctl install prints one ✔ line per component";
-    InstallationIstiodAvailable = "installation.istiod_available", Installation, Control,
+    InstallationIstiodAvailable = "installation.istiod_available", Installation, Data,
         ["installation.get_all.pod", "installation.get_all.deployment"], "istiod runs in istio-system, 1/1 ready";
-    InstallationZtunnelOnePodPerNode = "installation.ztunnel_one_pod_per_node", Installation, Control,
+    InstallationZtunnelOnePodPerNode = "installation.ztunnel_one_pod_per_node", Installation, Data,
         ["installation.get_all.pod", "installation.get_all.daemonset"], "one ztunnel per node";
-    InstallationIstioCniOnePodPerNode = "installation.istio_cni_one_pod_per_node", Installation, Control,
+    InstallationIstioCniOnePodPerNode = "installation.istio_cni_one_pod_per_node", Installation, Data,
         ["installation.get_all.pod", "installation.get_all.daemonset"], "one istio-cni-node per node";
     InstallationIstioCniNodeSelector = "installation.istio_cni_node_selector", Installation, Control,
         ["installation.get_all.daemonset"], "the istio-cni-node DaemonSet selects kubernetes.io/os=linux";
@@ -111,9 +112,9 @@ claims! {
         ["installation.get_all.replicaset"], "istiod's ReplicaSet: 1 desired, 1 current, 1 ready";
     InstallationIstiodAutoscaler = "installation.istiod_autoscaler", Installation, Control,
         ["installation.get_all.horizontalpodautoscaler"], "istiod's autoscaler: 1 to 5 replicas at 80% CPU";
-    InstallationThreeZtunnelsOnThreeNodes = "installation.three_ztunnels_on_three_nodes", Installation, Control,
+    InstallationThreeZtunnelsOnThreeNodes = "installation.three_ztunnels_on_three_nodes", Installation, Data,
         ["installation.per_node_proxies"], "three ambient proxies on the three-node cluster";
-    InstallationListedProxiesOnePerNode = "installation.listed_proxies_one_per_node", Installation, Control,
+    InstallationListedProxiesOnePerNode = "installation.listed_proxies_one_per_node", Installation, Data,
         ["installation.per_node_proxies"], "the pods listed as the ambient proxies run one per node";
     DemoAppsClientManifestsAvailable = "demo_apps.client_manifests_available", DemoApps, Network,
         ["demo_apps.sleep_manifest_url", "demo_apps.notsleep_manifest_url"], "the sleep and notsleep manifest URLs serve";
@@ -135,7 +136,7 @@ claims! {
         ["l4.productpage_ztunnel_line"], "productpage's ztunnel logs the inbound connection from sleep";
     L7WaypointDeclared = "l7.waypoint_declared", L7, Istiod,
         ["l7.waypoint_declaration"], "the productpage waypoint declaration is accepted and acted on";
-    L7WaypointPodRunning = "l7.waypoint_pod_running", L7, Istiod,
+    L7WaypointPodRunning = "l7.waypoint_pod_running", L7, Data,
         ["l7.waypoint_pod_line"], "the waypoint pod is Running, 1/1 ready";
     L7CurlReturnsProductpage = "l7.curl_returns_productpage", L7, Data,
         ["l7.curl_index_page"], "curl from sleep still returns the product page";
@@ -143,7 +144,7 @@ claims! {
         ["l7.sleep_ztunnel_line"], "sleep's ztunnel sends the connection to the server waypoint";
     L7ProductpageZtunnelLogsInbound = "l7.productpage_ztunnel_logs_inbound", L7, Data,
         ["l7.productpage_ztunnel_line"], "productpage's ztunnel logs the inbound connection from the waypoint";
-    KialiRolloutCompletes = "kiali.rollout_completes", Kiali, Control,
+    KialiRolloutCompletes = "kiali.rollout_completes", Kiali, Data,
         ["kiali.addons", "kiali.rollout"], "samples/addons apply and kiali rolls out";
     KialiDashboardReachable = "kiali.dashboard_reachable", Kiali, Data,
         ["kiali.dashboard"], "istioctl dashboard kiali serves the dashboard";

@@ -294,6 +294,9 @@ pub struct WaypointFacts {
     pub service_label: Option<(&'static str, &'static str)>,
     /// Where the Gateway API CRDs come from.
     pub gateway_api_crds: GatewayApiCrds,
+    /// The status conditions istiod writes on the Gateway once it has deployed the waypoint: each
+    /// must be `True` for the declaration to have worked.
+    pub conditions: &'static [&'static str],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -393,6 +396,9 @@ const WAYPOINT_2022: WaypointFacts = WaypointFacts {
     identity_service_account: Some("bookinfo-productpage"),
     service_label: None,
     gateway_api_crds: GatewayApiCrds::InstalledByIstioctl,
+    // `Ready=True`, "Deployed waypoint proxy to ..." (blog2022 "Deploy the waypoint proxy";
+    // fixtures/recorded/waypoint-status-2022.yaml) [V].
+    conditions: &["Ready"],
 };
 
 const WAYPOINT_1_18: WaypointFacts = WaypointFacts {
@@ -411,6 +417,12 @@ const WAYPOINT_1_18: WaypointFacts = WaypointFacts {
     service_label: None,
     // 1.18's: go.mod of 1.18.0 pins v0.6.2 [V]; 1.19–1.21 differ ([`gateway_api_release`]).
     gateway_api_crds: GatewayApiCrds::Release("v0.6.2"),
+    // `Accepted` ("Resource accepted") and `Programmed` ("Resource programmed, assigned to
+    // service(s) <gateway>-istio-waypoint...:15008"): pilot/pkg/config/kube/gateway conditions.go
+    // setProgrammedCondition; the 1.18-era ambient getting-started page (istio/istio.io
+    // content/en/docs/ops/ambient/getting-started, `istioctl x waypoint apply`, 2023-02) shows
+    // `Programmed=True` on `bookinfo-productpage` [V for Programmed; Accepted: GEP-1364's pair, I].
+    conditions: &["Accepted", "Programmed"],
 };
 
 const WAYPOINT_1_22: WaypointFacts = WaypointFacts {
@@ -434,6 +446,9 @@ const WAYPOINT_1_22: WaypointFacts = WaypointFacts {
     service_label: Some(("istio.io/use-waypoint", "productpage-waypoint")),
     // go.mod of 1.22.0: sigs.k8s.io/gateway-api v1.1.0 [V].
     gateway_api_crds: GatewayApiCrds::Release("v1.1.0"),
+    // Accepted and Programmed, both True on the sim run of 1.31-dev
+    // (fixtures/objects/captured/1.31-dev/default-gateways.json) [V].
+    conditions: &["Accepted", "Programmed"],
 };
 
 const fn common(era: Era) -> EraFacts {
@@ -906,6 +921,7 @@ pub enum Fact {
     InstallLines,
     IngressGateway,
     ZtunnelNodeSelector,
+    CniNodeSelector,
     EnrollmentLog,
     AccessLog,
     WaypointDeclaration,
@@ -962,6 +978,15 @@ pub fn provenance(f: &EraFacts, fact: Fact) -> crate::claims::EraFact {
                 "the 2022 build and 1.18.x"
             },
             "istio/istio manifests/charts/ztunnel/templates/daemonset.yaml (1.19.0:30-31, commit 6ce18804fea; absent in 1.18.x and in EXP's istio-discovery/templates/ambient.yaml)",
+        ),
+        Fact::CniNodeSelector => (
+            format!(
+                "the istio-cni DaemonSet selects {}",
+                f.cni_node_selector
+                    .map_or("<none>".to_string(), |(k, v)| format!("{k}={v}"))
+            ),
+            "the 2022 build",
+            "istio/istio manifests/charts/istio-cni/templates/daemonset.yaml (EXP:45-46, 1.18.0-1.23.0:46-47, 1.24.0:50-51, 1.30.3:73-74)",
         ),
         Fact::EnrollmentLog => (
             format!(

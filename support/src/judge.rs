@@ -128,13 +128,23 @@ pub struct AppPod {
     pub ip: Option<String>,
 }
 
+/// A node route as the tutorial shows it: `table 100 … dev istioin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeRoute<'a> {
+    pub table: &'a str,
+    pub device: &'a str,
+}
+
 /// Each pod has an enrollment line, in the format expected, in the log of the istio-cni pod on
 /// its node; where the line is a node route (2022, 1.18-1.20), the route leads to the pod's
-/// address. istio-cni's `to ipset` line is not the tutorial's `grep route` line and never counts.
+/// address through the table and device `route` names (a route via `dev eth0` is not the
+/// redirection into ztunnel). istio-cni's `to ipset` line is not the tutorial's `grep route`
+/// line and never counts.
 pub fn enrolled(
     pods: &[AppPod],
     enrollments_by_node: &BTreeMap<String, Vec<Enrollment>>,
     format: EnrollmentLogFormat,
+    route: Option<NodeRoute>,
 ) -> Verdict {
     let mut missing = Vec::new();
     let mut other_format = Vec::new();
@@ -154,15 +164,30 @@ pub fn enrolled(
             other_format.push(format!("{named}: {:?}", first.format));
             continue;
         }
-        if format == EnrollmentLogFormat::NodeRoute
-            && let Some(ip) = &pod.ip
-            && !in_format.iter().any(|e| e.pod_ip.as_ref() == Some(ip))
-        {
-            let routes: Vec<&str> = in_format
+        let leads_there = |e: &Enrollment| {
+            pod.ip
+                .as_ref()
+                .is_none_or(|ip| e.pod_ip.as_ref() == Some(ip))
+                && route.is_none_or(|r| {
+                    e.route_table.as_deref() == Some(r.table)
+                        && e.route_device.as_deref() == Some(r.device)
+                })
+        };
+        if format == EnrollmentLogFormat::NodeRoute && !in_format.iter().any(|e| leads_there(e)) {
+            let routes: Vec<String> = in_format
                 .iter()
-                .map(|e| e.pod_ip.as_deref().unwrap_or("an unreadable destination"))
+                .map(|e| {
+                    let or = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
+                    format!(
+                        "{} (table {}, dev {})",
+                        e.pod_ip.as_deref().unwrap_or("an unreadable destination"),
+                        or(&e.route_table),
+                        or(&e.route_device)
+                    )
+                })
                 .collect();
-            wrong_route.push(format!("{named} at {ip}: route to {}", routes.join(", ")));
+            let at = pod.ip.as_deref().unwrap_or("an unknown address");
+            wrong_route.push(format!("{named} at {at}: route to {}", routes.join(", ")));
         }
     }
     let mut actual = Vec::new();
@@ -181,44 +206,96 @@ pub fn enrolled(
             wrong_route.join(", ")
         ));
     }
+    let via = route
+        .filter(|_| format == EnrollmentLogFormat::NodeRoute)
+        .map(|r| format!(", a route via table {} dev {}", r.table, r.device))
+        .unwrap_or_default();
     Verdict::holds_if(
         actual.is_empty(),
         format!(
-            "an enrollment line ({format:?}) for each of {} pods",
+            "an enrollment line ({format:?}{via}) for each of {} pods",
             pods.len()
         ),
         actual.join("; "),
     )
 }
 
-/// No app pod carries a sidecar: one container each, none named `istio-proxy`.
-pub fn no_sidecars(pods: &[Pod]) -> Verdict {
-    let with_sidecar: Vec<String> = pods
+/// The containers of a pod that make it more than its app: every container after the first, each
+/// native sidecar (an init container with `restartPolicy: Always`: how Istio injects
+/// `istio-proxy` by default since 1.27, istio/istio.io content/en/news/releases/1.27.x/
+/// announcing-1.27/upgrade-notes "Native sidecar enabled by default" @195c04db; before, opt-in
+/// through `ENABLE_NATIVE_SIDECARS`, pilot/pkg/features), and the injector's init containers
+/// (`istio-init`, `istio-validation`, any `istio-proxy`).
+fn extra_containers(p: &Pod) -> Vec<String> {
+    let Some(spec) = p.spec.as_ref() else {
+        return vec!["no spec".into()];
+    };
+    let mut extra: Vec<String> = Vec::new();
+    match spec.containers.as_slice() {
+        [] => extra.push("no container".into()),
+        [only] if only.name == "istio-proxy" => extra.push("istio-proxy".into()),
+        [_] => {}
+        [_, rest @ ..] => extra.extend(rest.iter().map(|c| c.name.clone())),
+    }
+    for c in spec.init_containers.iter().flatten() {
+        let native = c.restart_policy.as_deref() == Some("Always");
+        if native || c.name.starts_with("istio-") {
+            extra.push(format!(
+                "init container {}{}",
+                c.name,
+                if native {
+                    " (restartPolicy Always)"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    extra
+}
+
+pub use crate::steps::Restarted;
+
+/// No app pod carries a sidecar: one container each, not named `istio-proxy`, and no native
+/// sidecar or injector init container; and among the pods judged is one of `restarted` created
+/// after the label (an injector changes pods when they are created, so a pod from before the
+/// label proves nothing).
+pub fn no_sidecars(pods: &[Pod], restarted: &Restarted) -> Verdict {
+    let mut problems: Vec<String> = pods
         .iter()
-        .filter(|p| {
-            let containers = p
-                .spec
-                .as_ref()
-                .map(|s| s.containers.as_slice())
-                .unwrap_or_default();
-            containers.len() != 1 || containers.iter().any(|c| c.name == "istio-proxy")
-        })
-        .map(|p| {
-            let names: Vec<&str> = p
-                .spec
-                .iter()
-                .flat_map(|s| s.containers.iter().map(|c| c.name.as_str()))
-                .collect();
-            format!(
-                "{} {names:?}",
-                p.metadata.name.as_deref().unwrap_or_default()
-            )
+        .filter_map(|p| {
+            let extra = extra_containers(p);
+            (!extra.is_empty()).then(|| {
+                format!(
+                    "{}: {}",
+                    p.metadata.name.as_deref().unwrap_or_default(),
+                    extra.join(", ")
+                )
+            })
         })
         .collect();
+    let (key, value) = &restarted.annotation;
+    let fresh = pods.iter().any(|p| {
+        base_name(p.metadata.name.as_deref().unwrap_or_default()) == restarted.deployment
+            && p.metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(key))
+                .is_some_and(|v| v == value)
+    });
+    if !fresh {
+        problems.push(format!(
+            "no pod of {} created after the label among those judged ({key}={value})",
+            restarted.deployment
+        ));
+    }
     Verdict::holds_if(
-        with_sidecar.is_empty(),
-        "one container per app pod",
-        with_sidecar.join(", "),
+        problems.is_empty(),
+        format!(
+            "one container per app pod, no sidecar, a pod of {} created after the label among them",
+            restarted.deployment
+        ),
+        problems.join("; "),
     )
 }
 
@@ -448,11 +525,24 @@ pub fn outbound_logged(records: &[AccessRecord], t: &Traffic) -> (Verdict, Optio
     };
     // Prefer the line the tutorial shows (the capture listener's), then any match.
     let preferred = |r: &AccessRecord| r.event.starts_with("capture outbound");
-    let hit = outbound
+    let mut hit = outbound
         .iter()
         .find(|(_, r)| matches(r) && preferred(r))
         .or_else(|| outbound.iter().find(|(_, r)| matches(r)))
         .map(|(i, _)| *i);
+    // Through a waypoint, every connection of the client to the service goes through it: one
+    // that went around it beside one that did is traffic that only sometimes takes the path.
+    let direct: Vec<&AccessRecord> = match &t.waypoint {
+        Some(w) => outbound
+            .iter()
+            .map(|(_, r)| *r)
+            .filter(|r| in_format(r, t) && to_server(r, t) && !via_expected_waypoint(r, w))
+            .collect(),
+        None => Vec::new(),
+    };
+    if !direct.is_empty() {
+        hit = None;
+    }
     let expected = match &t.waypoint {
         None => format!(
             "a completed outbound line from {} to {} without a waypoint{}",
@@ -468,10 +558,16 @@ pub fn outbound_logged(records: &[AccessRecord], t: &Traffic) -> (Verdict, Optio
         ),
     };
     let seen: Vec<&AccessRecord> = outbound.iter().map(|(_, r)| *r).collect();
-    (
-        Verdict::holds_if(hit.is_some(), expected, summary(&seen)),
-        hit,
-    )
+    let actual = if direct.is_empty() {
+        summary(&seen)
+    } else {
+        format!(
+            "{} line(s) around the waypoint: {}",
+            direct.len(),
+            summary(&direct)
+        )
+    };
+    (Verdict::holds_if(hit.is_some(), expected, actual), hit)
 }
 
 /// The server's ztunnel logged a completed inbound connection to a server pod, in the expected
@@ -503,12 +599,36 @@ pub fn inbound_logged(
     let preferred = |r: &AccessRecord| {
         r.event == "capture inbound listener" || r.event == "connection complete"
     };
-    let hit = inbound
+    let mut hit = inbound
         .iter()
         .find(|(_, r)| matches(r) && preferred(r))
         .or_else(|| inbound.iter().find(|(_, r)| matches(r)))
         .map(|(i, _)| *i);
+    // From the waypoint, none straight from the client beside it (see [`outbound_logged`]).
+    let direct: Vec<&AccessRecord> = match (from, &t.waypoint) {
+        (From::Waypoint, Some(w)) => inbound
+            .iter()
+            .map(|(_, r)| *r)
+            .filter(|r| {
+                in_format(r, t) && to_server_pod(r) && from_client(r, t) && !from_waypoint(r, w)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    if !direct.is_empty() {
+        hit = None;
+    }
     let seen: Vec<&AccessRecord> = inbound.iter().map(|(_, r)| *r).collect();
+    let seen_text = if direct.is_empty() {
+        summary(&seen)
+    } else {
+        format!(
+            "{} line(s) straight from {}: {}",
+            direct.len(),
+            t.client_sa,
+            summary(&direct)
+        )
+    };
     let source = match (from, &t.waypoint) {
         (From::Waypoint, Some(w)) => format!(
             "the waypoint ({})",
@@ -522,10 +642,67 @@ pub fn inbound_logged(
         t.server_ips.join(", "),
         format_note(t)
     );
-    (
-        Verdict::holds_if(hit.is_some(), expected, summary(&seen)),
-        hit,
-    )
+    (Verdict::holds_if(hit.is_some(), expected, seen_text), hit)
+}
+
+/// Each line's record, with the outcome of its connection where the format logs it apart: a
+/// 1.18 – 1.21 tracing line that starts a connection (`proxy to`, `proxying to`, `got CONNECT
+/// request`) takes the error of a later `failed … err=` line of the same span id (ztunnel
+/// 1.18.0 src/proxy/outbound.rs logs `complete dur=` or `failed … err=` when the connection
+/// ends). One pass, one map entry per open connection.
+pub fn with_outcomes(lines: &[(String, AccessRecord)]) -> Vec<AccessRecord> {
+    let mut records: Vec<AccessRecord> = lines.iter().map(|(_, r)| r.clone()).collect();
+    let mut open: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, (text, r)) in lines.iter().enumerate() {
+        if r.format != AccessLogFormat::RustTracing {
+            continue;
+        }
+        let Some(id) = span_id(text) else { continue };
+        if matches!(
+            r.event.as_str(),
+            "proxy to" | "proxying to" | "got CONNECT request"
+        ) {
+            open.insert(id, i);
+        } else if let Some(start) = open.remove(id)
+            && (r.event == "failed" || r.error.is_some())
+        {
+            records[start].error = Some(
+                r.error
+                    .clone()
+                    .unwrap_or_else(|| format!("{} (a later line)", r.event)),
+            );
+        }
+    }
+    records
+}
+
+/// The `id` of a tracing line's first span: `7d34…` of `outbound{id=7d34…}:`.
+fn span_id(line: &str) -> Option<&str> {
+    let at = line.find("{id=")? + "{id=".len();
+    let rest = &line[at..];
+    let end = rest.find(['}', ' '])?;
+    Some(&rest[..end]).filter(|id| !id.is_empty())
+}
+
+/// Kiali's answer to a graph request: its HTTP status and its body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KialiGraph {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+/// The graph Kiali answered, or why its answer is none: a status other than 200, an
+/// `{"error": …}` body, a body without `elements`.
+pub fn graph_of(g: &KialiGraph) -> Result<&serde_json::Value, String> {
+    let error = g.body.get("error").map(|e| e.to_string());
+    match (g.status, error) {
+        (200, None) if g.body["elements"].is_object() => Ok(&g.body),
+        (200, None) => Err("HTTP 200, but no graph (no `elements`)".into()),
+        (status, error) => Err(format!(
+            "HTTP {status}{}",
+            error.map(|e| format!(", error {e}")).unwrap_or_default()
+        )),
+    }
 }
 
 /// Kiali's graph (`/kiali/api/namespaces/graph`) has an edge from an app/workload to another
@@ -747,19 +924,37 @@ pub fn ingress_gateway(found: IngressGatewayParts, expected_present: bool) -> Ve
     )
 }
 
-/// `kubectl get pod | grep waypoint`: a pod of Deployment `deployment`, `ready` (`1/1`) and in
-/// phase `status`.
-pub fn pod_line(pods: &[Pod], deployment: &str, ready: &str, status: &str) -> Verdict {
+/// A pod line as the tutorial shows it: READY, STATUS and RESTARTS as kubectl prints them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PodColumns<'a> {
+    pub ready: &'a str,
+    pub status: &'a str,
+    pub restarts: &'a str,
+}
+
+/// `kubectl get pod | grep waypoint`: a pod of Deployment `deployment` whose READY, STATUS and
+/// RESTARTS columns are the tutorial's (`1/1 Running 0`). A terminating pod shows `Terminating`,
+/// a restarted one its count: neither is the line shown.
+pub fn pod_line(pods: &[Pod], deployment: &str, want: PodColumns) -> Verdict {
     let line = |p: &Pod| {
         let name = p.metadata.name.as_deref().unwrap_or_default();
-        format!("{name} {} {}", ready_column(p), phase(p))
+        format!(
+            "{name} {} {} {}",
+            ready_column(p),
+            status_column(p),
+            restarts_column(p)
+        )
     };
-    let expected = format!("{deployment}-<hash>-<suffix> {ready} {status}");
+    let expected = format!(
+        "{deployment}-<hash>-<suffix> {} {} {}",
+        want.ready, want.status, want.restarts
+    );
     let hit = pods.iter().any(|p| {
         let name = p.metadata.name.as_deref().unwrap_or_default();
         crate::tutorial::listing::base_name(name) == deployment
-            && ready_column(p) == ready
-            && phase(p) == status
+            && ready_column(p) == want.ready
+            && status_column(p) == want.status
+            && restarts_column(p) == want.restarts
     });
     let seen: Vec<String> = pods.iter().map(line).collect();
     Verdict::holds_if(
@@ -771,6 +966,54 @@ pub fn pod_line(pods: &[Pod], deployment: &str, ready: &str, status: &str) -> Ve
             seen.join("; ")
         },
     )
+}
+
+/// Every pod has the RESTARTS the tutorial shows for its line (`0`): a pod that restarted is not
+/// the one the listing shows, even when it is ready again.
+pub fn restarts(pods: &[Pod], expected: &str) -> Verdict {
+    let other: Vec<String> = pods
+        .iter()
+        .filter(|p| restarts_column(p) != expected)
+        .map(|p| {
+            format!(
+                "{} RESTARTS {}",
+                p.metadata.name.as_deref().unwrap_or_default(),
+                restarts_column(p)
+            )
+        })
+        .collect();
+    Verdict::holds_if(
+        other.is_empty(),
+        format!("RESTARTS {expected} for each pod"),
+        other.join(", "),
+    )
+}
+
+/// kubectl's STATUS column, as far as the tutorial's lines need it: `Terminating` once the pod
+/// is being deleted, a container's waiting reason (`CrashLoopBackOff`), else the phase.
+pub fn status_column(p: &Pod) -> String {
+    if p.metadata.deletion_timestamp.is_some() {
+        return "Terminating".into();
+    }
+    let waiting = p
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .into_iter()
+        .flatten()
+        .find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone());
+    waiting.unwrap_or_else(|| phase(p))
+}
+
+/// kubectl's RESTARTS column: the restarts of the pod's containers, summed (without kubectl's
+/// `(2m ago)`).
+pub fn restarts_column(p: &Pod) -> String {
+    let restarts: i32 = p
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .map_or(0, |cs| cs.iter().map(|c| c.restart_count).sum());
+    restarts.to_string()
 }
 
 /// kubectl's READY column: ready containers / containers.
@@ -791,62 +1034,41 @@ fn phase(p: &Pod) -> String {
         .unwrap_or_else(|| "Unknown".into())
 }
 
-/// What the cluster did with a declaration: the API server's answer, then the status conditions
-/// the controller wrote (bounded wait).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeclarationOutcome {
-    /// `apiVersion kind name` of what was declared.
-    pub what: String,
-    /// The API server refused it (not served, invalid), with its words.
-    pub refused: Option<String>,
-    /// `(type, status, reason, message)` of each condition, as written.
-    pub conditions: Vec<(String, String, String, String)>,
+pub use crate::k8s::conditions::conditions_of;
+pub use crate::steps::DeclarationOutcome;
+
+/// A controller acted on the object as the era's controller does: each condition type it writes
+/// when it has (`Ready` in 2022; `Accepted` and `Programmed` since 1.18) is `True`, not the
+/// CRD's `Pending` default. One `True` among them is not enough: `Accepted=True` with
+/// `Programmed=False` is a Gateway that was never deployed.
+pub fn acted_on(conditions: &[crate::k8s::conditions::Condition], required: &[&str]) -> bool {
+    crate::k8s::conditions::all_true(conditions, required).is_ok()
 }
 
-/// The `(type, status, reason, message)` of each status condition of an object (its JSON).
-pub fn conditions_of(object: &serde_json::Value) -> Vec<(String, String, String, String)> {
-    object["status"]["conditions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            let f = |k: &str| c[k].as_str().unwrap_or_default().to_string();
-            (f("type"), f("status"), f("reason"), f("message"))
-        })
-        .collect()
-}
-
-/// A controller acted on the object: one of its conditions is `True` (`Ready` in 2022,
-/// `Accepted`/`Programmed` since), not the CRD's `Pending` default.
-pub fn acted_on(conditions: &[(String, String, String, String)]) -> bool {
-    conditions.iter().any(|(t, s, reason, _)| {
-        s == "True"
-            && reason != "Pending"
-            && matches!(t.as_str(), "Ready" | "Accepted" | "Programmed")
-    })
-}
-
-/// The declaration was accepted and a controller acted on it: a condition it wrote is `True`
-/// (`Ready` in 2022, `Accepted`/`Programmed` since), not the CRD's `Pending` default.
-pub fn declaration_acted_on(o: &DeclarationOutcome) -> Verdict {
+/// The declaration was accepted and a controller acted on it: each of `required` is `True`.
+pub fn declaration_acted_on(o: &DeclarationOutcome, required: &[&str]) -> Verdict {
     let expected = format!(
-        "{} accepted, and a controller's True condition on it",
-        o.what
+        "{} accepted, and {} True by a controller",
+        o.what,
+        required.join(" and ")
     );
     if let Some(why) = &o.refused {
         return Verdict::drifted(expected, format!("{}: refused: {why}", o.what));
     }
-    let acted = acted_on(&o.conditions);
     let seen: Vec<String> = o
         .conditions
         .iter()
         .map(|(t, s, r, m)| format!("{t}={s} ({r}: {m})"))
         .collect();
+    let not = crate::k8s::conditions::all_true(&o.conditions, required)
+        .err()
+        .map(|n| format!(" (not: {})", n.join(", ")))
+        .unwrap_or_default();
     Verdict::holds_if(
-        acted,
+        not.is_empty(),
         expected,
         format!(
-            "{}: accepted; conditions: {}",
+            "{}: accepted; conditions: {}{not}",
             o.what,
             if seen.is_empty() {
                 "none".into()
@@ -857,14 +1079,28 @@ pub fn declaration_acted_on(o: &DeclarationOutcome) -> Verdict {
     )
 }
 
-/// The graph has no edge from `from` to `to` (nothing handled in the window it covers).
-pub fn graph_without_edge(graph: &serde_json::Value, from: &str, to: &str) -> Verdict {
-    match graph_edge(graph, from, to) {
-        Verdict::Holds => Verdict::drifted(
-            format!("no edge {from} -> {to}"),
-            format!("an edge {from} -> {to}"),
-        ),
+/// Kiali answered with a graph that has no edge from `from` to `to` (nothing handled in the
+/// window it covers). An error is no graph, and so no empty one.
+pub fn graph_without_edge(graph: &KialiGraph, from: &str, to: &str) -> Verdict {
+    let expected = format!("HTTP 200, a graph with no edge {from} -> {to}");
+    let body = match graph_of(graph) {
+        Ok(b) => b,
+        Err(why) => return Verdict::drifted(expected, why),
+    };
+    match graph_edge(body, from, to) {
+        Verdict::Holds => Verdict::drifted(expected, format!("an edge {from} -> {to}")),
         _ => Verdict::Holds,
+    }
+}
+
+/// Kiali answered with a graph that has an edge from `from` to `to`.
+pub fn graph_with_edge(graph: &KialiGraph, from: &str, to: &str) -> Verdict {
+    match graph_of(graph) {
+        Ok(body) => graph_edge(body, from, to),
+        Err(why) => Verdict::drifted(
+            format!("HTTP 200, a graph with an edge {from} -> {to}"),
+            why,
+        ),
     }
 }
 
@@ -916,7 +1152,31 @@ pub fn same_declaration(a: &str, b: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::host;
+    use super::{host, span_id};
+
+    #[test]
+    fn the_span_id_of_a_tracing_line() {
+        for (line, want) in [
+            (
+                "t  INFO outbound{id=7d34}: ztunnel::proxy::outbound: x",
+                Some("7d34"),
+            ),
+            (
+                "t  INFO proxy{uid=u-1}:outbound{id=9f73}: ztunnel: x",
+                Some("9f73"),
+            ),
+            (
+                "t  INFO inbound{id=ec17 peer_ip=10.0.0.1}: ztunnel: x",
+                Some("ec17"),
+            ),
+            // No `{id=`, an empty id, an id never closed: none.
+            ("t  INFO proxy{uid=u-1}: ztunnel: x", None),
+            ("t  INFO outbound{id=}: ztunnel: x", None),
+            ("t  INFO outbound{id=7d34", None),
+        ] {
+            assert_eq!(span_id(line), want, "{line}");
+        }
+    }
 
     #[test]
     fn the_host_of_an_address_with_or_without_its_port() {

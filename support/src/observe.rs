@@ -113,8 +113,10 @@ pub struct ZtunnelLog {
 }
 
 impl ZtunnelLog {
+    /// The records, each with the outcome of its connection where it is logged apart
+    /// ([`crate::judge::with_outcomes`]).
     pub fn records(&self) -> Vec<AccessRecord> {
-        self.lines.iter().map(|(_, r)| r.clone()).collect()
+        crate::judge::with_outcomes(&self.lines)
     }
 
     /// The raw line a judge pointed at (the line to snapshot).
@@ -229,12 +231,42 @@ pub async fn ready_daemonset(
     Ok(DaemonSetPods { daemonset, pods })
 }
 
-/// The tutorial's `istio-ingressgateway` Deployment, Service and autoscaler, as found.
+/// The tutorial's `istio-ingressgateway` Deployment, Service and autoscaler, as found, with the
+/// Deployment's current ReplicaSet and its pods.
 #[derive(Debug, Clone, Default)]
 pub struct IngressGateway {
     pub deployment: Option<Deployment>,
     pub service: Option<k8s_openapi::api::core::v1::Service>,
     pub autoscaler: Option<HorizontalPodAutoscaler>,
+    pub replicaset: Option<k8s_openapi::api::apps::v1::ReplicaSet>,
+    pub pods: Vec<Pod>,
+}
+
+/// The ReplicaSet of a Deployment's current revision: owned by it, with the most replicas.
+async fn current_replicaset(
+    client: &GuardedClient,
+    namespace: &str,
+    deployment: &str,
+) -> Result<Option<k8s_openapi::api::apps::v1::ReplicaSet>, PodError> {
+    use k8s_openapi::api::apps::v1::ReplicaSet;
+    let sets = Api::<ReplicaSet>::namespaced(client.client(), namespace)
+        .list(&kube::api::ListParams::default())
+        .await
+        .map_err(|source| PodError::Api {
+            what: format!("listing replicasets of {namespace}/{deployment}"),
+            source,
+        })?;
+    Ok(sets
+        .items
+        .into_iter()
+        .filter(|rs| {
+            rs.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.kind == "Deployment" && o.name == deployment)
+        })
+        .max_by_key(|rs| rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0)))
 }
 
 /// Reads the ingress gateway's objects; with `wait_available`, first waits (bounded) for the
@@ -271,10 +303,19 @@ pub async fn ingress_gateway(
                 what: get("service"),
                 source,
             })?;
+    let (replicaset, pods) = match &deployment {
+        Some(_) => (
+            current_replicaset(client, namespace, NAME).await?,
+            pods::of_deployment(client, namespace, NAME).await?,
+        ),
+        None => (None, Vec::new()),
+    };
     Ok(IngressGateway {
         deployment,
         service,
         autoscaler,
+        replicaset,
+        pods,
     })
 }
 
@@ -288,6 +329,19 @@ pub async fn curl_then_ztunnel_log(
     timeout: Duration,
 ) -> Result<ZtunnelLog, ObserveError> {
     let start = Timestamp::now() - Duration::from_secs(2);
+    curl_then_ztunnel_log_since(client, facts, url, logged_by, start, timeout).await
+}
+
+/// Like [`curl_then_ztunnel_log`], with the log read since `since`: a caller that repeats it
+/// with one `since` judges every request it made, not only the last one's.
+pub async fn curl_then_ztunnel_log_since(
+    client: &GuardedClient,
+    facts: &EraFacts,
+    url: &str,
+    logged_by: &str,
+    since: Timestamp,
+    timeout: Duration,
+) -> Result<ZtunnelLog, ObserveError> {
     // The curl's own answer is another claim's; here it only makes the traffic.
     let _ = curl(
         client,
@@ -302,7 +356,7 @@ pub async fn curl_then_ztunnel_log(
         facts,
         crate::steps::APPS_NAMESPACE,
         logged_by,
-        start,
+        since,
     )
     .await
 }
@@ -319,7 +373,6 @@ pub async fn istiod_objects(
     client: &GuardedClient,
     namespace: &str,
 ) -> Result<IstiodObjects, ObserveError> {
-    use k8s_openapi::api::apps::v1::ReplicaSet;
     use k8s_openapi::api::core::v1::Service;
     let api_err = |what: &str| {
         let what = format!("getting {what} {namespace}/istiod");
@@ -333,22 +386,7 @@ pub async fn istiod_objects(
         .get_opt("istiod")
         .await
         .map_err(api_err("autoscaler"))?;
-    // The ReplicaSet of istiod's current revision: owned by the Deployment, with replicas.
-    let sets = Api::<ReplicaSet>::namespaced(client.client(), namespace)
-        .list(&kube::api::ListParams::default())
-        .await
-        .map_err(api_err("replicasets of"))?;
-    let replicaset = sets
-        .items
-        .into_iter()
-        .filter(|rs| {
-            rs.metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .any(|o| o.kind == "Deployment" && o.name == "istiod")
-        })
-        .max_by_key(|rs| rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0));
+    let replicaset = current_replicaset(client, namespace, "istiod").await?;
     Ok(IstiodObjects {
         service,
         replicaset,

@@ -15,6 +15,7 @@ use crate::gateway_api::GatewayApiError;
 use crate::istio::{AcquireError, IstioRelease};
 use crate::k8s::GuardedClient;
 use crate::k8s::apply::{self, ApplyError};
+use crate::k8s::conditions::{all_true, conditions_of, rollout_complete};
 use crate::k8s::pods::{self, PodError};
 use crate::k8s::wait::{Probe, WaitError, until};
 
@@ -72,16 +73,39 @@ fn api(what: impl Into<String>) -> impl FnOnce(kube::Error) -> StepError {
 /// The Bookinfo gateway sample the tutorial applies.
 pub const BOOKINFO_GATEWAY: &str = "bookinfo/networking/bookinfo-gateway.yaml";
 
-/// "Deploying the demo apps" step 1: Bookinfo and its gateway from the release's samples, sleep
-/// and notsleep (the suite's copies of the tutorial's manifests).
+/// "Deploying the demo apps" step 1: Bookinfo from the release's samples, sleep and notsleep
+/// (the suite's copies of the tutorial's manifests). The Bookinfo gateway is applied by its own
+/// claim ([`apply_bookinfo_gateway`]): nothing else needs it, and its apply's outcome is what
+/// that claim observes.
 pub async fn apply_apps(client: &GuardedClient, release: &IstioRelease) -> Result<(), StepError> {
-    for sample in ["bookinfo/platform/kube/bookinfo.yaml", BOOKINFO_GATEWAY] {
-        apply::apply_path(client, &release.sample(sample)?, APPS_NAMESPACE).await?;
-    }
+    let bookinfo = "bookinfo/platform/kube/bookinfo.yaml";
+    apply::apply_path(client, &release.sample(bookinfo)?, APPS_NAMESPACE).await?;
     for fixture in ["apps/sleep.yaml", "apps/notsleep.yaml"] {
         apply::apply_path(client, &crate::fixtures::path(fixture), APPS_NAMESPACE).await?;
     }
     Ok(())
+}
+
+/// `kubectl apply -f samples/bookinfo/networking/bookinfo-gateway.yaml`: `Ok` with the `kind
+/// name` of each object the API server took, or the error (a kind it does not serve, a refusal).
+/// A sample the release lacks is [`StepError::Release`].
+pub async fn apply_bookinfo_gateway(
+    client: &GuardedClient,
+    release: &IstioRelease,
+) -> Result<Result<Vec<String>, String>, StepError> {
+    let path = release.sample(BOOKINFO_GATEWAY)?;
+    Ok(apply::apply_path(client, &path, APPS_NAMESPACE)
+        .await
+        .map(|applied| {
+            applied
+                .iter()
+                .map(|o| {
+                    let kind = o.types.as_ref().map(|t| t.kind.as_str()).unwrap_or("?");
+                    format!("{kind} {}", o.metadata.name.as_deref().unwrap_or_default())
+                })
+                .collect()
+        })
+        .map_err(|e| crate::errors::chain(&e)))
 }
 
 /// "You need to wait until all pods are running": each deployment available (bounded).
@@ -201,14 +225,28 @@ pub async fn install_addons(
     Ok(())
 }
 
+/// What the cluster did with a declaration: the API server's answer, then the status conditions
+/// the controller wrote (bounded wait).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclarationOutcome {
+    /// `apiVersion kind name` of what was declared.
+    pub what: String,
+    /// The API server refused it (not served, invalid), with its words.
+    pub refused: Option<String>,
+    /// `(type, status, reason, message)` of each condition, as written.
+    pub conditions: Vec<crate::k8s::conditions::Condition>,
+}
+
 /// Applies a declaration and reads what the cluster did with it: the API server's refusal, or
-/// the conditions a controller wrote on it (waiting, bounded, for one that is `True`).
+/// the conditions a controller wrote on it (waiting, bounded, until each of `required` is
+/// `True`).
 pub async fn declare(
     client: &GuardedClient,
     origin: &str,
     yaml: &str,
+    required: &[&str],
     timeout: Duration,
-) -> crate::judge::DeclarationOutcome {
+) -> DeclarationOutcome {
     let objects = crate::manifests::parse(origin, yaml).unwrap_or_default();
     let what = objects
         .first()
@@ -222,7 +260,7 @@ pub async fn declare(
             )
         })
         .unwrap_or_else(|| format!("the declaration of {origin}"));
-    let mut outcome = crate::judge::DeclarationOutcome {
+    let mut outcome = DeclarationOutcome {
         what,
         refused: None,
         conditions: Vec::new(),
@@ -249,13 +287,12 @@ pub async fn declare(
         async move {
             match api.get_opt(&name).await {
                 Ok(Some(o)) => {
-                    let conditions = crate::judge::conditions_of(&o.data);
-                    let acted = crate::judge::acted_on(&conditions);
+                    let conditions = conditions_of(&o.data);
+                    let acted = all_true(&conditions, required);
                     *last.lock().unwrap_or_else(|e| e.into_inner()) = conditions;
-                    if acted {
-                        Probe::Ready(())
-                    } else {
-                        Probe::NotYet("no True condition yet".into())
+                    match acted {
+                        Ok(()) => Probe::Ready(()),
+                        Err(not) => Probe::NotYet(format!("not yet: {}", not.join(", "))),
                     }
                 }
                 Ok(None) => Probe::NotYet("gone".into()),
@@ -280,20 +317,73 @@ pub async fn undeclare(
     Ok(())
 }
 
+/// A Deployment's pods replaced after the namespace label (`kubectl rollout restart`): the
+/// template annotation the restart set, and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restarted {
+    pub deployment: String,
+    pub annotation: (String, String),
+}
+
+/// The template annotation [`restart`] sets (what `kubectl rollout restart` sets is
+/// `kubectl.kubernetes.io/restartedAt`; the suite's own key says who did it).
+pub const RESTARTED_AT: &str = "ambient-tutorial-suite/restarted-at";
+
 /// Replaces a deployment's pods with new ones (as `kubectl rollout restart` does: a template
-/// annotation), and waits until it is available again.
+/// annotation), and waits until the rollout is complete as `kubectl rollout status` says
+/// ([`rollout_complete`]) and no pod without the new annotation is left, terminating ones
+/// included. Returns what identifies the new pods.
 pub async fn restart(
     client: &GuardedClient,
     deployment: &str,
     timeout: Duration,
-) -> Result<(), StepError> {
+) -> Result<Restarted, StepError> {
     let api: Api<Deployment> = Api::namespaced(client.client(), APPS_NAMESPACE);
     let now = k8s_openapi::jiff::Timestamp::now().to_string();
     let patch = serde_json::json!({ "spec": { "template": { "metadata": { "annotations": {
-        "ambient-tutorial-suite/restarted-at": now } } } } });
+        RESTARTED_AT: now } } } } });
     api.patch(deployment, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map_err(self::api(format!("restarting deployment {deployment}")))?;
-    pods::wait_deployment(client, APPS_NAMESPACE, deployment, timeout).await?;
-    Ok(())
+    let what = format!("deployment {APPS_NAMESPACE}/{deployment} to finish its restart");
+    until(&what, timeout, || {
+        let (api, now) = (api.clone(), &now);
+        async move {
+            let d = match api.get(deployment).await {
+                Ok(d) => d,
+                Err(e) => return Probe::NotYet(crate::errors::chain(&e)),
+            };
+            if let Err(state) = rollout_complete(&d) {
+                return Probe::NotYet(state);
+            }
+            let pods = match pods::of_deployment(client, APPS_NAMESPACE, deployment).await {
+                Ok(p) => p,
+                Err(e) => return Probe::NotYet(crate::errors::chain(&e)),
+            };
+            let old: Vec<&str> = pods
+                .iter()
+                .filter(|p| {
+                    p.metadata
+                        .annotations
+                        .as_ref()
+                        .and_then(|a| a.get(RESTARTED_AT))
+                        != Some(now)
+                })
+                .map(pods::name_of)
+                .collect();
+            if old.is_empty() {
+                Probe::Ready(())
+            } else {
+                Probe::NotYet(format!(
+                    "pods from before the restart left: {}",
+                    old.join(", ")
+                ))
+            }
+        }
+    })
+    .await?;
+    Ok(Restarted {
+        deployment: deployment.into(),
+        annotation: (RESTARTED_AT.into(), now),
+    })
 }

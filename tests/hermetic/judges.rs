@@ -33,6 +33,12 @@ fn tutorial_nodes() -> Vec<String> {
         .into()
 }
 
+/// The route the tutorial's `grep route` lines show: `table 100 … dev istioin`.
+const TUTORIAL_ROUTE: Option<judge::NodeRoute> = Some(judge::NodeRoute {
+    table: "100",
+    device: "istioin",
+});
+
 #[test]
 fn daemonset_readiness_follows_istios_rule() {
     assert_eq!(
@@ -326,13 +332,21 @@ fn enrollment_is_judged_per_pod_on_its_node() {
         ),
     ];
     assert_eq!(
-        judge::enrolled(&expected, &by_node, EnrollmentLogFormat::NodeRoute),
+        judge::enrolled(
+            &expected,
+            &by_node,
+            EnrollmentLogFormat::NodeRoute,
+            TUTORIAL_ROUTE
+        ),
         Verdict::Holds
     );
     // A newer era expects another announcement.
-    let Verdict::Drifted { actual, .. } =
-        judge::enrolled(&expected, &by_node, EnrollmentLogFormat::AddingPodToMesh)
-    else {
+    let Verdict::Drifted { actual, .. } = judge::enrolled(
+        &expected,
+        &by_node,
+        EnrollmentLogFormat::AddingPodToMesh,
+        None,
+    ) else {
         panic!()
     };
     assert!(actual.contains("announced as"), "{actual}");
@@ -341,9 +355,12 @@ fn enrollment_is_judged_per_pod_on_its_node() {
         app_pod("sleep-x", "ambient-worker2", None),
         app_pod("details-v1-76778d6644-fnqpt", "ambient-worker", None),
     ];
-    let Verdict::Drifted { actual, .. } =
-        judge::enrolled(&missing, &by_node, EnrollmentLogFormat::NodeRoute)
-    else {
+    let Verdict::Drifted { actual, .. } = judge::enrolled(
+        &missing,
+        &by_node,
+        EnrollmentLogFormat::NodeRoute,
+        TUTORIAL_ROUTE,
+    ) else {
         panic!()
     };
     assert!(
@@ -378,9 +395,12 @@ fn an_ipset_line_alone_is_no_enrollment() {
     )];
     // Up to and with reviews-v3's ipset line, before its route line.
     let ipset_only = blog_enrollments("2022-10-12T07:34:33.224957Z", "2022-10-12T07:34:33.232236Z");
-    let Verdict::Drifted { actual, .. } =
-        judge::enrolled(&reviews_v3, &ipset_only, EnrollmentLogFormat::NodeRoute)
-    else {
+    let Verdict::Drifted { actual, .. } = judge::enrolled(
+        &reviews_v3,
+        &ipset_only,
+        EnrollmentLogFormat::NodeRoute,
+        TUTORIAL_ROUTE,
+    ) else {
         panic!("the ipset line counted")
     };
     assert!(
@@ -390,7 +410,12 @@ fn an_ipset_line_alone_is_no_enrollment() {
     // With its route line.
     let with_route = blog_enrollments("2022-10-12T07:34:33.224957Z", "no such line");
     assert_eq!(
-        judge::enrolled(&reviews_v3, &with_route, EnrollmentLogFormat::NodeRoute),
+        judge::enrolled(
+            &reviews_v3,
+            &with_route,
+            EnrollmentLogFormat::NodeRoute,
+            TUTORIAL_ROUTE
+        ),
         Verdict::Holds
     );
 }
@@ -407,13 +432,21 @@ fn a_route_to_another_address_is_no_enrollment() {
         )]
     };
     assert_eq!(
-        judge::enrolled(&at("10.244.1.4"), &all, EnrollmentLogFormat::NodeRoute),
+        judge::enrolled(
+            &at("10.244.1.4"),
+            &all,
+            EnrollmentLogFormat::NodeRoute,
+            TUTORIAL_ROUTE
+        ),
         Verdict::Holds
     );
     // Had the pod been at details' address (10.244.1.9), the route would lead elsewhere.
-    let Verdict::Drifted { actual, .. } =
-        judge::enrolled(&at("10.244.1.9"), &all, EnrollmentLogFormat::NodeRoute)
-    else {
+    let Verdict::Drifted { actual, .. } = judge::enrolled(
+        &at("10.244.1.9"),
+        &all,
+        EnrollmentLogFormat::NodeRoute,
+        TUTORIAL_ROUTE,
+    ) else {
         panic!()
     };
     assert!(
@@ -437,7 +470,12 @@ fn a_route_to_another_address_is_no_enrollment() {
         ip: Some("10.0.0.1".into()),
     }];
     assert_eq!(
-        judge::enrolled(&pod, &enrolled_1_23, EnrollmentLogFormat::AddingPodToMesh),
+        judge::enrolled(
+            &pod,
+            &enrolled_1_23,
+            EnrollmentLogFormat::AddingPodToMesh,
+            None
+        ),
         Verdict::Holds
     );
 }

@@ -24,4 +24,5 @@ mod timeline;
 mod timing;
 mod run;
 mod tutorial;
+mod verdicts;
 mod world;

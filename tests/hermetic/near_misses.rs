@@ -476,6 +476,9 @@ fn a_graph_node_named_like_productpage_is_not_productpage() {
     );
 }
 
+/// The conditions istiod writes on a waypoint Gateway since 1.18 (`WaypointFacts::conditions`).
+const GATEWAY: &[&str] = &["Accepted", "Programmed"];
+
 fn gateway_outcome(status: Option<serde_json::Value>) -> DeclarationOutcome {
     let captured: serde_json::Value = serde_json::from_str(
         &fixtures::read("objects/captured/1.31-dev/default-gateways.json").unwrap(),
@@ -511,11 +514,11 @@ fn a_gateway_nobody_acted_on_is_not_a_waypoint() {
         .unwrap()["items"][1]["status"]
             .clone(),
     ));
-    assert!(acted_on(&acted.conditions), "{acted:?}");
-    assert_eq!(judge::declaration_acted_on(&acted), Verdict::Holds);
+    assert!(acted_on(&acted.conditions, GATEWAY), "{acted:?}");
+    assert_eq!(judge::declaration_acted_on(&acted, GATEWAY), Verdict::Holds);
     // No status at all.
     let none = gateway_outcome(None);
-    assert!(fails(&judge::declaration_acted_on(&none)).contains("conditions: none"));
+    assert!(fails(&judge::declaration_acted_on(&none, GATEWAY)).contains("conditions: none"));
     // The status the Gateway API CRD defaults to before a controller acts
     // (gateway-api v1.2.0 config/crd/standard/gateway.networking.k8s.io_gateways.yaml:760-770).
     let pending = gateway_outcome(Some(serde_json::json!({"conditions": [
@@ -524,7 +527,10 @@ fn a_gateway_nobody_acted_on_is_not_a_waypoint() {
         {"lastTransitionTime": "1970-01-01T00:00:00Z", "message": "Waiting for controller",
          "reason": "Pending", "status": "Unknown", "type": "Programmed"}
     ]})));
-    assert!(fails(&judge::declaration_acted_on(&pending)).contains("Accepted=Unknown (Pending"));
+    assert!(
+        fails(&judge::declaration_acted_on(&pending, GATEWAY))
+            .contains("Accepted=Unknown (Pending")
+    );
     // Refused by the API server (what the sim run saw for the tutorial's v1alpha2 Gateway).
     let refused = DeclarationOutcome {
         refused: Some(
@@ -535,7 +541,7 @@ fn a_gateway_nobody_acted_on_is_not_a_waypoint() {
         ),
         ..gateway_outcome(None)
     };
-    assert!(fails(&judge::declaration_acted_on(&refused)).contains("refused"));
+    assert!(fails(&judge::declaration_acted_on(&refused, GATEWAY)).contains("refused"));
 }
 
 #[test]
@@ -619,6 +625,7 @@ fn an_ingress_gateway_unlike_the_listed_one_is_a_drift() {
         autoscaler: true,
     };
     let (service, hpa) = listed_ingress_objects();
+    let listed = crate::verdicts::ListedIngress::new();
     let answer =
         |service: &k8s_openapi::api::core::v1::Service,
          hpa: &k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler| {
@@ -628,6 +635,7 @@ fn an_ingress_gateway_unlike_the_listed_one_is_a_drift() {
                 IngressGatewayObjects {
                     service: Some(service),
                     autoscaler: Some(hpa),
+                    ..listed.objects()
                 },
             )
         };
@@ -736,9 +744,21 @@ fn pod_with(name: &str, containers: &[&str]) -> k8s_openapi::api::core::v1::Pod 
 
 #[test]
 fn a_pod_with_a_sidecar_or_a_second_container_is_not_sidecarless() {
-    let app = pod_with("productpage-v1-1", &["productpage"]);
+    let restarted = judge::Restarted {
+        deployment: "productpage-v1".into(),
+        annotation: ("ambient-tutorial-suite/restarted-at".into(), "t".into()),
+    };
+    let mut app = pod_with("productpage-v1-7c548b785b-thqvj", &["productpage"]);
+    app.metadata.annotations = Some(
+        [(
+            restarted.annotation.0.clone(),
+            restarted.annotation.1.clone(),
+        )]
+        .into_iter()
+        .collect(),
+    );
     assert_eq!(
-        judge::no_sidecars(std::slice::from_ref(&app)),
+        judge::no_sidecars(std::slice::from_ref(&app), &restarted),
         Verdict::Holds
     );
     for (pod, seen) in [
@@ -757,10 +777,10 @@ fn a_pod_with_a_sidecar_or_a_second_container_is_not_sidecarless() {
             "istio-proxy",
         ),
     ] {
-        let why = fails(&judge::no_sidecars(&[app.clone(), pod.clone()]));
+        let why = fails(&judge::no_sidecars(&[app.clone(), pod.clone()], &restarted));
         let name = pod.metadata.name.clone().unwrap();
         assert!(why.contains(&name) && why.contains(seen), "{why}");
-        assert!(!why.contains("productpage-v1-1"), "{why}");
+        assert!(!why.contains("productpage-v1-7c548b785b-thqvj"), "{why}");
     }
 }
 
@@ -790,20 +810,31 @@ fn a_false_condition_is_no_controller_acting() {
     let condition = |t: &str, s: &str, r: &str| {
         vec![(t.to_string(), s.to_string(), r.to_string(), String::new())]
     };
-    assert!(acted_on(&condition("Programmed", "True", "Programmed")));
-    assert!(acted_on(&condition("Ready", "True", "Ready")));
+    assert!(acted_on(
+        &condition("Programmed", "True", "Programmed"),
+        &["Programmed"]
+    ));
+    assert!(acted_on(&condition("Ready", "True", "Ready"), &["Ready"]));
     // A controller that refused the Gateway wrote its reason, with status False.
-    assert!(!acted_on(&condition(
-        "Accepted",
-        "False",
-        "InvalidParameters"
-    )));
-    assert!(!acted_on(&condition("Accepted", "True", "Pending")));
-    assert!(!acted_on(&condition(
-        "ResolvedRefs",
-        "True",
-        "ResolvedRefs"
-    )));
+    assert!(!acted_on(
+        &condition("Accepted", "False", "InvalidParameters"),
+        &["Accepted"]
+    ));
+    assert!(!acted_on(
+        &condition("Accepted", "True", "Pending"),
+        &["Accepted"]
+    ));
+    // Another condition True is not the one required.
+    assert!(!acted_on(
+        &condition("ResolvedRefs", "True", "ResolvedRefs"),
+        &["Accepted"]
+    ));
+    // One of two required True is not enough; nothing required is a caller's mistake, not a pass.
+    assert!(!acted_on(
+        &condition("Accepted", "True", "Accepted"),
+        GATEWAY
+    ));
+    assert!(!acted_on(&condition("Accepted", "True", "Accepted"), &[]));
 }
 
 #[test]
@@ -814,9 +845,13 @@ fn an_empty_graph_is_one_without_the_edge() {
     // the near-miss.
     let (from, to) = ("productpage", "reviews");
     assert_eq!(judge::graph_edge(&graph, from, to), Verdict::Holds);
-    assert!(fails(&judge::graph_without_edge(&graph, from, to)).contains("an edge"));
+    let answered = |body| judge::KialiGraph { status: 200, body };
+    assert!(fails(&judge::graph_without_edge(&answered(graph), from, to)).contains("an edge"));
     let empty = serde_json::json!({ "elements": { "nodes": [], "edges": [] } });
-    assert_eq!(judge::graph_without_edge(&empty, from, to), Verdict::Holds);
+    assert_eq!(
+        judge::graph_without_edge(&answered(empty), from, to),
+        Verdict::Holds
+    );
 }
 
 #[test]
@@ -940,6 +975,7 @@ fn a_partial_ingress_gateway_is_a_drift_even_with_its_service_and_autoscaler_as_
         IngressGatewayObjects {
             service: Some(&service),
             autoscaler: Some(&hpa),
+            ..Default::default()
         },
     );
     let Answer::Drifted {

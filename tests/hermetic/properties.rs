@@ -26,9 +26,21 @@ fn read_everything(s: &str) {
     let _ = redact(s);
 }
 
+/// 64 cases for the quick `cargo test`; `PROPTEST_CASES` (the nightly's 4096) for the long search.
+fn config() -> ProptestConfig {
+    let cases = match std::env::var_os("PROPTEST_CASES") {
+        Some(_) => ProptestConfig::default().cases,
+        None => 64,
+    };
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    // 256 cases (proptest's default); PROPTEST_CASES=4096 for a longer search.
-    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     #[test]
     fn arbitrary_text_never_panics(s in any::<String>()) {

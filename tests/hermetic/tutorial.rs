@@ -194,9 +194,19 @@ fn replay_1_31(e: &Expectations) -> BTreeMap<ClaimId, Answer> {
     );
     let deployments: Vec<Deployment> = captured("istio-system-deployments.json");
     let istiod = named(deployments, "istiod").unwrap();
+    let istiod_pods: Vec<Pod> = captured::<Pod>("istio-system-pods.json")
+        .into_iter()
+        .filter(|p| {
+            p.metadata
+                .name
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("istiod-")
+        })
+        .collect();
     out.insert(
         ClaimId::InstallationIstiodAvailable,
-        answers::istiod_available(&refs, &istiod),
+        answers::istiod_available(&refs, &istiod, &istiod_pods),
     );
     let nodes: Vec<String> = captured::<k8s_openapi::api::core::v1::Node>("nodes.json")
         .iter()
@@ -308,6 +318,47 @@ fn replay_1_31(e: &Expectations) -> BTreeMap<ClaimId, Answer> {
             From::Client,
         ),
     );
+    // 1.22+ ztunnels with a waypoint on the path (fixtures/recorded/ztunnel-access-waypoint.log,
+    // each line from its own recorded cluster): productpage -> details through the namespace
+    // waypoint `waypoint`; httpbin receiving from the waypoint `simple-http-waypoint`.
+    let l7_lines = lines_of("ztunnel-access-waypoint.log", "");
+    let to_waypoint = Traffic {
+        client_sa: "bookinfo-productpage".into(),
+        client_ips: vec!["10.28.2.18".into()],
+        service_host: "details.default.svc.cluster.local".into(),
+        server_ips: vec!["10.28.2.20".into()],
+        waypoint: Some(WaypointExpectation {
+            identity: None,
+            pod_ips: vec!["10.28.2.14".into()],
+            deployment: Some("waypoint".into()),
+        }),
+        ..Traffic::default()
+    };
+    out.insert(
+        ClaimId::L7SleepZtunnelLogsToWaypoint,
+        answers::outbound_logged(&refs, "l7.sleep_ztunnel_line", &l7_lines, &to_waypoint),
+    );
+    let from_waypoint = Traffic {
+        client_sa: "sleep".into(),
+        service_host: "httpbin.default.svc.cluster.local".into(),
+        server_ips: vec!["10.244.3.8".into()],
+        waypoint: Some(WaypointExpectation {
+            identity: None,
+            pod_ips: vec!["10.244.3.9".into()],
+            deployment: Some("simple-http-waypoint".into()),
+        }),
+        ..Traffic::default()
+    };
+    out.insert(
+        ClaimId::L7ProductpageZtunnelLogsInbound,
+        answers::inbound_logged(
+            &refs,
+            "l7.productpage_ztunnel_line",
+            &l7_lines,
+            &from_waypoint,
+            From::Waypoint,
+        ),
+    );
     // The tutorial's waypoint declaration on that API server: v1alpha2 is not served.
     let refused = fixtures::read("objects/captured/1.31-dev/v1alpha2-gateway.txt").unwrap();
     let tutorials = DeclarationOutcome {
@@ -393,6 +444,11 @@ fn replay_2022(e: &Expectations) -> BTreeMap<ClaimId, Answer> {
             From::Client,
         ),
     );
+    // The L7 step's window: the post's lines from after its waypoint was deployed (10:51).
+    let lines: Vec<(String, AccessRecord)> = lines
+        .into_iter()
+        .filter(|(_, r)| r.timestamp.as_str() >= "2022-09-10T10:51")
+        .collect();
     let via = Traffic {
         waypoint: Some(WaypointExpectation {
             identity: Some("spiffe://cluster.local/ns/default/sa/bookinfo-productpage".into()),
@@ -527,6 +583,11 @@ fn istio_1_31_shows_where_the_tutorial_is_stale_and_nothing_else() {
             ),
             ("l7.waypoint_declared", "lines 183-192".to_string()),
             ("l7.waypoint_pod_running", "line 201".to_string()),
+            ("l7.sleep_ztunnel_logs_to_waypoint", "line 223".to_string()),
+            (
+                "l7.productpage_ztunnel_logs_inbound",
+                "line 219".to_string()
+            ),
         ]
     );
     for (id, a) in &answers {
@@ -709,7 +770,7 @@ fn the_report_leads_with_the_stale_tutorial() {
     let path = dir.path().join("claims.jsonl");
     let report = support::report::build(&support::report::load(&[&path]).unwrap());
     let md = report.markdown();
-    assert!(md.starts_with("# Tutorial drift report\n\n- 1.31-dev (1.24, sim): 8 documented statements are stale, 0 drifted"), "{md}");
+    assert!(md.starts_with("# Tutorial drift report\n\n- 1.31-dev (1.24, sim): 10 documented statements are stale, 0 drifted"), "{md}");
     let stale_at = md.find("## Where the tutorial is stale").unwrap();
     assert!(
         stale_at < md.find("## Claims").unwrap(),
@@ -721,8 +782,8 @@ fn the_report_leads_with_the_stale_tutorial() {
         "the documented text, verbatim: {md}"
     );
     let json = report.json();
-    assert_eq!(json["doc_stale"], 8);
-    assert_eq!(json["counts"][0]["doc_stale"], 8);
+    assert_eq!(json["doc_stale"], 10);
+    assert_eq!(json["counts"][0]["doc_stale"], 10);
 }
 
 #[test]
@@ -730,8 +791,9 @@ fn docpatch_rewrites_what_it_saw_and_git_applies_it() {
     let records = records_1_31();
     let chosen = support::docpatch::select(&records, None).unwrap();
     let patch = support::docpatch::build(&seed(), "tutorial.md", &chosen).unwrap();
-    // Install output, both L4 lines, the waypoint declaration and its pod line were seen whole.
-    assert_eq!(patch.replaced, 5, "{}", patch.render("1.31-dev"));
+    // Install output, both L4 lines, the waypoint declaration, its pod line and both L7 lines were
+    // seen whole.
+    assert_eq!(patch.replaced, 7, "{}", patch.render("1.31-dev"));
     assert!(
         patch
             .notes

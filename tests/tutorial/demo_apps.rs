@@ -74,22 +74,21 @@ fn sleep_and_notsleep_are_available(apps: Arc<World>) {
 #[serial(cluster)]
 fn the_bookinfo_gateway_is_applied(apps: Arc<World>) {
     let w = &apps;
-    let sample = w.release.sample(steps::BOOKINFO_GATEWAY);
-    let missing = match &sample {
-        Ok(path) => w.run(observe::missing_objects(
-            &w.cluster.client,
-            path,
-            APPS_NAMESPACE,
-        )),
-        Err(e) => Ok(vec![format!(
-            "the sample itself: {}",
-            support::errors::chain(e)
-        )]),
-    };
+    let c = &w.cluster.client;
+    // The apply's outcome is the observation; then each object the sample declares, read back.
+    let applied = w.run(steps::apply_bookinfo_gateway(c, &w.release));
+    let seen = applied
+        .map_err(observe::ObserveError::from)
+        .and_then(|outcome| {
+            let path = (w.release.sample(steps::BOOKINFO_GATEWAY))
+                .map_err(|e| observe::ObserveError::from(steps::StepError::from(e)))?;
+            let missing = w.run(observe::missing_objects(c, &path, APPS_NAMESPACE))?;
+            Ok::<_, observe::ObserveError>((outcome, missing))
+        });
     w.check(
         ClaimId::DemoAppsBookinfoGatewayApplied,
-        match &missing {
-            Ok(m) => answers::bookinfo_gateway(&w.refs(), m),
+        match &seen {
+            Ok((outcome, missing)) => answers::bookinfo_gateway(&w.refs(), outcome, missing),
             Err(e) => answers::unobserved(
                 &w.refs(),
                 "demo_apps.bookinfo_gateway",
@@ -142,11 +141,11 @@ fn no_app_pod_has_a_sidecar(apps: Arc<World>) {
     let all: Vec<&str> = BOOKINFO.iter().chain(CLIENTS).copied().collect();
     let seen = restarted
         .map_err(observe::ObserveError::from)
-        .and_then(|()| w.run(observe::running_pods(c, APPS_NAMESPACE, &all)));
+        .and_then(|r| Ok((r, w.run(observe::running_pods(c, APPS_NAMESPACE, &all))?)));
     w.check(
         ClaimId::DemoAppsNoSidecars,
         match &seen {
-            Ok(p) => answers::no_sidecars(&w.refs(), p),
+            Ok((restarted, p)) => answers::no_sidecars(&w.refs(), p, restarted),
             Err(e) => answers::unobserved(
                 &w.refs(),
                 "installation.non_ambient",

@@ -62,16 +62,14 @@ fn istioctl_prints_component_lines(installed: Arc<World>) {
 fn istiod_is_available(installed: Arc<World>) {
     let w = &installed;
     let ns = w.facts.istio_namespace;
-    let istiod = w.run(pods::wait_deployment(
-        &w.cluster.client,
-        ns,
-        "istiod",
-        w.timeout(300),
-    ));
+    let c = &w.cluster.client;
+    let istiod = w
+        .run(pods::wait_deployment(c, ns, "istiod", w.timeout(300)))
+        .and_then(|d| Ok((d, w.run(pods::of_deployment(c, ns, "istiod"))?)));
     w.check(
         ClaimId::InstallationIstiodAvailable,
         match &istiod {
-            Ok(d) => answers::istiod_available(&w.refs(), d),
+            Ok((d, p)) => answers::istiod_available(&w.refs(), d, p),
             Err(e) => answers::unobserved(
                 &w.refs(),
                 "installation.get_all.deployment",
@@ -209,6 +207,9 @@ fn ingress_gateway_is_installed_where_the_era_installs_it(installed: Arc<World>)
                 IngressGatewayObjects {
                     service: g.service.as_ref(),
                     autoscaler: g.autoscaler.as_ref(),
+                    deployment: g.deployment.as_ref(),
+                    replicaset: g.replicaset.as_ref(),
+                    pods: &g.pods,
                 },
             ),
             Err(e) => answers::unobserved(

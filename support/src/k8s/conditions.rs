@@ -145,3 +145,101 @@ pub fn pod_blocker(p: &Pod, now: k8s_openapi::jiff::Timestamp) -> Option<String>
     }
     None
 }
+
+/// `kubectl rollout status`'s rule, which [`deployment_available`] is not: every pod the
+/// Deployment counts is of the current template and ready and available (`updatedReplicas ==
+/// replicas == readyReplicas == availableReplicas == spec.replicas`), and the controller has seen
+/// the latest spec. Mid-rollout a Deployment is often available while an old pod is still counted
+/// (kubernetes/kubectl rollout_status.go `DeploymentStatusViewer`).
+pub fn rollout_complete(d: &Deployment) -> Result<(), String> {
+    let Some(status) = &d.status else {
+        return Err("no status yet".into());
+    };
+    let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let counted = status.replicas.unwrap_or(0);
+    let updated = status.updated_replicas.unwrap_or(0);
+    let ready = status.ready_replicas.unwrap_or(0);
+    let available = status.available_replicas.unwrap_or(0);
+    let generation = d.metadata.generation.unwrap_or(0);
+    let observed = status.observed_generation.unwrap_or(0);
+    let state = format!(
+        "spec.replicas {want}, replicas {counted}, updated {updated}, ready {ready}, available {available}, observedGeneration {observed}/{generation}"
+    );
+    let all = [counted, updated, ready, available];
+    if observed >= generation && all.iter().all(|n| *n == want) {
+        Ok(())
+    } else {
+        Err(state)
+    }
+}
+
+/// A status condition as written: `(type, status, reason, message)`.
+pub type Condition = (String, String, String, String);
+
+/// The conditions of an object's `status.conditions` (its JSON), as written.
+pub fn conditions_of(object: &serde_json::Value) -> Vec<Condition> {
+    object["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let f = |k: &str| c[k].as_str().unwrap_or_default().to_string();
+            (f("type"), f("status"), f("reason"), f("message"))
+        })
+        .collect()
+}
+
+/// Each condition type of `required` is `True` with a controller's reason (not the CRD's
+/// `Pending` default); `Err` names the ones that are not, as written or missing.
+pub fn all_true(conditions: &[Condition], required: &[&str]) -> Result<(), Vec<String>> {
+    let not: Vec<String> = required
+        .iter()
+        .filter_map(|want| match conditions.iter().find(|(t, ..)| t == want) {
+            Some((_, s, reason, _)) if s == "True" && reason != "Pending" => None,
+            Some((t, s, reason, _)) => Some(format!("{t}={s} ({reason})")),
+            None => Some(format!("{want} missing")),
+        })
+        .collect();
+    if required.is_empty() {
+        return Err(vec!["no condition named to require".into()]);
+    }
+    if not.is_empty() { Ok(()) } else { Err(not) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Condition, all_true};
+
+    fn c(t: &str, s: &str, r: &str) -> Condition {
+        (t.into(), s.into(), r.into(), String::new())
+    }
+
+    #[test]
+    fn every_required_condition_true_and_written_by_a_controller() {
+        let both = [
+            c("Accepted", "True", "Accepted"),
+            c("Programmed", "True", "Programmed"),
+        ];
+        assert_eq!(all_true(&both, &["Accepted", "Programmed"]), Ok(()));
+        assert_eq!(all_true(&both, &["Accepted"]), Ok(()));
+        let not_programmed = [
+            c("Accepted", "True", "Accepted"),
+            c("Programmed", "False", "Invalid"),
+        ];
+        assert_eq!(
+            all_true(&not_programmed, &["Accepted", "Programmed"]),
+            Err(vec!["Programmed=False (Invalid)".to_string()])
+        );
+        // The CRD's default, and a required type never written.
+        let pending = [c("Accepted", "True", "Pending")];
+        assert_eq!(
+            all_true(&pending, &["Accepted", "Programmed"]),
+            Err(vec![
+                "Accepted=True (Pending)".to_string(),
+                "Programmed missing".to_string()
+            ])
+        );
+        // Nothing required is never a pass.
+        assert!(all_true(&both, &[]).is_err());
+    }
+}

@@ -20,6 +20,12 @@ pub struct Enrollment {
     /// (`[table 100 10.244.2.9/32 via …]`); the later formats name none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pod_ip: Option<String>,
+    /// The node route's table and device (`table 100`, `dev istioin`), where the line is one.
+    /// Judged, not written: `ambient-spec logs` keeps its output format.
+    #[serde(skip)]
+    pub route_table: Option<String>,
+    #[serde(skip)]
+    pub route_device: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
 }
@@ -43,6 +49,11 @@ static NODE_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
 static ROUTE_DESTINATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r": \[(?:table \d+ )?(\d{1,3}(?:\.\d{1,3}){3})(?:/32)?[ \]]").expect("valid regex")
 });
+// The route's table and device: `[table 100 … dev istioin …]`.
+static ROUTE_TABLE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r": \[table (\d+) ").expect("valid regex"));
+static ROUTE_DEVICE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r" dev ([A-Za-z0-9_.@\-]+)[ \]]").expect("valid regex"));
 // `in pod mode - adding pod <ns>/<pod> to ztunnel` (1.21/1.22 cni/pkg/nodeagent/net.go).
 static IN_POD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"in pod mode - adding pod ([a-z0-9\-]+)/([a-z0-9.\-]+) to ztunnel")
@@ -69,6 +80,8 @@ pub(crate) struct EnrollmentView<'a> {
     pub pod: Cow<'a, str>,
     pub namespace: Cow<'a, str>,
     pub pod_ip: Option<Cow<'a, str>>,
+    pub route_table: Option<Cow<'a, str>>,
+    pub route_device: Option<Cow<'a, str>>,
     pub timestamp: Option<Cow<'a, str>>,
 }
 
@@ -79,6 +92,8 @@ impl EnrollmentView<'_> {
             pod: self.pod.into_owned(),
             namespace: self.namespace.into_owned(),
             pod_ip: self.pod_ip.map(Cow::into_owned),
+            route_table: self.route_table.map(Cow::into_owned),
+            route_device: self.route_device.map(Cow::into_owned),
             timestamp: self.timestamp.map(Cow::into_owned),
         }
     }
@@ -132,16 +147,20 @@ fn text_line(line: &str) -> Result<EnrollmentView<'_>, NotEnrollment> {
             } else {
                 (first.as_str(), second.as_str())
             };
-            let pod_ip = (format == EnrollmentLogFormat::NodeRoute)
-                .then(|| ROUTE_DESTINATION.captures(line))
-                .flatten()
-                .and_then(|c| c.get(1))
-                .map(|m| Cow::Borrowed(m.as_str()));
+            let route = |re: &Regex| {
+                (format == EnrollmentLogFormat::NodeRoute)
+                    .then(|| re.captures(line))
+                    .flatten()
+                    .and_then(|c| c.get(1))
+                    .map(|m| Cow::Borrowed(m.as_str()))
+            };
             return Ok(EnrollmentView {
                 format,
                 pod: Cow::Borrowed(pod),
                 namespace: Cow::Borrowed(namespace),
-                pod_ip,
+                pod_ip: route(&ROUTE_DESTINATION),
+                route_table: route(&ROUTE_TABLE),
+                route_device: route(&ROUTE_DEVICE),
                 timestamp: TIMESTAMP.find(line).map(|m| Cow::Borrowed(m.as_str())),
             });
         }
@@ -160,6 +179,8 @@ fn json(value: &serde_json::Value) -> Result<EnrollmentView<'_>, NotEnrollment> 
             pod: Cow::Borrowed(pod),
             namespace: Cow::Borrowed(namespace),
             pod_ip: None,
+            route_table: None,
+            route_device: None,
             timestamp: text("time").map(Cow::Borrowed),
         }),
         _ => Err(NotEnrollment::OtherLine),

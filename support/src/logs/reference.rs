@@ -531,6 +531,10 @@ static IN_POD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"in pod mode - adding pod ([a-z0-9\-]+)/([a-z0-9.\-]+) to ztunnel")
         .expect("valid regex")
 });
+static ROUTE_TABLE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r": \[table (\d+) ").expect("valid regex"));
+static ROUTE_DEVICE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r" dev ([A-Za-z0-9_.@\-]+)[ \]]").expect("valid regex"));
 // `adding pod to the mesh` + `ns=<ns> name=<pod>` (1.23+ cni/pkg/nodeagent/net.go, net_linux.go).
 static TO_MESH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"adding pod to the mesh\s+ns=([a-z0-9\-]+)\s+name=([a-z0-9.\-]+)")
@@ -552,6 +556,8 @@ pub fn parse_enrollment(line: &str) -> Result<Enrollment, NotEnrollment> {
         pod: pod.to_string(),
         namespace: namespace.to_string(),
         pod_ip: None,
+        route_table: None,
+        route_device: None,
         timestamp: timestamp.clone(),
     };
     if line.starts_with('{') {
@@ -560,6 +566,8 @@ pub fn parse_enrollment(line: &str) -> Result<Enrollment, NotEnrollment> {
     if let Some(c) = NODE_ROUTE.captures(line) {
         return Ok(Enrollment {
             pod_ip: ROUTE_DESTINATION.captures(line).map(|d| d[1].to_string()),
+            route_table: ROUTE_TABLE.captures(line).map(|d| d[1].to_string()),
+            route_device: ROUTE_DEVICE.captures(line).map(|d| d[1].to_string()),
             ..found(EnrollmentLogFormat::NodeRoute, &c[1], &c[2])
         });
     }
@@ -585,6 +593,8 @@ fn json(line: &str) -> Result<Enrollment, NotEnrollment> {
             pod,
             namespace,
             pod_ip: None,
+            route_table: None,
+            route_device: None,
             timestamp: text("time"),
         }),
         _ => Err(NotEnrollment::OtherLine),

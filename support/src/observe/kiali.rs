@@ -95,24 +95,23 @@ impl Dashboard {
         &self,
         namespace: &str,
         duration: Duration,
-    ) -> Result<serde_json::Value, KialiError> {
+    ) -> Result<crate::judge::KialiGraph, KialiError> {
         let url = format!(
             "{}/api/namespaces/graph?namespaces={namespace}&graphType=workload&duration={}s",
             self.url,
             duration.as_secs()
         );
-        let body = self
-            .get(&url)
-            .await?
-            .bytes()
-            .await
-            .map_err(|e| KialiError::Http {
-                url: url.clone(),
-                reason: crate::errors::chain(&e),
-            })?;
-        serde_json::from_slice(&body).map_err(|e| KialiError::Http {
+        let response = self.get(&url).await?;
+        // The status is part of the answer: Kiali answers errors with a JSON body too.
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(|e| KialiError::Http {
+            url: url.clone(),
+            reason: crate::errors::chain(&e),
+        })?;
+        let body = serde_json::from_slice(&body).map_err(|e| KialiError::Http {
             url,
-            reason: format!("not JSON: {e}"),
-        })
+            reason: format!("HTTP {status}, not JSON: {e}"),
+        })?;
+        Ok(crate::judge::KialiGraph { status, body })
     }
 }
