@@ -39,10 +39,11 @@ pub enum PatchError {
 }
 
 /// Every fact of the era table, for telling the suite's own era facts from others.
-const FACTS: [Fact; 8] = [
+const FACTS: [Fact; 9] = [
     Fact::InstallLines,
     Fact::IngressGateway,
     Fact::ZtunnelNodeSelector,
+    Fact::CniNodeSelector,
     Fact::EnrollmentLog,
     Fact::AccessLog,
     Fact::WaypointDeclaration,
@@ -57,11 +58,12 @@ fn fact_index(fact: Fact) -> usize {
         Fact::InstallLines => 0,
         Fact::IngressGateway => 1,
         Fact::ZtunnelNodeSelector => 2,
-        Fact::EnrollmentLog => 3,
-        Fact::AccessLog => 4,
-        Fact::WaypointDeclaration => 5,
-        Fact::WaypointDeployment => 6,
-        Fact::WaypointIdentity => 7,
+        Fact::CniNodeSelector => 3,
+        Fact::EnrollmentLog => 4,
+        Fact::AccessLog => 5,
+        Fact::WaypointDeclaration => 6,
+        Fact::WaypointDeployment => 7,
+        Fact::WaypointIdentity => 8,
     }
 }
 
