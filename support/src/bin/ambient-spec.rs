@@ -51,6 +51,20 @@ enum Command {
         /// The tutorial's Markdown file.
         markdown: std::path::PathBuf,
     },
+    /// Print the tutorial as the suite will run it, in order: every command, output and outcome
+    /// comment with its lines, what the suite does with it (performed by which test, or run as
+    /// written; judged by which comparator and claims), what is not applicable on the provider,
+    /// and what the reader did not understand, with why.
+    Plan {
+        /// The tutorial page (Markdown fences or istio.io Hugo shortcodes).
+        file: std::path::PathBuf,
+        /// One JSON object a line (`kind`, `lines`: [first, last], ...).
+        #[arg(long)]
+        json: bool,
+        /// The provider the plan is for (default: AMBIENT_PROVIDER, else kind).
+        #[arg(long, value_parser = ["kind", "sim", "k3s", "existing"])]
+        provider: Option<String>,
+    },
     /// Write a patch for the tutorial from one build's claim records: every stale block whose
     /// new text the suite observed, replaced (apply it with `git apply`).
     Docpatch {
@@ -168,6 +182,41 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
+            }
+        }
+        Command::Plan {
+            file,
+            json,
+            provider,
+        } => {
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => return fail(&format!("{}: {e}", file.display())),
+            };
+            let provider = provider
+                .or_else(|| std::env::var("AMBIENT_PROVIDER").ok())
+                .unwrap_or_else(|| "kind".into());
+            let provider = match provider.trim() {
+                "kind" => support::settings::Provider::Kind,
+                "sim" => support::settings::Provider::Sim,
+                "k3s" => support::settings::Provider::K3s,
+                "existing" => support::settings::Provider::Existing,
+                other => {
+                    return fail(&format!(
+                        "AMBIENT_PROVIDER={other}: not a provider (kind, sim, k3s, existing)"
+                    ));
+                }
+            };
+            match support::plan::plan(&text, provider) {
+                Ok(plan) if json => {
+                    print!("{}", plan.json_lines());
+                    ExitCode::SUCCESS
+                }
+                Ok(plan) => {
+                    print!("{}", plan.render());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&format!("{}: {e}", file.display())),
             }
         }
         Command::Docpatch {
