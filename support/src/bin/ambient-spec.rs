@@ -9,6 +9,8 @@
 //! - `ambient-spec junit`: claim records as JUnit XML, one test case per claim and build.
 //! - `ambient-spec drift-issues`: what the nightly's issues job should do (open, comment, reopen,
 //!   close), from the report's JSON and the existing issues.
+//! - `ambient-spec plan FILE [--json]`: the tutorial as the suite will run it (see
+//!   `support::plan`).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -48,8 +50,11 @@ enum Command {
     /// the commands the suite performs, its documented expectations with those of the suite's
     /// reference copy (edited, added, removed), and the output blocks it cannot read.
     Docsync {
-        /// The tutorial's Markdown file.
+        /// The tutorial page (Markdown fences or istio.io Hugo shortcodes).
         markdown: std::path::PathBuf,
+        /// Compare with this page instead of the suite (its commands and expectations).
+        #[arg(long)]
+        against: Option<std::path::PathBuf>,
     },
     /// Print the tutorial as the suite will run it, in order: every command, output and outcome
     /// comment with its lines, what the suite does with it (performed by which test, or run as
@@ -159,26 +164,54 @@ fn main() -> ExitCode {
             print!("{}", report.markdown());
             ExitCode::SUCCESS
         }
-        Command::Docsync { markdown } => {
-            let text = match std::fs::read_to_string(&markdown) {
+        Command::Docsync { markdown, against } => {
+            let read = |path: &std::path::Path| {
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+            };
+            let text = match read(&markdown) {
                 Ok(t) => t,
+                Err(e) => return fail(&e),
+            };
+            // A page the reader cannot read is said so, not shown as a page that removed
+            // every command.
+            let documented = match support::docsync::extract_checked(&text) {
+                Ok(d) => d,
                 Err(e) => return fail(&format!("{}: {e}", markdown.display())),
             };
-            let reference = match support::tutorial::Tutorial::reference() {
-                Ok(r) => r,
-                Err(e) => return fail(&support::errors::report(&e)),
-            };
-            let commands = support::docsync::compare(
-                &support::docsync::extract(&text),
-                support::docsync::PERFORMED,
+            let with = against.as_ref().map_or_else(
+                || "the suite's reference copy".to_string(),
+                |p| p.display().to_string(),
             );
+            let (commands, reference) = match against {
+                Some(other) => {
+                    let other_text = match read(&other) {
+                        Ok(t) => t,
+                        Err(e) => return fail(&e),
+                    };
+                    let theirs = match support::docsync::extract_checked(&other_text) {
+                        Ok(d) => d,
+                        Err(e) => return fail(&format!("{}: {e}", other.display())),
+                    };
+                    (
+                        support::docsync::compare_pages(&documented, &theirs),
+                        support::tutorial::expectations::extract(&other_text),
+                    )
+                }
+                None => match support::tutorial::Tutorial::reference() {
+                    Ok(r) => (
+                        support::docsync::compare(&documented, support::docsync::PERFORMED),
+                        r.expectations,
+                    ),
+                    Err(e) => return fail(&support::errors::report(&e)),
+                },
+            };
             let expectations = support::docsync::compare_expectations(
                 &support::tutorial::expectations::extract(&text),
-                &reference.expectations,
+                &reference,
             );
             print!("{}{}", commands.render(), expectations.render());
             if commands.in_sync() && expectations.in_sync() {
-                println!("in sync with the suite's reference copy");
+                println!("in sync with {with}");
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
