@@ -150,7 +150,7 @@ pub const PERFORMED: &[Performed] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Documented {
     /// The nearest heading above it.
-    pub section: String,
+    pub section: crate::tutorial::markdown::Heading,
     /// On one line (a heredoc includes its body), whitespace collapsed.
     pub command: String,
 }
@@ -289,6 +289,16 @@ fn compare_commands(documented: &[Documented], reference: &[&str]) -> Sync {
     sync
 }
 
+/// A heading as a report line names it: at most 80 characters (a report names a section once
+/// per line, so a long heading must not be repeated whole).
+fn short(heading: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 80;
+    match heading.char_indices().nth(MAX) {
+        None => heading.into(),
+        Some((i, _)) => format!("{}…", &heading[..i]).into(),
+    }
+}
+
 impl Sync {
     pub fn in_sync(&self) -> bool {
         self.not_performed.is_empty()
@@ -304,13 +314,15 @@ impl Sync {
         for d in &self.not_performed {
             out.push_str(&format!(
                 "ADDED   [{}] {}\n        documented, but the suite does not perform it\n",
-                d.section, d.command
+                short(&d.section),
+                d.command
             ));
         }
         for (d, was) in &self.changed {
             out.push_str(&format!(
                 "CHANGED [{}] {}\n        the suite performs: {was}\n",
-                d.section, d.command
+                short(&d.section),
+                d.command
             ));
         }
         for p in &self.no_longer_documented {
@@ -343,7 +355,7 @@ pub struct ExpectationSync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpectationText {
     pub id: String,
-    pub heading: String,
+    pub heading: crate::tutorial::markdown::Heading,
     pub lines: crate::tutorial::markdown::Lines,
     pub text: String,
 }
@@ -421,7 +433,7 @@ impl ExpectationSync {
         for (old, new) in &self.edited {
             out.push_str(&format!(
                 "EDITED  [{}] {} ({}; {} in the reference)\n        was:\n{}        now:\n{}",
-                new.heading,
+                short(&new.heading),
                 new.lines,
                 new.id,
                 old.lines,
@@ -432,7 +444,7 @@ impl ExpectationSync {
         for d in &self.added {
             out.push_str(&format!(
                 "ADDED   [{}] {} ({})\n{}",
-                d.heading,
+                short(&d.heading),
                 d.lines,
                 d.id,
                 indent(&d.text)
@@ -441,7 +453,7 @@ impl ExpectationSync {
         for d in &self.removed {
             out.push_str(&format!(
                 "REMOVED [{}] {} ({}) of the reference\n{}",
-                d.heading,
+                short(&d.heading),
                 d.lines,
                 d.id,
                 indent(&d.text)
@@ -450,7 +462,7 @@ impl ExpectationSync {
         for n in &self.not_understood {
             out.push_str(&format!(
                 "NOT UNDERSTOOD [{}] {}: {}\n{}",
-                n.heading,
+                short(&n.heading),
                 n.lines,
                 n.why,
                 indent(&n.text)

@@ -15,7 +15,7 @@ use crate::cluster::provider::{ProviderFacts, facts};
 use crate::docsync::{How, PERFORMED};
 use crate::settings::Provider;
 use crate::tutorial::expectations::{self, Expectations};
-use crate::tutorial::markdown::Lines;
+use crate::tutorial::markdown::{Heading, Lines};
 use crate::tutorial::script::{self, Command, Expect, NoReadableBlock, Script, Step};
 
 /// What an entry of the plan is.
@@ -42,7 +42,10 @@ pub struct Entry {
     /// `[first, last]`, 1-based and inclusive; `null` for a claim the page documents nothing for.
     #[serde(serialize_with = "lines_pair")]
     pub lines: Option<Lines>,
-    pub heading: String,
+    /// The heading it is under (in JSON, its first 80 characters: a long heading is not
+    /// repeated whole on every line).
+    #[serde(serialize_with = "short_heading")]
+    pub heading: Heading,
     /// The command on one line, the output's first line, the comment, the expectation's id.
     pub text: String,
     /// What the suite will do with it.
@@ -79,12 +82,20 @@ fn lines_pair<S: serde::Serializer>(lines: &Option<Lines>, s: S) -> Result<S::Ok
     }
 }
 
+fn short_heading<S: serde::Serializer>(h: &Heading, s: S) -> Result<S::Ok, S::Error> {
+    const MAX: usize = 80;
+    match h.char_indices().nth(MAX) {
+        None => s.serialize_str(h),
+        Some((i, _)) => s.serialize_str(&format!("{}…", &h[..i])),
+    }
+}
+
 impl Entry {
-    fn new(kind: Kind, lines: Lines, heading: &str, text: String) -> Self {
+    fn new(kind: Kind, lines: Lines, heading: &Heading, text: String) -> Self {
         Entry {
             kind,
             lines: Some(lines),
-            heading: heading.to_string(),
+            heading: heading.clone(),
             text,
             does: String::new(),
             comparator: None,
@@ -375,7 +386,12 @@ pub fn build(script: &Script, expectations: &Expectations, provider: Provider) -
     // Claims whose statement the page does not make.
     for c in CLAIMS {
         if c.anchors.iter().all(|a| expectations.get(a).is_none()) {
-            let mut e = Entry::new(Kind::Claim, Lines::one(0), "", c.name().to_string());
+            let mut e = Entry::new(
+                Kind::Claim,
+                Lines::one(0),
+                &Heading::default(),
+                c.name().to_string(),
+            );
             e.lines = None;
             e.claims = vec![c.name()];
             e.not_applicable = Some(format!(

@@ -13,7 +13,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 use super::listing::{self, Table};
-use super::markdown::{Block, Document, Lines, Source};
+use super::markdown::{Block, Document, Heading, Lines, Source};
 use super::script::{self, Script, Step};
 use crate::logs::{AccessRecord, Enrollment, parse_access, parse_enrollment};
 
@@ -61,7 +61,7 @@ pub struct Documented {
     /// Stable id (`installation.install_output`); claims anchor to it.
     pub id: String,
     /// The heading it is under.
-    pub heading: String,
+    pub heading: Heading,
     pub lines: Lines,
     /// The tutorial's own text of those lines, verbatim.
     pub text: String,
@@ -71,7 +71,7 @@ pub struct Documented {
 /// An output block the parser could not attach to any expectation.
 #[derive(Debug, Clone, Serialize)]
 pub struct NotUnderstood {
-    pub heading: String,
+    pub heading: Heading,
     pub lines: Lines,
     pub text: String,
     pub why: String,
@@ -119,6 +119,26 @@ pub fn section_prefix(heading: &str) -> Option<&'static str> {
     })
 }
 
+/// [`section_prefix`] once per heading of the page, not once per block under it (a long heading
+/// over many blocks would make reading quadratic).
+#[derive(Default)]
+struct Sections {
+    last: Option<(Heading, Option<&'static str>)>,
+}
+
+impl Sections {
+    fn prefix(&mut self, heading: &Heading) -> Option<&'static str> {
+        match &self.last {
+            Some((h, prefix)) if h.is(heading) => *prefix,
+            _ => {
+                let prefix = section_prefix(heading);
+                self.last = Some((heading.clone(), prefix));
+                prefix
+            }
+        }
+    }
+}
+
 /// What an output block follows.
 struct Context<'a> {
     /// The command it shows the output of.
@@ -155,11 +175,15 @@ pub fn from_script(text: &str, script: &Script) -> Expectations {
     // anchored to the whole block.
     let mut group: Vec<String> = Vec::new();
     let mut group_block: Option<&Block> = None;
-    let flush = |group: &mut Vec<String>, block: Option<&Block>, out: &mut Expectations| {
+    let mut sections = Sections::default();
+    let flush = |sections: &mut Sections,
+                 group: &mut Vec<String>,
+                 block: Option<&Block>,
+                 out: &mut Expectations| {
         if let Some(block) = block
             && !group.is_empty()
         {
-            let prefix = section_prefix(&block.heading);
+            let prefix = sections.prefix(&block.heading);
             command_expectations(&source, block, prefix, group, out);
         }
         group.clear();
@@ -169,13 +193,13 @@ pub fn from_script(text: &str, script: &Script) -> Expectations {
             Step::Command(c) => {
                 let block = blocks.get(&c.block.lines.start).copied();
                 if block.map(|b| b.lines) != group_block.map(|b| b.lines) {
-                    flush(&mut group, group_block, &mut out);
+                    flush(&mut sections, &mut group, group_block, &mut out);
                     group_block = block;
                 }
                 group.push(c.line());
             }
             Step::Output(o) => {
-                flush(&mut group, group_block, &mut out);
+                flush(&mut sections, &mut group, group_block, &mut out);
                 group_block = None;
                 let shown = Block {
                     heading: o.block.heading.clone(),
@@ -191,7 +215,7 @@ pub fn from_script(text: &str, script: &Script) -> Expectations {
                 };
                 let ctx = Context {
                     commands,
-                    prefix: section_prefix(&shown.heading),
+                    prefix: sections.prefix(&shown.heading),
                     block: &shown,
                 };
                 match output_expectations(&source, &ctx) {
@@ -207,8 +231,8 @@ pub fn from_script(text: &str, script: &Script) -> Expectations {
             Step::Comment(_) => {}
         }
     }
-    flush(&mut group, group_block, &mut out);
-    prose_expectations(&source, &script.document, &mut out);
+    flush(&mut sections, &mut group, group_block, &mut out);
+    prose_expectations(&source, &script.document, &mut sections, &mut out);
     out.lines = source.into_lines();
     out
 }
@@ -216,13 +240,13 @@ pub fn from_script(text: &str, script: &Script) -> Expectations {
 fn documented(
     source: &Source,
     id: String,
-    heading: &str,
+    heading: &Heading,
     lines: Lines,
     expected: Expected,
 ) -> Documented {
     Documented {
         id,
-        heading: heading.to_string(),
+        heading: heading.clone(),
         lines,
         text: source.verbatim(lines),
         expected,
@@ -492,11 +516,16 @@ const STATEMENTS: &[(&str, &str, &[&str])] = &[
     ("kiali", "graph_shows_traffic", &["see the traffic flow"]),
 ];
 
-fn prose_expectations(text: &Source, doc: &Document, out: &mut Expectations) {
+fn prose_expectations(
+    text: &Source,
+    doc: &Document,
+    sections: &mut Sections,
+    out: &mut Expectations,
+) {
     let mut seen: std::collections::HashSet<String> =
         out.documented.iter().map(|d| d.id.clone()).collect();
     for p in &doc.prose {
-        let Some(prefix) = section_prefix(&p.heading) else {
+        let Some(prefix) = sections.prefix(&p.heading) else {
             continue;
         };
         let said = p.text.to_ascii_lowercase();

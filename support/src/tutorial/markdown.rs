@@ -44,6 +44,82 @@ impl Lines {
     }
 }
 
+/// A heading's text, shared by everything under it (a long heading over many blocks is kept
+/// once, not once per block).
+#[derive(Debug, Clone, Eq, PartialOrd, Ord)]
+pub struct Heading(std::sync::Arc<str>);
+
+impl PartialEq for Heading {
+    fn eq(&self, other: &Self) -> bool {
+        // The same heading shared by two blocks compares without reading it.
+        std::sync::Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl Default for Heading {
+    fn default() -> Self {
+        Heading(std::sync::Arc::from(""))
+    }
+}
+
+impl Heading {
+    pub fn new(text: &str) -> Self {
+        Heading(std::sync::Arc::from(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `other` is this very heading (the same one in the page, not an equal text).
+    pub fn is(&self, other: &Heading) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl From<&str> for Heading {
+    fn from(s: &str) -> Self {
+        Heading::new(s)
+    }
+}
+
+impl From<String> for Heading {
+    fn from(s: String) -> Self {
+        Heading::new(&s)
+    }
+}
+
+impl std::ops::Deref for Heading {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Heading {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for Heading {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Heading {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl serde::Serialize for Heading {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
 /// How a code block is written.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -59,7 +135,7 @@ pub enum Fence {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Block {
     /// The nearest heading above it.
-    pub heading: String,
+    pub heading: Heading,
     /// Its language, lowercased: the fence's first info word, or the shortcode's `syntax=` or
     /// first bare word (`bash`, `yaml`, ...); empty when it names none.
     pub lang: String,
@@ -90,7 +166,7 @@ impl Block {
 /// A paragraph or a quoted paragraph.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prose {
-    pub heading: String,
+    pub heading: Heading,
     pub lines: Lines,
     /// Its text on one line (soft breaks as spaces, links as their text), as a reader sees it.
     pub text: String,
@@ -100,7 +176,7 @@ pub struct Prose {
 /// `{{< tip >}}`, `{{< image … >}}`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shortcode {
-    pub heading: String,
+    pub heading: Heading,
     pub line: usize,
     /// Its name (`boilerplate`, `tip`, `/tip`, ...).
     pub name: String,
@@ -111,7 +187,7 @@ pub struct Shortcode {
 /// The parts of the document the suite reads, in document order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Document {
-    pub headings: Vec<(String, Lines)>,
+    pub headings: Vec<(Heading, Lines)>,
     pub blocks: Vec<Block>,
     pub prose: Vec<Prose>,
     pub shortcodes: Vec<Shortcode>,
@@ -136,7 +212,7 @@ struct OpenProse {
 
 struct Reader {
     doc: Document,
-    heading: String,
+    heading: Heading,
     prose: Option<OpenProse>,
     lead: String,
 }
@@ -184,7 +260,7 @@ impl Reader {
 
     fn heading(&mut self, n: usize, text: String) {
         self.close_prose();
-        self.heading = text;
+        self.heading = Heading::new(&text);
         self.doc
             .headings
             .push((self.heading.clone(), Lines::one(n)));
@@ -371,7 +447,7 @@ pub fn inline_text(s: &str) -> String {
 pub fn parse(text: &str) -> Document {
     let mut reader = Reader {
         doc: Document::default(),
-        heading: String::new(),
+        heading: Heading::default(),
         prose: None,
         lead: String::new(),
     };
@@ -605,7 +681,7 @@ mod tests {
     fn hugo_shortcodes_are_blocks_with_their_attributes() {
         let page = "---\ntitle: x\n---\n## Try {#try}\n\nRun it:\n\n    {{< text syntax=bash snip_id=try_it >}}\n    $ kubectl get pods\n    # not a heading\n    {{< /text >}}\n\n{{< text yaml >}}\na: b\n{{</ text >}}\n{{< boilerplate gateway-api-install-crds >}}\n";
         let doc = parse(page);
-        assert_eq!(doc.headings, [("Try".to_string(), Lines::one(4))]);
+        assert_eq!(doc.headings, [(Heading::new("Try"), Lines::one(4))]);
         assert_eq!(doc.blocks.len(), 2, "{doc:?}");
         let b = &doc.blocks[0];
         assert_eq!(b.lang, "bash");

@@ -19,12 +19,12 @@
 
 use serde::Serialize;
 
-use super::markdown::{self, Block, Document, Fence, Lines};
+use super::markdown::{self, Block, Document, Fence, Heading, Lines};
 
 /// What a block is, for the steps that come from it (plain data, copied from the block).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BlockInfo {
-    pub heading: String,
+    pub heading: Heading,
     pub lang: String,
     pub fence: Fence,
     pub attrs: Vec<(String, String)>,
@@ -247,7 +247,7 @@ impl Step {
 /// A block, or part of one, the reader could not read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unread {
-    pub heading: String,
+    pub heading: Heading,
     pub lines: Lines,
     pub why: String,
 }
