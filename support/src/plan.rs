@@ -287,7 +287,8 @@ pub fn build(script: &Script, expectations: &Expectations, provider: Provider) -
                 if let Some(o) = &c.outcome {
                     let mut e = Entry::new(Kind::Should, o.lines, &c.block.heading, o.text.clone());
                     e.does = format!(
-                        "judge the next command (line {}) by its exit status: it should {}",
+                        "the next command (line {}) should {}: judged by the output shown with it, \
+                         else by its exit status",
                         c.lines.start,
                         match o.expects {
                             Expect::Success => "succeed",

@@ -147,7 +147,10 @@ impl OutputKind {
         if lang == "json" || first.starts_with('{') || first.starts_with('[') && first.len() == 1 {
             return OutputKind::Json;
         }
-        if lower.starts_with("<!doctype") || lower.starts_with("<html") {
+        if lower.starts_with("<!doctype")
+            || lower.starts_with("<html")
+            || (first.starts_with('<') && first.contains("</"))
+        {
             return OutputKind::Html;
         }
         if first.starts_with("HTTP/") || first.starts_with("< HTTP/") {
@@ -898,6 +901,11 @@ $ kubectl apply -f @samples/addons/kiali.yaml@ --version {{< istio_full_version 
         assert_eq!(OutputKind::of("{\"a\": 1}", ""), OutputKind::Json);
         assert_eq!(OutputKind::of("HTTP/1.1 200 OK\n", ""), OutputKind::Http);
         assert_eq!(OutputKind::of("<!DOCTYPE html>\n", ""), OutputKind::Html);
+        assert_eq!(
+            OutputKind::of("<title>A page</title>\n", ""),
+            OutputKind::Html
+        );
+        assert_eq!(OutputKind::of("<none>   x\n", ""), OutputKind::Text);
         assert_eq!(
             OutputKind::of("2022-11-26T19:44:13.500330Z info ambient x\n", ""),
             OutputKind::LogLines
