@@ -306,35 +306,60 @@ impl Sync {
             && self.changed.is_empty()
     }
 
+    /// Against the suite's registry.
     pub fn render(&self) -> String {
-        let mut out = format!(
-            "{} documented commands performed by the suite\n",
-            self.matched
-        );
+        self.render_with(&Wording {
+            matched: "documented commands performed by the suite",
+            added: "documented, but the suite does not perform it",
+            changed: "the suite performs",
+            removed: "the suite performs it, the tutorial no longer shows it",
+        })
+    }
+
+    /// Against another page ([`compare_pages`]).
+    pub fn render_pages(&self) -> String {
+        self.render_with(&Wording {
+            matched: "documented commands also in the other page",
+            added: "documented, not in the other page",
+            changed: "the other page shows",
+            removed: "in the other page, this one no longer shows it",
+        })
+    }
+
+    fn render_with(&self, w: &Wording) -> String {
+        let mut out = format!("{} {}\n", self.matched, w.matched);
         for d in &self.not_performed {
             out.push_str(&format!(
-                "ADDED   [{}] {}\n        documented, but the suite does not perform it\n",
+                "ADDED   [{}] {}\n        {}\n",
                 short(&d.section),
-                d.command
+                d.command,
+                w.added
             ));
         }
         for (d, was) in &self.changed {
             out.push_str(&format!(
-                "CHANGED [{}] {}\n        the suite performs: {was}\n",
+                "CHANGED [{}] {}\n        {}: {was}\n",
                 short(&d.section),
-                d.command
+                d.command,
+                w.changed
             ));
         }
         for p in &self.no_longer_documented {
-            out.push_str(&format!(
-                "REMOVED {p}\n        the suite performs it, the tutorial no longer shows it\n"
-            ));
+            out.push_str(&format!("REMOVED {p}\n        {}\n", w.removed));
         }
         if self.in_sync() {
             out.push_str("in sync\n");
         }
         out
     }
+}
+
+/// How a command comparison names its two sides.
+struct Wording {
+    matched: &'static str,
+    added: &'static str,
+    changed: &'static str,
+    removed: &'static str,
 }
 
 /// How a tutorial's documented expectations differ from the suite's reference copy's.

@@ -337,3 +337,25 @@ fn a_long_heading_over_many_blocks_is_kept_once() {
     assert_eq!(sync.matched, 10_000);
     assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
 }
+
+#[test]
+fn doc_sync_between_pages_names_the_other_page_not_the_suite() {
+    let page = fixtures::read("pages/ambient/cleanup.md").unwrap();
+    let edited = page.replace("$ kubectl delete httproute reviews\n", "");
+    let sync = docsync::compare_pages(
+        &docsync::extract_checked(&edited).unwrap(),
+        &docsync::extract_checked(&page).unwrap(),
+    );
+    let text = sync.render_pages();
+    assert!(
+        text.starts_with("10 documented commands also in the other page\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "REMOVED kubectl delete httproute reviews\n        in the other page, this one no longer shows it\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("the suite"), "{text}");
+}

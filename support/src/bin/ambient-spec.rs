@@ -182,6 +182,7 @@ fn main() -> ExitCode {
                 || "the suite's reference copy".to_string(),
                 |p| p.display().to_string(),
             );
+            let with_page = against.is_some();
             let (commands, reference) = match against {
                 Some(other) => {
                     let other_text = match read(&other) {
@@ -209,7 +210,12 @@ fn main() -> ExitCode {
                 &support::tutorial::expectations::extract(&text),
                 &reference,
             );
-            print!("{}{}", commands.render(), expectations.render());
+            let commands_text = if with_page {
+                commands.render_pages()
+            } else {
+                commands.render()
+            };
+            print!("{commands_text}{}", expectations.render());
             if commands.in_sync() && expectations.in_sync() {
                 println!("in sync with {with}");
                 ExitCode::SUCCESS
