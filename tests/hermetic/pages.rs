@@ -359,3 +359,66 @@ fn doc_sync_between_pages_names_the_other_page_not_the_suite() {
     );
     assert!(!text.contains("the suite"), "{text}");
 }
+
+mod any_page {
+    use proptest::prelude::*;
+    use support::plan;
+    use support::settings::Provider;
+    use support::tutorial::script;
+
+    /// Pieces of the shapes the reader knows, in any order.
+    fn piece() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "```bash\n",
+            "```\n",
+            "~~~yaml\n",
+            "    ```sh\n",
+            "{{< text bash >}}\n",
+            "{{< text syntax=bash snip_id=x >}}\n",
+            "{{< /text >}}\n",
+            "{{</ text >}}\n",
+            "$ kubectl get pods\n",
+            "$ # this should fail\n",
+            "$ kubectl apply -f - <<EOF\n",
+            "EOF\n",
+            "kubectl exec deploy/x -- \\\n",
+            "NAME   READY\n",
+            "a-1   1/1\n",
+            "## H\n",
+            "> a note\n",
+            "1. step\n",
+            "You should see:\n",
+            "\n",
+            "---\n",
+            "<!-- c\n",
+            "-->\n",
+            "@a/b.yaml@ é ✔\n",
+            "$\n",
+            "#\n",
+            "\\\n",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Any page reads and plans without a panic, and every step names lines of the page.
+        #[test]
+        fn any_page_reads_within_its_lines(pieces in prop::collection::vec(piece(), 0..40)) {
+            let page: String = pieces.concat();
+            let last = page.lines().count().max(1);
+            let s = script::read(&page);
+            for step in &s.steps {
+                let l = step.lines();
+                prop_assert!(1 <= l.start && l.start <= l.end && l.end <= last, "{l:?} of {last}: {page:?}");
+            }
+            for u in &s.not_understood {
+                prop_assert!(u.lines.start >= 1 && u.lines.start <= last + 1, "{u:?}: {page:?}");
+            }
+            match plan::plan(&page, Provider::Sim) {
+                Ok(p) => prop_assert!(p.counts().commands > 0 || p.counts().outputs > 0),
+                Err(e) => prop_assert!(e.to_string().contains("no readable block")),
+            }
+        }
+    }
+}

@@ -295,7 +295,12 @@ pub struct NoReadableBlock {
 impl Script {
     /// The page's steps, or why it holds none.
     pub fn require_steps(&self) -> Result<(), NoReadableBlock> {
-        if !self.steps.is_empty() {
+        // Comments alone are not a tutorial: a command or an output is.
+        if self
+            .steps
+            .iter()
+            .any(|s| matches!(s, Step::Command(_) | Step::Output(_)))
+        {
             return Ok(());
         }
         Err(NoReadableBlock {
@@ -892,8 +897,9 @@ $ kubectl apply -f @samples/addons/kiali.yaml@ --version {{< istio_full_version 
                 .require_steps()
                 .is_ok()
         );
-        // Output alone is no readable step: it has no command.
+        // Output alone is no readable step: it has no command; nor is a comment alone.
         assert!(read("```text\nhello\n```").require_steps().is_err());
+        assert!(read("```sh\n# a note\n```").require_steps().is_err());
     }
 
     #[test]
