@@ -68,11 +68,19 @@ pub struct Entry {
     /// Why the reader did not understand it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
+    /// For what was not understood: how many blocks or lines, for the same reason, with nothing
+    /// read between them, this entry stands for.
+    #[serde(skip_serializing_if = "is_zero_or_one")]
+    pub blocks: usize,
     /// The block's language and attributes.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub lang: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attrs: Vec<(String, String)>,
+}
+
+fn is_zero_or_one(n: &usize) -> bool {
+    *n <= 1
 }
 
 fn lines_pair<S: serde::Serializer>(lines: &Option<Lines>, s: S) -> Result<S::Ok, S::Error> {
@@ -104,10 +112,17 @@ impl Entry {
             claims: Vec::new(),
             not_applicable: None,
             why: None,
+            blocks: 0,
             lang: String::new(),
             attrs: Vec::new(),
         }
     }
+}
+
+/// Whether a sorted list of lines holds one strictly between `after` and `before`.
+fn has_between(sorted: &[usize], after: usize, before: usize) -> bool {
+    let i = sorted.partition_point(|l| *l <= after);
+    sorted.get(i).is_some_and(|l| *l < before)
 }
 
 /// The plan of one page.
@@ -137,7 +152,7 @@ impl Plan {
                 Kind::Output => c.outputs += 1,
                 Kind::Should => c.outcome_comments += 1,
                 Kind::Expectation => c.expectations += 1,
-                Kind::NotUnderstood => c.not_understood += 1,
+                Kind::NotUnderstood => c.not_understood += e.blocks.max(1),
                 Kind::Claim => c.claims_not_documented += 1,
                 Kind::Comment => {}
             }
@@ -186,7 +201,12 @@ impl Plan {
                 out.push_str(&format!("{:15}  not applicable: {na}\n", ""));
             }
             if let Some(why) = &e.why {
-                out.push_str(&format!("{:15}  not understood: {why}\n", ""));
+                let times = if e.blocks > 1 {
+                    format!(" ({} of them)", e.blocks)
+                } else {
+                    String::new()
+                };
+                out.push_str(&format!("{:15}  not understood{times}: {why}\n", ""));
             }
         }
         out
@@ -377,12 +397,33 @@ pub fn build(script: &Script, expectations: &Expectations, provider: Provider) -
         }
         entries.push(e);
     }
+    // Blocks not understood for the same reason with nothing read between them are one entry
+    // (30,000 empty blocks are one line of the plan, not 30,000).
+    let mut read_at: Vec<usize> = entries
+        .iter()
+        .filter_map(|e| e.lines.map(|l| l.start))
+        .collect();
+    read_at.sort_unstable();
+    let mut open: Option<Entry> = None;
     for u in &script.not_understood {
+        if let Some(prev) = open.as_mut()
+            && let Some(prev_lines) = prev.lines.as_mut()
+            && prev.why.as_deref() == Some(u.why.as_str())
+            && prev_lines.end < u.lines.start
+            && !has_between(&read_at, prev_lines.end, u.lines.start)
+        {
+            prev_lines.end = u.lines.end;
+            prev.blocks += 1;
+            continue;
+        }
+        entries.extend(open.take());
         let mut e = Entry::new(Kind::NotUnderstood, u.lines, &u.heading, String::new());
         e.why = Some(u.why.clone());
         e.does = "nothing: the reader did not understand it".into();
-        entries.push(e);
+        e.blocks = 1;
+        open = Some(e);
     }
+    entries.extend(open.take());
     entries.sort_by_key(|e| (e.lines.map_or(usize::MAX, |l| l.start), e.kind));
     // Claims whose statement the page does not make.
     for c in CLAIMS {

@@ -422,3 +422,30 @@ mod any_page {
         }
     }
 }
+
+#[test]
+fn blocks_not_understood_for_one_reason_are_one_entry_until_something_is_read_between() {
+    let page =
+        "```bash\n```\n```bash\n```\n```bash\nkubectl get pods\n```\n```bash\n```\n```go\nx\n```\n";
+    let p = plan::plan(page, Provider::Kind).unwrap();
+    let unread: Vec<(String, usize)> = p
+        .entries
+        .iter()
+        .filter(|e| e.kind == Kind::NotUnderstood)
+        .map(|e| (e.lines.unwrap().to_string(), e.blocks))
+        .collect();
+    // Two empty blocks together; the command splits them from the third; the go block has
+    // another reason.
+    assert_eq!(
+        unread,
+        [
+            ("lines 2-4".to_string(), 2),
+            ("line 9".to_string(), 1),
+            ("line 11".to_string(), 1)
+        ]
+    );
+    assert_eq!(p.counts().not_understood, 4);
+    let json = p.json_lines();
+    assert!(json.contains("\"lines\":[2,4],"), "{json}");
+    assert!(json.contains("\"blocks\":2"), "{json}");
+}

@@ -215,12 +215,15 @@ fn main() -> ExitCode {
             } else {
                 commands.render()
             };
-            print!("{commands_text}{}", expectations.render());
-            if commands.in_sync() && expectations.in_sync() {
-                println!("in sync with {with}");
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
+            let in_sync = commands.in_sync() && expectations.in_sync();
+            let mut text = format!("{commands_text}{}", expectations.render());
+            if in_sync {
+                text.push_str(&format!("in sync with {with}\n"));
+            }
+            match emit(&text) {
+                code if code != ExitCode::SUCCESS => code,
+                _ if in_sync => ExitCode::SUCCESS,
+                _ => ExitCode::FAILURE,
             }
         }
         Command::Plan {
@@ -247,14 +250,8 @@ fn main() -> ExitCode {
                 }
             };
             match support::plan::plan(&text, provider) {
-                Ok(plan) if json => {
-                    print!("{}", plan.json_lines());
-                    ExitCode::SUCCESS
-                }
-                Ok(plan) => {
-                    print!("{}", plan.render());
-                    ExitCode::SUCCESS
-                }
+                Ok(plan) if json => emit(&plan.json_lines()),
+                Ok(plan) => emit(&plan.render()),
                 Err(e) => fail(&format!("{}: {e}", file.display())),
             }
         }
@@ -382,6 +379,16 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("a tokio runtime")
+}
+
+/// Writes `text` to standard output; a reader that stopped early (`| head`) is no failure.
+fn emit(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("writing to standard output: {e}")),
+    }
 }
 
 fn fail(e: &dyn std::fmt::Display) -> ExitCode {

@@ -82,9 +82,9 @@ pub struct NotUnderstood {
 pub struct Expectations {
     pub documented: Vec<Documented>,
     pub not_understood: Vec<NotUnderstood>,
-    /// The tutorial's lines, to quote any of them verbatim.
+    /// The tutorial's text, to quote any of its lines verbatim.
     #[serde(skip)]
-    pub lines: Vec<String>,
+    pub source: Source,
 }
 
 impl Expectations {
@@ -94,7 +94,7 @@ impl Expectations {
 
     /// Line `n` (1-based) of the tutorial, verbatim.
     pub fn text_line(&self, n: usize) -> Option<String> {
-        self.lines.get(n.checked_sub(1)?).cloned()
+        self.source.line(n).map(str::to_string)
     }
 }
 
@@ -233,7 +233,7 @@ pub fn from_script(text: &str, script: &Script) -> Expectations {
     }
     flush(&mut sections, &mut group, group_block, &mut out);
     prose_expectations(&source, &script.document, &mut sections, &mut out);
-    out.lines = source.into_lines();
+    out.source = source;
     out
 }
 

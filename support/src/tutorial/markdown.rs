@@ -600,34 +600,63 @@ fn front_matter_end(lines: &[&str]) -> usize {
         .map_or(0, |i| i + 2)
 }
 
-/// The lines of a text, to quote any range of them in time proportional to the range.
+/// The lines of a text, to quote any range of them in time proportional to the range: the text
+/// once, and where each line starts.
 #[derive(Debug, Clone, Default)]
 pub struct Source {
-    lines: Vec<String>,
+    text: String,
+    /// Byte offsets of the line starts (as `str::lines` splits: a final newline starts none).
+    starts: Vec<usize>,
 }
 
 impl Source {
     pub fn new(text: &str) -> Self {
-        Source {
-            lines: text.lines().map(str::to_string).collect(),
+        let mut starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        if starts.last() == Some(&text.len()) {
+            starts.pop();
         }
+        Source {
+            text: text.to_string(),
+            starts,
+        }
+    }
+
+    /// The bytes of lines `first..=last` (0-based, clamped), their final newline included.
+    fn span(&self, first: usize, last: usize) -> &str {
+        let count = self.starts.len();
+        if first >= count || first > last {
+            return "";
+        }
+        let from = self.starts[first];
+        let to = self
+            .starts
+            .get(last + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        &self.text[from..to]
     }
 
     /// The file's own lines `lines` (with their indentation), joined by newlines: the verbatim
     /// text.
     pub fn verbatim(&self, lines: Lines) -> String {
-        let start = lines.start.saturating_sub(1).min(self.lines.len());
-        let end = lines.end.min(self.lines.len()).max(start);
-        self.lines[start..end].join("\n")
+        if lines.end == 0 || lines.end < lines.start {
+            return String::new();
+        }
+        self.span(lines.start.saturating_sub(1), lines.end - 1)
+            .lines()
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// Line `n` (1-based), verbatim.
     pub fn line(&self, n: usize) -> Option<&str> {
-        self.lines.get(n.checked_sub(1)?).map(String::as_str)
-    }
-
-    pub fn into_lines(self) -> Vec<String> {
-        self.lines
+        let i = n.checked_sub(1)?;
+        if i >= self.starts.len() {
+            return None;
+        }
+        self.span(i, i).lines().next().or(Some(""))
     }
 }
 
@@ -658,9 +687,21 @@ mod tests {
         assert_eq!(doc.blocks[1].lines, Lines { start: 10, end: 11 });
         assert_eq!(doc.blocks[1].lead, "You should see:");
         assert_eq!(verbatim(DOC, doc.blocks[1].lines), "    ok one\n    ok two");
+        let source = Source::new(DOC);
         assert_eq!(
-            Source::new(DOC).verbatim(doc.blocks[1].lines),
+            source.verbatim(doc.blocks[1].lines),
             "    ok one\n    ok two"
+        );
+        assert_eq!(source.line(14), Some("> on two lines."));
+        assert_eq!(source.line(15), None);
+        assert_eq!(source.line(0), None);
+        assert_eq!(
+            source.verbatim(Lines { start: 14, end: 99 }),
+            "> on two lines."
+        );
+        assert_eq!(
+            Source::new("a\r\nb").verbatim(Lines { start: 1, end: 2 }),
+            "a\nb"
         );
         let note = doc.prose.last().unwrap();
         assert_eq!(note.text, "A note on two lines.");
