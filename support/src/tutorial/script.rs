@@ -555,7 +555,15 @@ fn read_block(block: &Block, script: &mut Script) {
             .push(unread("an empty block".to_string()));
         return;
     }
-    if SHELL.contains(&lang) {
+    // A block that names no language is read by what it holds: prompts or a command first make
+    // it a shell block.
+    let unnamed_shell = lang.is_empty()
+        && block
+            .content
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .is_some_and(|l| prompt(l).is_some() || starts_command(l));
+    if SHELL.contains(&lang) || unnamed_shell {
         read_shell(block, script);
     } else if OUTPUT.contains(&lang) || (DATA.contains(&lang) && introduces_output(&block.lead)) {
         standalone_output(block, script);
@@ -884,6 +892,19 @@ $ kubectl apply -f @samples/addons/kiali.yaml@ --version {{< istio_full_version 
         assert_eq!(why.len(), 2, "{why:?}");
         assert!(why[0].contains("a manifest shown"), "{why:?}");
         assert!(why[1].contains("`go` block"), "{why:?}");
+    }
+
+    #[test]
+    fn a_block_without_a_language_is_read_by_what_it_holds() {
+        let s = read(
+            "```\n$ kubectl get ns\nNAME   STATUS\n```\n```\nistioctl version\n```\n```\nno running Istio pods\n```\n",
+        );
+        assert_eq!(commands(&s), ["kubectl get ns", "istioctl version"]);
+        let outputs: Vec<&Output> = s.outputs().collect();
+        assert_eq!(outputs.len(), 2);
+        assert!(outputs[0].in_command_block);
+        assert!(!outputs[1].in_command_block);
+        assert_eq!(outputs[1].command, Some(2));
     }
 
     #[test]
