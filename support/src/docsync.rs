@@ -374,6 +374,9 @@ pub struct ExpectationSync {
     /// Output blocks of the given tutorial the parser could not attach to any expectation.
     pub not_understood: Vec<crate::tutorial::expectations::NotUnderstood>,
     pub same: usize,
+    /// Whether the other side is another page's outputs ([`compare_outputs`]), not the suite's
+    /// reference copy's expectations.
+    pub against_page: bool,
 }
 
 /// The part of a documented expectation doc sync shows.
@@ -430,6 +433,73 @@ pub fn compare_expectations(
     sync
 }
 
+/// Compares the outputs two pages show (`given` now, `reference` before), each named by the
+/// command it belongs to (and its rank among that command's outputs), by text (linear). What the
+/// reader did not understand in `given` is listed as NOT UNDERSTOOD.
+pub fn compare_outputs(
+    given: &crate::tutorial::script::Script,
+    reference: &crate::tutorial::script::Script,
+) -> ExpectationSync {
+    use crate::tutorial::script::Step;
+    use std::collections::{HashMap, HashSet};
+    fn named(s: &crate::tutorial::script::Script) -> Vec<ExpectationText> {
+        let mut rank: HashMap<String, usize> = HashMap::new();
+        s.outputs()
+            .map(|o| {
+                let command = match o.command.and_then(|i| s.steps.get(i)) {
+                    Some(Step::Command(c)) => c.line(),
+                    _ => String::new(),
+                };
+                let n = rank.entry(command.clone()).or_default();
+                *n += 1;
+                let id = if *n == 1 {
+                    format!("output of `{command}`")
+                } else {
+                    format!("output {n} of `{command}`")
+                };
+                ExpectationText {
+                    id,
+                    heading: o.block.heading.clone(),
+                    lines: o.lines,
+                    text: o.text.trim_end().to_string(),
+                }
+            })
+            .collect()
+    }
+    let mine = named(given);
+    let theirs = named(reference);
+    let mut sync = ExpectationSync {
+        not_understood: given
+            .not_understood
+            .iter()
+            .map(|u| crate::tutorial::expectations::NotUnderstood {
+                heading: u.heading.clone(),
+                lines: u.lines,
+                text: String::new(),
+                why: u.why.clone(),
+            })
+            .collect(),
+        against_page: true,
+        ..ExpectationSync::default()
+    };
+    let by_id: HashMap<&str, &ExpectationText> =
+        theirs.iter().map(|t| (t.id.as_str(), t)).collect();
+    let mine_ids: HashSet<&str> = mine.iter().map(|t| t.id.as_str()).collect();
+    for t in &mine {
+        match by_id.get(t.id.as_str()) {
+            Some(r) if normalize_block(&r.text) == normalize_block(&t.text) => sync.same += 1,
+            Some(r) => sync.edited.push(((*r).clone(), t.clone())),
+            None => sync.added.push(t.clone()),
+        }
+    }
+    sync.removed = theirs
+        .iter()
+        .filter(|t| !mine_ids.contains(t.id.as_str()))
+        .cloned()
+        .collect();
+    sync
+}
+
 fn normalize_block(text: &str) -> String {
     text.lines()
         .map(str::trim_end)
@@ -451,10 +521,12 @@ impl ExpectationSync {
                 .map(|l| format!("        | {l}\n"))
                 .collect::<String>()
         };
-        let mut out = format!(
-            "{} documented expectations as in the suite's reference copy\n",
-            self.same
-        );
+        let (what, other) = if self.against_page {
+            ("outputs shown", "the other page")
+        } else {
+            ("documented expectations", "the suite's reference copy")
+        };
+        let mut out = format!("{} {what} as in {other}\n", self.same);
         for (old, new) in &self.edited {
             out.push_str(&format!(
                 "EDITED  [{}] {} ({}; {} in the reference)\n        was:\n{}        now:\n{}",

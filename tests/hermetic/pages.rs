@@ -449,3 +449,35 @@ fn blocks_not_understood_for_one_reason_are_one_entry_until_something_is_read_be
     assert!(json.contains("\"lines\":[2,4],"), "{json}");
     assert!(json.contains("\"blocks\":2"), "{json}");
 }
+
+#[test]
+fn doc_sync_between_pages_compares_the_outputs_each_shows_for_its_commands() {
+    let page = fixtures::read("pages/ambient/deploy-sample-app.md").unwrap();
+    let same = docsync::compare_outputs(&script::read(&page), &script::read(&page));
+    assert!(same.in_sync(), "{}", same.render());
+    assert_eq!(same.same, 2);
+    assert!(
+        same.render()
+            .starts_with("2 outputs shown as in the other page\n")
+    );
+    // One output edited (a column renamed), one removed with its lines.
+    let edited = page
+        .replace("PROGRAMMED   AGE", "READY        AGE")
+        .replace(
+            "NAME                             READY   STATUS    RESTARTS   AGE\n",
+            "",
+        );
+    assert_ne!(edited, page);
+    let sync = docsync::compare_outputs(&script::read(&edited), &script::read(&page));
+    assert_eq!(sync.edited.len(), 2, "{}", sync.render());
+    assert_eq!(sync.edited[1].0.id, "output of `kubectl get gateway`");
+    assert!(sync.edited[1].1.text.contains("READY        AGE"));
+    assert!(!sync.in_sync());
+    // A page the reader half understands says which block and why.
+    let boilerplate = fixtures::read("pages/ambient/cleanup.md").unwrap();
+    let with_unread =
+        docsync::compare_outputs(&script::read(&boilerplate), &script::read(&boilerplate));
+    assert_eq!(with_unread.not_understood.len(), 1);
+    assert!(with_unread.not_understood[0].why.contains("boilerplate"));
+    assert!(!with_unread.in_sync());
+}

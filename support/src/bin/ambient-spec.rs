@@ -193,23 +193,28 @@ fn main() -> ExitCode {
                         Ok(d) => d,
                         Err(e) => return fail(&format!("{}: {e}", other.display())),
                     };
+                    // Two pages: their commands, and the outputs each shows for them.
                     (
                         support::docsync::compare_pages(&documented, &theirs),
-                        support::tutorial::expectations::extract(&other_text),
+                        support::docsync::compare_outputs(
+                            &support::tutorial::script::read(&text),
+                            &support::tutorial::script::read(&other_text),
+                        ),
                     )
                 }
+                // The suite: its registry of commands, and its reference copy's expectations.
                 None => match support::tutorial::Tutorial::reference() {
                     Ok(r) => (
                         support::docsync::compare(&documented, support::docsync::PERFORMED),
-                        r.expectations,
+                        support::docsync::compare_expectations(
+                            &support::tutorial::expectations::extract(&text),
+                            &r.expectations,
+                        ),
                     ),
                     Err(e) => return fail(&support::errors::report(&e)),
                 },
             };
-            let expectations = support::docsync::compare_expectations(
-                &support::tutorial::expectations::extract(&text),
-                &reference,
-            );
+            let expectations = reference;
             let commands_text = if with_page {
                 commands.render_pages()
             } else {
