@@ -135,10 +135,11 @@ impl OutputKind {
 
     /// What the output looks like, from its text and its block's language.
     pub fn of(text: &str, lang: &str) -> Self {
+        // `...` stands for elided lines (istio.io's `_verify_elided`): not the output's shape.
         let lines: Vec<&str> = text
             .lines()
             .map(str::trim)
-            .filter(|l| !l.is_empty())
+            .filter(|l| !l.is_empty() && *l != "...")
             .collect();
         let Some(first) = lines.first() else {
             return OutputKind::Text;
@@ -183,6 +184,39 @@ impl OutputKind {
             return OutputKind::ResourceActions;
         }
         OutputKind::Text
+    }
+}
+
+impl OutputKind {
+    /// The kind of what `command` prints: `-o yaml` / `-o json` name it whatever the first line
+    /// looks like (`...` elisions, a fragment); otherwise [`OutputKind::of`].
+    pub fn for_command(text: &str, lang: &str, command: Option<&Command>) -> Self {
+        let of = Self::of(text, lang);
+        let Some(c) = command else { return of };
+        let line = c.line();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let asks = |format: &str| {
+            words
+                .windows(2)
+                .any(|w| (w[0] == "-o" || w[0] == "--output") && w[1] == format)
+                || words
+                    .iter()
+                    .any(|w| *w == format!("-o{format}") || *w == format!("--output={format}"))
+        };
+        if asks("yaml") && of == OutputKind::Text {
+            OutputKind::Yaml
+        } else if asks("json") && of == OutputKind::Text {
+            OutputKind::Json
+        } else {
+            of
+        }
+    }
+}
+
+fn command_at(script: &Script, index: Option<usize>) -> Option<&Command> {
+    match script.steps.get(index?) {
+        Some(Step::Command(c)) => Some(c),
+        _ => None,
     }
 }
 
@@ -590,7 +624,7 @@ fn standalone_output(block: &Block, script: &mut Script) {
         return;
     }
     script.steps.push(Step::Output(Output {
-        kind: OutputKind::of(&block.content, &block.lang),
+        kind: OutputKind::for_command(&block.content, &block.lang, command_at(script, command)),
         text: block.content.clone(),
         lines: block.lines,
         lead: block.lead.clone(),
@@ -724,7 +758,7 @@ fn close_output(
     let Some(o) = output.take() else { return };
     let text = o.text.trim_end_matches('\n').to_string() + "\n";
     script.steps.push(Step::Output(Output {
-        kind: OutputKind::of(&text, ""),
+        kind: OutputKind::for_command(&text, "", command_at(script, command)),
         text,
         lines: Lines {
             start: o.start,
@@ -947,6 +981,17 @@ $ kubectl apply -f @samples/addons/kiali.yaml@ --version {{< istio_full_version 
             OutputKind::KubectlTable
         );
         assert_eq!(OutputKind::of("hello world\n", ""), OutputKind::Text);
+        assert_eq!(OutputKind::of("...\nkind: Gateway\n", ""), OutputKind::Yaml);
+        assert_eq!(OutputKind::of("...\n", ""), OutputKind::Text);
+    }
+
+    #[test]
+    fn an_output_format_the_command_asks_for_names_its_kind() {
+        let s = read(
+            "```bash\n$ kubectl get gtw w -o yaml\n...\nstatus:\n  x: y\n$ kubectl get gtw w -o wide\nstatus: y\n```\n",
+        );
+        let kinds: Vec<OutputKind> = s.outputs().map(|o| o.kind).collect();
+        assert_eq!(kinds, [OutputKind::Yaml, OutputKind::Text]);
     }
 
     #[test]
