@@ -3,7 +3,7 @@
 //! suite performs it differently). It reports documented commands the suite does not perform,
 //! performed commands the tutorial no longer shows, and commands that changed.
 
-use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
+use crate::tutorial::script::normalize;
 
 /// How the suite performs a documented command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,125 +146,42 @@ pub const PERFORMED: &[Performed] = &[
     },
 ];
 
-/// A command found in the Markdown.
+/// A command found in the page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Documented {
     /// The nearest heading above it.
-    pub section: String,
+    pub section: crate::tutorial::markdown::Heading,
+    /// On one line (a heredoc includes its body), whitespace collapsed.
     pub command: String,
 }
 
-fn is_command(first: &str) -> bool {
-    matches!(
-        first,
-        "kubectl"
-            | "kind"
-            | "curl"
-            | "tar"
-            | "rm"
-            | "mkdir"
-            | "mv"
-            | "cp"
-            | "istioctl"
-            | "helm"
-            | "export"
-            | "cd"
-    ) || first.ends_with("/istioctl")
+/// The commands of a page of any shape the tutorial reader knows (`crate::tutorial::script`),
+/// each once, in order, with their section. Output shown with them is not a command.
+pub fn extract(page: &str) -> Vec<Documented> {
+    commands_of(&crate::tutorial::script::read(page))
 }
 
-fn normalize(s: &str) -> String {
-    s.trim()
-        .trim_start_matches("$ ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The shell commands of every fenced `bash`/`sh`/`shell` block, with their section. Output
-/// shown in the same kind of block (the tutorial does this) is not a command: a command starts
-/// with a tool's name; a heredoc runs to its terminator; `\` continues a line.
-pub fn extract(markdown: &str) -> Vec<Documented> {
-    let mut out: Vec<Documented> = Vec::new();
+/// The commands of a page already read.
+pub fn commands_of(script: &crate::tutorial::script::Script) -> Vec<Documented> {
     let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut section = String::new();
-    let mut heading: Option<String> = None;
-    let mut block: Option<String> = None;
-    for event in Parser::new(markdown) {
-        match event {
-            Event::Start(Tag::Heading { level, .. }) if level <= HeadingLevel::H4 => {
-                heading = Some(String::new())
-            }
-            Event::End(TagEnd::Heading(_)) => {
-                if let Some(h) = heading.take() {
-                    section = h.trim().to_string();
-                }
-            }
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(lang))) => {
-                let lang = lang
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                if matches!(lang.as_str(), "bash" | "sh" | "shell" | "console") {
-                    block = Some(String::new());
-                }
-            }
-            Event::End(TagEnd::CodeBlock) => {
-                if let Some(text) = block.take() {
-                    for command in commands_in(&text) {
-                        if seen.insert(command.clone()) {
-                            out.push(Documented {
-                                section: section.clone(),
-                                command,
-                            });
-                        }
-                    }
-                }
-            }
-            Event::Text(t) | Event::Code(t) => {
-                if let Some(h) = heading.as_mut() {
-                    h.push_str(&t);
-                } else if let Some(b) = block.as_mut() {
-                    b.push_str(&t);
-                }
-            }
-            _ => {}
-        }
-    }
-    out
+    script
+        .commands()
+        .map(|c| Documented {
+            section: c.block.heading.clone(),
+            command: c.line(),
+        })
+        .filter(|d| seen.insert(d.command.clone()))
+        .collect()
 }
 
-/// The commands of one block's text (see [`extract`]).
-pub fn commands_in(text: &str) -> Vec<String> {
-    let mut commands = Vec::new();
-    let mut lines = text.lines().peekable();
-    while let Some(line) = lines.next() {
-        let line = line.trim().trim_start_matches("$ ");
-        let first = line.split_whitespace().next().unwrap_or_default();
-        if !is_command(first) {
-            continue;
-        }
-        let mut command = line.to_string();
-        while command.ends_with('\\') {
-            command.pop();
-            match lines.next() {
-                Some(next) => command.push_str(next.trim()),
-                None => break,
-            }
-        }
-        if let Some((_, marker)) = command.rsplit_once("<<") {
-            let marker = marker.trim().trim_matches(['\'', '"', '-']).to_string();
-            for body in lines.by_ref() {
-                command.push(' ');
-                command.push_str(body.trim());
-                if body.trim() == marker {
-                    break;
-                }
-            }
-        }
-        commands.push(normalize(&command));
-    }
-    commands
+/// The commands of a page, or the reader's word that it holds no readable block (a page in a
+/// format it cannot read would otherwise look like a page that deleted every command).
+pub fn extract_checked(
+    page: &str,
+) -> Result<Vec<Documented>, crate::tutorial::script::NoReadableBlock> {
+    let script = crate::tutorial::script::read(page);
+    script.require_steps()?;
+    Ok(commands_of(&script))
 }
 
 /// The outcome of a comparison.
@@ -272,10 +189,10 @@ pub fn commands_in(text: &str) -> Vec<String> {
 pub struct Sync {
     /// Documented, not performed (and not a changed form of a performed one).
     pub not_performed: Vec<Documented>,
-    /// Performed, no longer documented.
-    pub no_longer_documented: Vec<&'static str>,
+    /// Performed (or in the other page), no longer documented.
+    pub no_longer_documented: Vec<String>,
     /// (documented now, performed as) pairs that look like the same step, changed.
-    pub changed: Vec<(Documented, &'static str)>,
+    pub changed: Vec<(Documented, String)>,
     /// Documented and performed.
     pub matched: usize,
 }
@@ -305,16 +222,28 @@ fn step_key(command: &str) -> String {
 /// exact matches are hash lookups; a changed command is looked for only among the unmatched
 /// registry commands of the same step (tool and subcommand).
 pub fn compare(documented: &[Documented], registry: &[Performed]) -> Sync {
+    let commands: Vec<&str> = registry.iter().map(|p| p.command).collect();
+    compare_commands(documented, &commands)
+}
+
+/// Compares the commands of two pages (`given` now, `reference` before), as [`compare`] does.
+pub fn compare_pages(given: &[Documented], reference: &[Documented]) -> Sync {
+    let commands: Vec<&str> = reference.iter().map(|d| d.command.as_str()).collect();
+    compare_commands(given, &commands)
+}
+
+/// How many unmatched commands of the same step a documented command is compared with.
+const CANDIDATES: usize = 32;
+
+fn compare_commands(documented: &[Documented], reference: &[&str]) -> Sync {
     use std::collections::{HashMap, HashSet};
     let mut sync = Sync::default();
-    let normalized: Vec<(String, &'static str)> = registry
-        .iter()
-        .map(|p| (normalize(p.command), p.command))
-        .collect();
+    let normalized: Vec<(String, &str)> = reference.iter().map(|c| (normalize(c), *c)).collect();
     let documented_set: HashSet<&str> = documented.iter().map(|d| d.command.as_str()).collect();
     let registry_set: HashSet<&str> = normalized.iter().map(|(n, _)| n.as_str()).collect();
-    // Registry commands the document does not show, by step, in registry order, with their words.
-    type Unmatched<'a> = Vec<(std::collections::BTreeSet<&'a str>, &'static str)>;
+    // Reference commands the document does not show, by step, in reference order, with their
+    // words.
+    type Unmatched<'a> = Vec<(std::collections::BTreeSet<&'a str>, &'a str)>;
     let mut unmatched: HashMap<String, Unmatched> = HashMap::new();
     for (n, raw) in &normalized {
         if !documented_set.contains(n.as_str()) {
@@ -331,8 +260,11 @@ pub fn compare(documented: &[Documented], registry: &[Performed]) -> Sync {
         }
         let candidates = unmatched.get_mut(&step_key(&d.command));
         let words = tokens(&d.command);
+        // A changed step is looked for among the first few unmatched commands of its step only:
+        // two long pages of look-alike commands must not compare every pair.
         let best = candidates.as_ref().and_then(|c| {
             c.iter()
+                .take(CANDIDATES)
                 .enumerate()
                 .map(|(i, (n, _))| (similarity(&words, n), i))
                 .filter(|(s, _)| *s >= 0.4)
@@ -342,19 +274,29 @@ pub fn compare(documented: &[Documented], registry: &[Performed]) -> Sync {
         match (candidates, best) {
             (Some(c), Some(i)) => {
                 let (_, raw) = c.remove(i);
-                sync.changed.push((d.clone(), raw));
+                sync.changed.push((d.clone(), raw.to_string()));
             }
             _ => sync.not_performed.push(d.clone()),
         }
     }
-    // What is left, in registry order.
-    let left: HashSet<&'static str> = unmatched.values().flatten().map(|(_, raw)| *raw).collect();
-    sync.no_longer_documented = registry
+    // What is left, in reference order.
+    let left: HashSet<&str> = unmatched.values().flatten().map(|(_, raw)| *raw).collect();
+    sync.no_longer_documented = reference
         .iter()
-        .map(|p| p.command)
-        .filter(|c| left.contains(c))
+        .filter(|c| left.contains(*c))
+        .map(|c| c.to_string())
         .collect();
     sync
+}
+
+/// A heading as a report line names it: at most 80 characters (a report names a section once
+/// per line, so a long heading must not be repeated whole).
+fn short(heading: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 80;
+    match heading.char_indices().nth(MAX) {
+        None => heading.into(),
+        Some((i, _)) => format!("{}…", &heading[..i]).into(),
+    }
 }
 
 impl Sync {
@@ -364,33 +306,60 @@ impl Sync {
             && self.changed.is_empty()
     }
 
+    /// Against the suite's registry.
     pub fn render(&self) -> String {
-        let mut out = format!(
-            "{} documented commands performed by the suite\n",
-            self.matched
-        );
+        self.render_with(&Wording {
+            matched: "documented commands performed by the suite",
+            added: "documented, but the suite does not perform it",
+            changed: "the suite performs",
+            removed: "the suite performs it, the tutorial no longer shows it",
+        })
+    }
+
+    /// Against another page ([`compare_pages`]).
+    pub fn render_pages(&self) -> String {
+        self.render_with(&Wording {
+            matched: "documented commands also in the other page",
+            added: "documented, not in the other page",
+            changed: "the other page shows",
+            removed: "in the other page, this one no longer shows it",
+        })
+    }
+
+    fn render_with(&self, w: &Wording) -> String {
+        let mut out = format!("{} {}\n", self.matched, w.matched);
         for d in &self.not_performed {
             out.push_str(&format!(
-                "ADDED   [{}] {}\n        documented, but the suite does not perform it\n",
-                d.section, d.command
+                "ADDED   [{}] {}\n        {}\n",
+                short(&d.section),
+                d.command,
+                w.added
             ));
         }
         for (d, was) in &self.changed {
             out.push_str(&format!(
-                "CHANGED [{}] {}\n        the suite performs: {was}\n",
-                d.section, d.command
+                "CHANGED [{}] {}\n        {}: {was}\n",
+                short(&d.section),
+                d.command,
+                w.changed
             ));
         }
         for p in &self.no_longer_documented {
-            out.push_str(&format!(
-                "REMOVED {p}\n        the suite performs it, the tutorial no longer shows it\n"
-            ));
+            out.push_str(&format!("REMOVED {p}\n        {}\n", w.removed));
         }
         if self.in_sync() {
             out.push_str("in sync\n");
         }
         out
     }
+}
+
+/// How a command comparison names its two sides.
+struct Wording {
+    matched: &'static str,
+    added: &'static str,
+    changed: &'static str,
+    removed: &'static str,
 }
 
 /// How a tutorial's documented expectations differ from the suite's reference copy's.
@@ -405,13 +374,16 @@ pub struct ExpectationSync {
     /// Output blocks of the given tutorial the parser could not attach to any expectation.
     pub not_understood: Vec<crate::tutorial::expectations::NotUnderstood>,
     pub same: usize,
+    /// Whether the other side is another page's outputs ([`compare_outputs`]), not the suite's
+    /// reference copy's expectations.
+    pub against_page: bool,
 }
 
 /// The part of a documented expectation doc sync shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpectationText {
     pub id: String,
-    pub heading: String,
+    pub heading: crate::tutorial::markdown::Heading,
     pub lines: crate::tutorial::markdown::Lines,
     pub text: String,
 }
@@ -461,6 +433,73 @@ pub fn compare_expectations(
     sync
 }
 
+/// Compares the outputs two pages show (`given` now, `reference` before), each named by the
+/// command it belongs to (and its rank among that command's outputs), by text (linear). What the
+/// reader did not understand in `given` is listed as NOT UNDERSTOOD.
+pub fn compare_outputs(
+    given: &crate::tutorial::script::Script,
+    reference: &crate::tutorial::script::Script,
+) -> ExpectationSync {
+    use crate::tutorial::script::Step;
+    use std::collections::{HashMap, HashSet};
+    fn named(s: &crate::tutorial::script::Script) -> Vec<ExpectationText> {
+        let mut rank: HashMap<String, usize> = HashMap::new();
+        s.outputs()
+            .map(|o| {
+                let command = match o.command.and_then(|i| s.steps.get(i)) {
+                    Some(Step::Command(c)) => c.line(),
+                    _ => String::new(),
+                };
+                let n = rank.entry(command.clone()).or_default();
+                *n += 1;
+                let id = if *n == 1 {
+                    format!("output of `{command}`")
+                } else {
+                    format!("output {n} of `{command}`")
+                };
+                ExpectationText {
+                    id,
+                    heading: o.block.heading.clone(),
+                    lines: o.lines,
+                    text: o.text.trim_end().to_string(),
+                }
+            })
+            .collect()
+    }
+    let mine = named(given);
+    let theirs = named(reference);
+    let mut sync = ExpectationSync {
+        not_understood: given
+            .not_understood
+            .iter()
+            .map(|u| crate::tutorial::expectations::NotUnderstood {
+                heading: u.heading.clone(),
+                lines: u.lines,
+                text: String::new(),
+                why: u.why.clone(),
+            })
+            .collect(),
+        against_page: true,
+        ..ExpectationSync::default()
+    };
+    let by_id: HashMap<&str, &ExpectationText> =
+        theirs.iter().map(|t| (t.id.as_str(), t)).collect();
+    let mine_ids: HashSet<&str> = mine.iter().map(|t| t.id.as_str()).collect();
+    for t in &mine {
+        match by_id.get(t.id.as_str()) {
+            Some(r) if normalize_block(&r.text) == normalize_block(&t.text) => sync.same += 1,
+            Some(r) => sync.edited.push(((*r).clone(), t.clone())),
+            None => sync.added.push(t.clone()),
+        }
+    }
+    sync.removed = theirs
+        .iter()
+        .filter(|t| !mine_ids.contains(t.id.as_str()))
+        .cloned()
+        .collect();
+    sync
+}
+
 fn normalize_block(text: &str) -> String {
     text.lines()
         .map(str::trim_end)
@@ -482,14 +521,16 @@ impl ExpectationSync {
                 .map(|l| format!("        | {l}\n"))
                 .collect::<String>()
         };
-        let mut out = format!(
-            "{} documented expectations as in the suite's reference copy\n",
-            self.same
-        );
+        let (what, other) = if self.against_page {
+            ("outputs shown", "the other page")
+        } else {
+            ("documented expectations", "the suite's reference copy")
+        };
+        let mut out = format!("{} {what} as in {other}\n", self.same);
         for (old, new) in &self.edited {
             out.push_str(&format!(
                 "EDITED  [{}] {} ({}; {} in the reference)\n        was:\n{}        now:\n{}",
-                new.heading,
+                short(&new.heading),
                 new.lines,
                 new.id,
                 old.lines,
@@ -500,7 +541,7 @@ impl ExpectationSync {
         for d in &self.added {
             out.push_str(&format!(
                 "ADDED   [{}] {} ({})\n{}",
-                d.heading,
+                short(&d.heading),
                 d.lines,
                 d.id,
                 indent(&d.text)
@@ -509,7 +550,7 @@ impl ExpectationSync {
         for d in &self.removed {
             out.push_str(&format!(
                 "REMOVED [{}] {} ({}) of the reference\n{}",
-                d.heading,
+                short(&d.heading),
                 d.lines,
                 d.id,
                 indent(&d.text)
@@ -518,7 +559,7 @@ impl ExpectationSync {
         for n in &self.not_understood {
             out.push_str(&format!(
                 "NOT UNDERSTOOD [{}] {}: {}\n{}",
-                n.heading,
+                short(&n.heading),
                 n.lines,
                 n.why,
                 indent(&n.text)

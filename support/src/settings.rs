@@ -270,7 +270,7 @@ impl Settings {
             },
             tutorial: match get(TUTORIAL) {
                 Some(v) => parse_existing_path(TUTORIAL, &v, workspace)?,
-                None => workspace.join(crate::tutorial::REFERENCE),
+                None => workspace.join(crate::workspace::REFERENCE_TUTORIAL),
             },
             strict_docs: match get(DOCS).as_deref().map(str::trim) {
                 None | Some("lenient") => false,
@@ -520,11 +520,7 @@ fn parse_scale(v: &str) -> Result<f64, SettingsError> {
 
 /// The workspace root (the directory holding the top-level Cargo.toml).
 pub fn workspace_root() -> PathBuf {
-    // support/ lives one level below the workspace root.
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("support crate sits inside the workspace")
-        .to_path_buf()
+    crate::workspace::root()
 }
 
 #[cfg(test)]

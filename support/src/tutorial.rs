@@ -1,4 +1,5 @@
-//! The tutorial document: an input of the suite. Its fenced blocks and prose are read into
+//! The tutorial document: an input of the suite. Its code blocks are read into steps (`script`:
+//! commands, outputs, outcome comments, whatever the page's format), and steps and prose into
 //! documented expectations (`expectations`), each anchored to its section and lines; a claim's
 //! documented expectation comes from there, never from a constant, so editing the document moves
 //! the expectation with it.
@@ -6,19 +7,25 @@
 pub mod expectations;
 pub mod listing;
 pub mod markdown;
+pub mod script;
 
 use std::path::Path;
 
 use expectations::Expectations;
+use script::Script;
 
 /// The suite's reference copy of the tutorial (verbatim; see fixtures/tutorial/SOURCE.md).
-pub const REFERENCE: &str = "fixtures/tutorial/ambient-tutorial.md";
+pub use crate::workspace::REFERENCE_TUTORIAL as REFERENCE;
 
 /// A tutorial read for a run.
 #[derive(Debug, Clone)]
 pub struct Tutorial {
     pub path: std::path::PathBuf,
     pub text: String,
+    /// Its steps: every command and output it shows.
+    pub script: Script,
+    /// What the suite's claims read from it (a page may document none of them: each claim it
+    /// does not document is then not applicable, with why).
     pub expectations: Expectations,
 }
 
@@ -30,34 +37,44 @@ pub enum TutorialError {
         #[source]
         source: std::io::Error,
     },
-    #[error(
-        "the tutorial {path} holds no documented expectation the suite recognizes: is it the \
-         ambient tutorial? (AMBIENT_TUTORIAL)"
-    )]
-    Empty { path: String },
+    #[error("the tutorial {path} has {why} (AMBIENT_TUTORIAL)")]
+    NoReadableBlock {
+        path: String,
+        why: script::NoReadableBlock,
+    },
 }
 
 impl Tutorial {
+    /// Reads a tutorial page of any shape the reader knows; a page without one readable block
+    /// is an error that says so.
     pub fn load(path: &Path) -> Result<Self, TutorialError> {
         let text = std::fs::read_to_string(path).map_err(|source| TutorialError::Read {
             path: path.display().to_string(),
             source,
         })?;
-        let expectations = expectations::extract(&text);
-        if expectations.documented.is_empty() {
-            return Err(TutorialError::Empty {
+        Self::read(path, text)
+    }
+
+    /// Reads a tutorial's text (`path` names it in errors).
+    pub fn read(path: &Path, text: String) -> Result<Self, TutorialError> {
+        let script = script::read(&text);
+        script
+            .require_steps()
+            .map_err(|why| TutorialError::NoReadableBlock {
                 path: path.display().to_string(),
-            });
-        }
+                why,
+            })?;
+        let expectations = expectations::from_script(&text, &script);
         Ok(Tutorial {
             path: path.to_path_buf(),
             text,
+            script,
             expectations,
         })
     }
 
     /// The suite's reference copy.
     pub fn reference() -> Result<Self, TutorialError> {
-        Self::load(&crate::settings::workspace_root().join(REFERENCE))
+        Self::load(&crate::workspace::root().join(REFERENCE))
     }
 }

@@ -224,7 +224,10 @@ fn a_minor_heading_does_not_name_the_section() {
     // `#####` and `######` headings are notes inside a section (the tutorial's sections are
     // `##` to `####`), not sections of their own.
     let doc = "## Install\n\n##### Note\n\n```bash\nistioctl install -y\n```\n\n#### Verify\n\n```bash\nkubectl get pods\n```\n";
-    let sections: Vec<String> = extract(doc).into_iter().map(|d| d.section).collect();
+    let sections: Vec<String> = extract(doc)
+        .into_iter()
+        .map(|d| d.section.to_string())
+        .collect();
     assert_eq!(sections, ["Install", "Verify"]);
 }
 

@@ -14,6 +14,7 @@ mod junit;
 mod logs;
 mod logs_output;
 mod near_misses;
+mod pages;
 mod process;
 mod progress;
 mod properties;

@@ -945,3 +945,30 @@ fn the_readme_lists_every_claim() {
         assert!(block.contains(&format!("`{id}`")), "{id}");
     }
 }
+
+#[test]
+fn on_another_page_the_seeds_claims_are_not_applicable_with_why() {
+    // `AMBIENT_TUTORIAL=<an istio.io page>`: the page is read, and each claim whose statement it
+    // does not make is not applicable, naming what the page does not document.
+    let page = fixtures::read("pages/ambient/deploy-sample-app.md").unwrap();
+    let tutorial =
+        support::tutorial::Tutorial::read(std::path::Path::new("deploy-sample-app.md"), page)
+            .unwrap();
+    let answers = replay_1_31(&tutorial.expectations);
+    assert!(!answers.is_empty());
+    for (id, answer) in &answers {
+        let Answer::NotApplicable { why } = answer else {
+            panic!("{}: {}", id.name(), answer.describe())
+        };
+        assert!(why.contains("documents no"), "{}: {why}", id.name());
+    }
+    // The seed's own answers are unchanged by the reader (the 1.31 replay: 8 stale).
+    let seed = replay_1_31(&reference());
+    assert_eq!(seed.len(), answers.len());
+    assert_eq!(
+        seed.values()
+            .filter(|a| matches!(a, Answer::DocStale { .. }))
+            .count(),
+        8
+    );
+}

@@ -11,6 +11,8 @@
 //! - `ambient-spec drift-issues`: what the nightly's issues job should do (open, comment, reopen,
 //!   close), from the report's JSON and the existing issues.
 //! - `ambient-spec secret-scan`: the nightly's check that no credential is in the evidence.
+//! - `ambient-spec plan FILE [--json]`: the tutorial as the suite will run it (see
+//!   `support::plan`).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -50,8 +52,25 @@ enum Command {
     /// the commands the suite performs, its documented expectations with those of the suite's
     /// reference copy (edited, added, removed), and the output blocks it cannot read.
     Docsync {
-        /// The tutorial's Markdown file.
+        /// The tutorial page (Markdown fences or istio.io Hugo shortcodes).
         markdown: std::path::PathBuf,
+        /// Compare with this page instead of the suite (its commands and expectations).
+        #[arg(long)]
+        against: Option<std::path::PathBuf>,
+    },
+    /// Print the tutorial as the suite will run it, in order: every command, output and outcome
+    /// comment with its lines, what the suite does with it (performed by which test, or run as
+    /// written; judged by which comparator and claims), what is not applicable on the provider,
+    /// and what the reader did not understand, with why.
+    Plan {
+        /// The tutorial page (Markdown fences or istio.io Hugo shortcodes).
+        file: std::path::PathBuf,
+        /// One JSON object a line (`kind`, `lines`: [first, last], ...).
+        #[arg(long)]
+        json: bool,
+        /// The provider the plan is for (default: AMBIENT_PROVIDER, else kind).
+        #[arg(long, value_parser = ["kind", "sim", "k3s", "existing"])]
+        provider: Option<String>,
     },
     /// Write a patch for the tutorial from one build's claim records: every stale block whose
     /// new text the suite observed, replaced (apply it with `git apply`).
@@ -169,29 +188,100 @@ fn main() -> ExitCode {
             print!("{}", report.markdown());
             ExitCode::SUCCESS
         }
-        Command::Docsync { markdown } => {
-            let text = match std::fs::read_to_string(&markdown) {
+        Command::Docsync { markdown, against } => {
+            let read = |path: &std::path::Path| {
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+            };
+            let text = match read(&markdown) {
                 Ok(t) => t,
+                Err(e) => return fail(&e),
+            };
+            // A page the reader cannot read is said so, not shown as a page that removed
+            // every command.
+            let documented = match support::docsync::extract_checked(&text) {
+                Ok(d) => d,
                 Err(e) => return fail(&format!("{}: {e}", markdown.display())),
             };
-            let reference = match support::tutorial::Tutorial::reference() {
-                Ok(r) => r,
-                Err(e) => return fail(&support::errors::report(&e)),
+            let with = against.as_ref().map_or_else(
+                || "the suite's reference copy".to_string(),
+                |p| p.display().to_string(),
+            );
+            let with_page = against.is_some();
+            let (commands, reference) = match against {
+                Some(other) => {
+                    let other_text = match read(&other) {
+                        Ok(t) => t,
+                        Err(e) => return fail(&e),
+                    };
+                    let theirs = match support::docsync::extract_checked(&other_text) {
+                        Ok(d) => d,
+                        Err(e) => return fail(&format!("{}: {e}", other.display())),
+                    };
+                    // Two pages: their commands, and the outputs each shows for them.
+                    (
+                        support::docsync::compare_pages(&documented, &theirs),
+                        support::docsync::compare_outputs(
+                            &support::tutorial::script::read(&text),
+                            &support::tutorial::script::read(&other_text),
+                        ),
+                    )
+                }
+                // The suite: its registry of commands, and its reference copy's expectations.
+                None => match support::tutorial::Tutorial::reference() {
+                    Ok(r) => (
+                        support::docsync::compare(&documented, support::docsync::PERFORMED),
+                        support::docsync::compare_expectations(
+                            &support::tutorial::expectations::extract(&text),
+                            &r.expectations,
+                        ),
+                    ),
+                    Err(e) => return fail(&support::errors::report(&e)),
+                },
             };
-            let commands = support::docsync::compare(
-                &support::docsync::extract(&text),
-                support::docsync::PERFORMED,
-            );
-            let expectations = support::docsync::compare_expectations(
-                &support::tutorial::expectations::extract(&text),
-                &reference.expectations,
-            );
-            print!("{}{}", commands.render(), expectations.render());
-            if commands.in_sync() && expectations.in_sync() {
-                println!("in sync with the suite's reference copy");
-                ExitCode::SUCCESS
+            let expectations = reference;
+            let commands_text = if with_page {
+                commands.render_pages()
             } else {
-                ExitCode::FAILURE
+                commands.render()
+            };
+            let in_sync = commands.in_sync() && expectations.in_sync();
+            let mut text = format!("{commands_text}{}", expectations.render());
+            if in_sync {
+                text.push_str(&format!("in sync with {with}\n"));
+            }
+            match emit(&text) {
+                code if code != ExitCode::SUCCESS => code,
+                _ if in_sync => ExitCode::SUCCESS,
+                _ => ExitCode::FAILURE,
+            }
+        }
+        Command::Plan {
+            file,
+            json,
+            provider,
+        } => {
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => return fail(&format!("{}: {e}", file.display())),
+            };
+            let provider = provider
+                .or_else(|| std::env::var("AMBIENT_PROVIDER").ok())
+                .unwrap_or_else(|| "kind".into());
+            let provider = match provider.trim() {
+                "kind" => support::settings::Provider::Kind,
+                "sim" => support::settings::Provider::Sim,
+                "k3s" => support::settings::Provider::K3s,
+                "existing" => support::settings::Provider::Existing,
+                other => {
+                    return fail(&format!(
+                        "AMBIENT_PROVIDER={other}: not a provider (kind, sim, k3s, existing)"
+                    ));
+                }
+            };
+            match support::plan::plan(&text, provider) {
+                Ok(plan) if json => emit(&plan.json_lines()),
+                Ok(plan) => emit(&plan.render()),
+                Err(e) => fail(&format!("{}: {e}", file.display())),
             }
         }
         Command::Docpatch {
@@ -363,6 +453,16 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("a tokio runtime")
+}
+
+/// Writes `text` to standard output; a reader that stopped early (`| head`) is no failure.
+fn emit(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("writing to standard output: {e}")),
+    }
 }
 
 fn fail(e: &dyn std::fmt::Display) -> ExitCode {

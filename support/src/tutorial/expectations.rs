@@ -10,8 +10,11 @@
 use kube::api::DynamicObject;
 use serde::Serialize;
 
+use std::collections::HashMap;
+
 use super::listing::{self, Table};
-use super::markdown::{self, Block, Document, Lines};
+use super::markdown::{Block, Document, Heading, Lines, Source};
+use super::script::{self, Script, Step};
 use crate::logs::{AccessRecord, Enrollment, parse_access, parse_enrollment};
 
 /// What one expectation says, typed.
@@ -58,7 +61,7 @@ pub struct Documented {
     /// Stable id (`installation.install_output`); claims anchor to it.
     pub id: String,
     /// The heading it is under.
-    pub heading: String,
+    pub heading: Heading,
     pub lines: Lines,
     /// The tutorial's own text of those lines, verbatim.
     pub text: String,
@@ -68,7 +71,7 @@ pub struct Documented {
 /// An output block the parser could not attach to any expectation.
 #[derive(Debug, Clone, Serialize)]
 pub struct NotUnderstood {
-    pub heading: String,
+    pub heading: Heading,
     pub lines: Lines,
     pub text: String,
     pub why: String,
@@ -79,9 +82,9 @@ pub struct NotUnderstood {
 pub struct Expectations {
     pub documented: Vec<Documented>,
     pub not_understood: Vec<NotUnderstood>,
-    /// The tutorial's lines, to quote any of them verbatim.
+    /// The tutorial's text, to quote any of its lines verbatim.
     #[serde(skip)]
-    pub lines: Vec<String>,
+    pub source: Source,
 }
 
 impl Expectations {
@@ -91,7 +94,7 @@ impl Expectations {
 
     /// Line `n` (1-based) of the tutorial, verbatim.
     pub fn text_line(&self, n: usize) -> Option<String> {
-        self.lines.get(n.checked_sub(1)?).cloned()
+        self.source.line(n).map(str::to_string)
     }
 }
 
@@ -116,9 +119,29 @@ pub fn section_prefix(heading: &str) -> Option<&'static str> {
     })
 }
 
+/// [`section_prefix`] once per heading of the page, not once per block under it (a long heading
+/// over many blocks would make reading quadratic).
+#[derive(Default)]
+struct Sections {
+    last: Option<(Heading, Option<&'static str>)>,
+}
+
+impl Sections {
+    fn prefix(&mut self, heading: &Heading) -> Option<&'static str> {
+        match &self.last {
+            Some((h, prefix)) if h.is(heading) => *prefix,
+            _ => {
+                let prefix = section_prefix(heading);
+                self.last = Some((heading.clone(), prefix));
+                prefix
+            }
+        }
+    }
+}
+
 /// What an output block follows.
 struct Context<'a> {
-    /// The commands of the last command block in this section.
+    /// The command it shows the output of.
     commands: Vec<String>,
     prefix: Option<&'static str>,
     block: &'a Block,
@@ -134,56 +157,98 @@ impl Context<'_> {
 
 /// Reads the expectations of a tutorial's text.
 pub fn extract(text: &str) -> Expectations {
-    let doc = markdown::parse(text);
-    let mut out = Expectations {
-        lines: text.lines().map(str::to_string).collect(),
-        ..Expectations::default()
+    from_script(text, &script::read(text))
+}
+
+/// Reads the expectations of a tutorial whose steps are read: once over the steps and once over
+/// the prose, each step quoting its own lines (time linear in the page).
+pub fn from_script(text: &str, script: &Script) -> Expectations {
+    let source = Source::new(text);
+    let mut out = Expectations::default();
+    let blocks: HashMap<usize, &Block> = script
+        .document
+        .blocks
+        .iter()
+        .map(|b| (b.lines.start, b))
+        .collect();
+    // Commands grouped by their block: a block's expectations (its URLs, its declaration) are
+    // anchored to the whole block.
+    let mut group: Vec<String> = Vec::new();
+    let mut group_block: Option<&Block> = None;
+    let mut sections = Sections::default();
+    let flush = |sections: &mut Sections,
+                 group: &mut Vec<String>,
+                 block: Option<&Block>,
+                 out: &mut Expectations| {
+        if let Some(block) = block
+            && !group.is_empty()
+        {
+            let prefix = sections.prefix(&block.heading);
+            command_expectations(&source, block, prefix, group, out);
+        }
+        group.clear();
     };
-    let mut commands: Vec<String> = Vec::new();
-    let mut heading = String::new();
-    for block in &doc.blocks {
-        if block.heading != heading {
-            heading = block.heading.clone();
-            commands.clear();
-        }
-        let prefix = section_prefix(&block.heading);
-        let found = crate::docsync::commands_in(&block.content);
-        if !found.is_empty() {
-            command_expectations(text, block, prefix, &found, &mut out);
-            commands = found;
-            continue;
-        }
-        let ctx = Context {
-            commands: commands.clone(),
-            prefix,
-            block,
-        };
-        match output_expectations(text, &ctx) {
-            Ok(found) => out.documented.extend(found),
-            Err(why) => out.not_understood.push(NotUnderstood {
-                heading: block.heading.clone(),
-                lines: block.lines,
-                text: markdown::verbatim(text, block.lines),
-                why,
-            }),
+    for step in &script.steps {
+        match step {
+            Step::Command(c) => {
+                let block = blocks.get(&c.block.lines.start).copied();
+                if block.map(|b| b.lines) != group_block.map(|b| b.lines) {
+                    flush(&mut sections, &mut group, group_block, &mut out);
+                    group_block = block;
+                }
+                group.push(c.line());
+            }
+            Step::Output(o) => {
+                flush(&mut sections, &mut group, group_block, &mut out);
+                group_block = None;
+                let shown = Block {
+                    heading: o.block.heading.clone(),
+                    lang: o.block.lang.clone(),
+                    lines: o.lines,
+                    content: o.text.clone(),
+                    lead: o.lead.clone(),
+                    ..Block::default()
+                };
+                let commands = match o.command.and_then(|i| script.steps.get(i)) {
+                    Some(Step::Command(c)) => vec![c.line()],
+                    _ => Vec::new(),
+                };
+                let ctx = Context {
+                    commands,
+                    prefix: sections.prefix(&shown.heading),
+                    block: &shown,
+                };
+                match output_expectations(&source, &ctx) {
+                    Ok(found) => out.documented.extend(found),
+                    Err(why) => out.not_understood.push(NotUnderstood {
+                        heading: shown.heading.clone(),
+                        lines: shown.lines,
+                        text: source.verbatim(shown.lines),
+                        why,
+                    }),
+                }
+            }
+            Step::Comment(_) => {}
         }
     }
-    prose_expectations(text, &doc, &mut out);
+    flush(&mut sections, &mut group, group_block, &mut out);
+    prose_expectations(&source, &script.document, &mut sections, &mut out);
+    out.source = source;
     out
 }
 
 fn documented(
-    text: &str,
+    source: &Source,
     id: String,
-    heading: &str,
+    heading: &Heading,
     lines: Lines,
     expected: Expected,
 ) -> Documented {
     Documented {
         id,
-        heading: heading.to_string(),
+        heading: heading.clone(),
         lines,
-        text: markdown::verbatim(text, lines),
+        text: source.verbatim(lines),
         expected,
     }
 }
@@ -191,7 +256,7 @@ fn documented(
 /// Expectations a command block carries: the URLs it fetches, the resource it declares inline,
 /// the samples it applies, the Kiali steps.
 fn command_expectations(
-    text: &str,
+    text: &Source,
     block: &Block,
     prefix: Option<&str>,
     commands: &[String],
@@ -251,7 +316,15 @@ fn command_expectations(
                 let mut objects = objects.into_iter();
                 match (objects.next(), objects.next()) {
                     (Some(object), None) => push(
-                        format!("{prefix}.waypoint_declaration"),
+                        // A waypoint is declared as a Gateway; any other object is a declaration
+                        // of its own kind, never misnamed as the waypoint's.
+                        match object.types.as_ref().map(|t| t.kind.as_str()) {
+                            Some("Gateway") => format!("{prefix}.waypoint_declaration"),
+                            kind => format!(
+                                "{prefix}.declaration.{}",
+                                kind.unwrap_or("unknown").to_ascii_lowercase()
+                            ),
+                        },
                         Expected::Declaration {
                             object: Box::new(object),
                             yaml,
@@ -261,7 +334,7 @@ fn command_expectations(
                     _ => out.not_understood.push(NotUnderstood {
                         heading: block.heading.clone(),
                         lines: block.lines,
-                        text: markdown::verbatim(text, block.lines),
+                        text: text.verbatim(block.lines),
                         why: "an inline declaration that is not one Kubernetes object".into(),
                     }),
                 }
@@ -309,7 +382,7 @@ pub fn heredoc(content: &str) -> Option<String> {
 }
 
 /// Expectations an output block carries, by the command it follows.
-fn output_expectations(text: &str, ctx: &Context) -> Result<Vec<Documented>, String> {
+fn output_expectations(text: &Source, ctx: &Context) -> Result<Vec<Documented>, String> {
     let block = ctx.block;
     let prefix = ctx
         .prefix
@@ -443,16 +516,23 @@ const STATEMENTS: &[(&str, &str, &[&str])] = &[
     ("kiali", "graph_shows_traffic", &["see the traffic flow"]),
 ];
 
-fn prose_expectations(text: &str, doc: &Document, out: &mut Expectations) {
+fn prose_expectations(
+    text: &Source,
+    doc: &Document,
+    sections: &mut Sections,
+    out: &mut Expectations,
+) {
+    let mut seen: std::collections::HashSet<String> =
+        out.documented.iter().map(|d| d.id.clone()).collect();
     for p in &doc.prose {
-        let Some(prefix) = section_prefix(&p.heading) else {
+        let Some(prefix) = sections.prefix(&p.heading) else {
             continue;
         };
         let said = p.text.to_ascii_lowercase();
         for (section, name, words) in STATEMENTS {
             if *section == prefix && words.iter().all(|w| said.contains(w)) {
                 let id = format!("{prefix}.{name}");
-                if out.get(&id).is_none() {
+                if seen.insert(id.clone()) {
                     out.documented.push(documented(
                         text,
                         id,
