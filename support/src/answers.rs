@@ -916,6 +916,32 @@ pub fn waypoint_pod(refs: &Refs, waypoint_pods: &[Pod]) -> Answer {
     })
 }
 
+/// The control plane's half of the waypoint pod line: the pod's NAME, which istiod decides (the
+/// Deployment it makes for the waypoint). Decidable where no container runs (sim), unlike the
+/// READY, STATUS and RESTARTS columns ([`waypoint_pod`]).
+pub fn waypoint_pod_named(refs: &Refs, waypoint_pods: &[Pod]) -> Answer {
+    let d = try_doc!(documented(refs, "l7.waypoint_pod_line"));
+    let Expected::PodLine { row } = &d.expected else {
+        return unreadable(d, "a pod line");
+    };
+    let doc = judge::pod_named(waypoint_pods, row.base_name());
+    combine(refs, d, doc, || {
+        let era = refs.facts.waypoint.deployment;
+        let replacement = waypoint_pods
+            .iter()
+            .find(|p| {
+                crate::tutorial::listing::base_name(p.metadata.name.as_deref().unwrap_or_default())
+                    == era
+            })
+            .map(kubectl_pod_line);
+        Some(EraSide {
+            verdict: judge::pod_named(waypoint_pods, era),
+            facts: vec![Fact::WaypointDeployment],
+            replacement,
+        })
+    })
+}
+
 /// A pod as `kubectl get pod` prints it (NAME READY STATUS RESTARTS AGE; the age as the
 /// tutorial's, which no run reproduces).
 pub fn kubectl_pod_line(p: &Pod) -> String {

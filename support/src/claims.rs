@@ -136,6 +136,8 @@ claims! {
         ["l4.productpage_ztunnel_line"], "productpage's ztunnel logs the inbound connection from sleep";
     L7WaypointDeclared = "l7.waypoint_declared", L7, Istiod,
         ["l7.waypoint_declaration"], "the productpage waypoint declaration is accepted and acted on";
+    L7WaypointPodNamed = "l7.waypoint_pod_named", L7, Istiod,
+        ["l7.waypoint_pod_line"], "the waypoint's pod is named after the Deployment istiod makes for it";
     L7WaypointPodRunning = "l7.waypoint_pod_running", L7, Data,
         ["l7.waypoint_pod_line"], "the waypoint pod is Running, 1/1 ready";
     L7CurlReturnsProductpage = "l7.curl_returns_productpage", L7, Data,

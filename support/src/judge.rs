@@ -968,6 +968,29 @@ pub fn pod_line(pods: &[Pod], deployment: &str, want: PodColumns) -> Verdict {
     )
 }
 
+/// `kubectl get pod | grep waypoint`, by NAME alone: a pod of Deployment `deployment` exists. The
+/// name is the control plane's decision (istiod names the waypoint's Deployment, whose ReplicaSet
+/// names the pod); READY, STATUS and RESTARTS are the data plane's, judged by [`pod_line`].
+pub fn pod_named(pods: &[Pod], deployment: &str) -> Verdict {
+    let hit = pods.iter().any(|p| {
+        crate::tutorial::listing::base_name(p.metadata.name.as_deref().unwrap_or_default())
+            == deployment
+    });
+    let seen: Vec<&str> = pods
+        .iter()
+        .map(|p| p.metadata.name.as_deref().unwrap_or_default())
+        .collect();
+    Verdict::holds_if(
+        hit,
+        format!("a pod {deployment}-<hash>-<suffix>"),
+        if seen.is_empty() {
+            "no pod named like a waypoint".into()
+        } else {
+            seen.join(", ")
+        },
+    )
+}
+
 /// Every pod has the RESTARTS the tutorial shows for its line (`0`): a pod that restarted is not
 /// the one the listing shows, even when it is ready again.
 pub fn restarts(pods: &[Pod], expected: &str) -> Verdict {

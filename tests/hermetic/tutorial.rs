@@ -400,6 +400,10 @@ fn replay_1_31(e: &Expectations) -> BTreeMap<ClaimId, Answer> {
         })
         .collect();
     out.insert(
+        ClaimId::L7WaypointPodNamed,
+        answers::waypoint_pod_named(&refs, &waypoint_pods),
+    );
+    out.insert(
         ClaimId::L7WaypointPodRunning,
         answers::waypoint_pod(&refs, &waypoint_pods),
     );
@@ -582,6 +586,7 @@ fn istio_1_31_shows_where_the_tutorial_is_stale_and_nothing_else() {
                 "line 163".to_string()
             ),
             ("l7.waypoint_declared", "lines 183-192".to_string()),
+            ("l7.waypoint_pod_named", "line 201".to_string()),
             ("l7.waypoint_pod_running", "line 201".to_string()),
             ("l7.sleep_ztunnel_logs_to_waypoint", "line 223".to_string()),
             (
@@ -770,7 +775,7 @@ fn the_report_leads_with_the_stale_tutorial() {
     let path = dir.path().join("claims.jsonl");
     let report = support::report::build(&support::report::load(&[&path]).unwrap());
     let md = report.markdown();
-    assert!(md.starts_with("# Tutorial drift report\n\n- 1.31-dev (1.24, sim): 10 documented statements are stale, 0 drifted"), "{md}");
+    assert!(md.starts_with("# Tutorial drift report\n\n- 1.31-dev (1.24, sim): 11 documented statements are stale, 0 drifted"), "{md}");
     let stale_at = md.find("## Where the tutorial is stale").unwrap();
     assert!(
         stale_at < md.find("## Claims").unwrap(),
@@ -782,8 +787,8 @@ fn the_report_leads_with_the_stale_tutorial() {
         "the documented text, verbatim: {md}"
     );
     let json = report.json();
-    assert_eq!(json["doc_stale"], 10);
-    assert_eq!(json["counts"][0]["doc_stale"], 10);
+    assert_eq!(json["doc_stale"], 11);
+    assert_eq!(json["counts"][0]["doc_stale"], 11);
 }
 
 #[test]
@@ -963,13 +968,13 @@ fn on_another_page_the_seeds_claims_are_not_applicable_with_why() {
         assert!(why.contains("documents no"), "{}: {why}", id.name());
     }
     // The seed's own answers are unchanged by the reader (the 1.31 replay through the L7 section:
-    // 10 stale, as the report of that replay counts them).
+    // 11 stale, as the report of that replay counts them).
     let seed = replay_1_31(&reference());
     assert_eq!(seed.len(), answers.len());
     assert_eq!(
         seed.values()
             .filter(|a| matches!(a, Answer::DocStale { .. }))
             .count(),
-        10
+        11
     );
 }

@@ -277,6 +277,53 @@ fn waypoint_pod() -> Pod {
 }
 
 #[test]
+fn the_waypoint_pods_name_is_istiods_deployment_and_no_other_pod_passes_for_it() {
+    let doc = doc();
+    let pod = waypoint_pod();
+    // 1.31: istiod names the Deployment `productpage-waypoint`, the tutorial's line
+    // `bookinfo-productpage-waypoint-proxy`: stale, citing the waypoint Deployment fact.
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    let Answer::DocStale { era: era_fact, .. } =
+        answers::waypoint_pod_named(&refs, std::slice::from_ref(&pod))
+    else {
+        panic!("not stale")
+    };
+    assert!(
+        era_fact.fact.contains("productpage-waypoint"),
+        "{}",
+        era_fact.fact
+    );
+    // Readiness is not this claim's: a pod that is not ready still carries istiod's name.
+    let mut not_ready = pod.clone();
+    not_ready.status.as_mut().unwrap().container_statuses = None;
+    assert!(matches!(
+        answers::waypoint_pod_named(&refs, &[not_ready]),
+        Answer::DocStale { .. }
+    ));
+    // Near misses: the productpage pod itself, a waypoint of another service, no pod at all.
+    for name in [
+        "productpage-v1-54bb874995-kzpnw",
+        "reviews-waypoint-7b5b785d58-xkgss",
+        "productpage-waypoint-proxy-7b5b785d58-xkgss",
+    ] {
+        let mut other = pod.clone();
+        other.metadata.name = Some(name.into());
+        let (actual, _) = drifted(&answers::waypoint_pod_named(&refs, &[other]));
+        assert!(actual.contains(name), "{name}: {actual}");
+    }
+    let (actual, _) = drifted(&answers::waypoint_pod_named(&refs, &[]));
+    assert!(actual.contains("no pod"), "{actual}");
+    // The tutorial's own build names it as the line shows.
+    let refs = Refs::new(&doc, TUTORIAL_BUILD, Era::Experimental2022);
+    let mut documented = pod;
+    documented.metadata.name = Some("bookinfo-productpage-waypoint-proxy-fcf74c55d-j9zm5".into());
+    assert_eq!(
+        answers::waypoint_pod_named(&refs, &[documented]),
+        Answer::AsDocumented
+    );
+}
+
+#[test]
 fn a_terminating_or_restarted_waypoint_pod_is_not_the_line_shown() {
     let doc = doc();
     let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);

@@ -76,7 +76,14 @@ fn l7_processing_through_the_productpage_waypoint(apps: Arc<World>) {
         answers::waypoint_declared(&w.refs(), &by_tutorial, by_era.as_ref(), &eras),
     );
 
-    // Step 2: `kubectl get pod | grep waypoint`.
+    // Step 2: `kubectl get pod | grep waypoint`: the pod's name (istiod's Deployment), then its
+    // READY, STATUS and RESTARTS (a running container's).
+    w.until_judged(
+        ClaimId::L7WaypointPodNamed,
+        w.istiod_timeout(300),
+        || observe::pods_named_like(c, APPS_NAMESPACE, "waypoint"),
+        |pods| answers::waypoint_pod_named(&w.refs(), pods),
+    );
     w.until_judged(
         ClaimId::L7WaypointPodRunning,
         w.istiod_timeout(300),
