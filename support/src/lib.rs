@@ -7,6 +7,7 @@
 
 pub mod answers;
 pub mod claims;
+pub mod compare;
 pub mod cluster;
 pub mod diagnostics;
 pub mod docpatch;
@@ -29,6 +30,7 @@ pub mod plan;
 pub mod process;
 pub mod progress;
 pub mod report;
+pub mod run;
 pub mod settings;
 pub mod snapshot;
 pub mod steps;

@@ -118,6 +118,8 @@ impl Tools {
             timeout: Duration::from_secs(60),
             echo: false,
             env: Vec::new(),
+            clear_env: false,
+            cwd: None,
         }
     }
 }
@@ -139,6 +141,8 @@ pub struct Cmd {
     timeout: Duration,
     echo: bool,
     env: Vec<(OsString, OsString)>,
+    clear_env: bool,
+    cwd: Option<PathBuf>,
 }
 
 impl Cmd {
@@ -174,6 +178,19 @@ impl Cmd {
         self
     }
 
+    /// Start from an empty environment: only `PATH` (the tools' search path) and the variables
+    /// given with [`Cmd::env`] reach the program (documented commands run this way).
+    pub fn clear_env(mut self) -> Self {
+        self.clear_env = true;
+        self
+    }
+
+    /// Runs the program in `dir` instead of this process's working directory.
+    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(dir.into());
+        self
+    }
+
     /// The command line as a user would type it (for messages only).
     pub fn display(&self) -> String {
         std::iter::once(self.program.clone())
@@ -192,7 +209,14 @@ impl Cmd {
     /// Starts the program in a process group of its own (so a timeout can end its children too),
     /// stdout and stderr piped, nothing on stdin, `PATH` = the tools' search path.
     fn spawn_piped(&self, path: &Path) -> std::io::Result<tokio::process::Child> {
-        tokio::process::Command::new(path)
+        let mut command = tokio::process::Command::new(path);
+        if self.clear_env {
+            command.env_clear();
+        }
+        if let Some(dir) = &self.cwd {
+            command.current_dir(dir);
+        }
+        command
             .args(&self.args)
             .env("PATH", &self.tools.search_path)
             .envs(self.env.iter().map(|(k, v)| (k, v)))

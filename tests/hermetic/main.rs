@@ -3,6 +3,7 @@
 
 mod acquire;
 mod claim_snapshots;
+mod compare;
 mod doctor;
 mod drift;
 mod fixtures;
@@ -18,5 +19,6 @@ mod progress;
 mod properties;
 mod provisioning;
 mod redaction;
+mod run;
 mod tutorial;
 mod world;

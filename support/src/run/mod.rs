@@ -1,0 +1,208 @@
+//! Running a documented command as written: the text goes to bash unchanged but for `@path@`
+//! markers, with `set -o pipefail`, stdin closed, a timeout that ends the whole process group
+//! (which also ends, when the command returns, what it left running in the background),
+//! output (bounded as [`crate::process`] bounds every tool's output) and exit status kept as
+//! evidence.
+//!
+//! Before it runs, a command is read into shell words ([`words`]) and
+//! - refused if it names another kubeconfig, context, server or credentials ([`guard`]);
+//! - recorded not applicable, with why, if the provider cannot perform it ([`applicability`]).
+//!
+//! What it runs in ([`env`]): a working directory that is a view of the Istio release in use
+//! (`samples/`, `manifests/`, … linked; `istio` and `istio-<version>` link to the view itself, so
+//! `./istio/samples/…` and `samples/…` both resolve; `bin/` holds the run's pinned `kubectl` and
+//! `istioctl` and comes first on `PATH`), `HOME` and `KUBECONFIG` in the run's private state, and
+//! an environment built from an allow-list, never inherited.
+
+pub mod applicability;
+pub mod env;
+pub mod guard;
+pub mod kubectl;
+pub mod words;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use applicability::NotApplicable;
+pub use env::{PinnedTools, RunDir, RunSetup};
+pub use guard::{GuardError, Refusal};
+
+use crate::process::ProcessError;
+use crate::settings::Provider;
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+impl Exit {
+    pub fn success(self) -> bool {
+        self == Exit::Code(0)
+    }
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exit::Code(c) => write!(f, "exit status {c}"),
+            Exit::Signal(s) => write!(f, "signal {s}"),
+        }
+    }
+}
+
+/// What a command that ran left behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// The text bash was given (the document's text, `@path@` markers resolved).
+    pub command: String,
+    pub stdout: String,
+    pub stderr: String,
+    pub exit: Exit,
+    pub elapsed: Duration,
+}
+
+/// What happened to one documented command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Ran(Evidence),
+    /// Not run: it names another cluster or credentials, or cannot be read as shell words.
+    Refused(GuardError),
+    /// Not run: the provider cannot perform it.
+    NotApplicable(NotApplicable),
+    /// Killed (with its whole process group) after the timeout.
+    TimedOut {
+        command: String,
+        after: Duration,
+        stderr_tail: String,
+    },
+    /// bash could not be started.
+    NotStarted {
+        command: String,
+        reason: String,
+    },
+}
+
+/// What the runner will do with a command text, decided before anything runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Run this text (markers resolved).
+    Run(String),
+    Refused(GuardError),
+    NotApplicable(NotApplicable),
+}
+
+/// Runs documented commands in one run's private directory.
+#[derive(Debug, Clone)]
+pub struct Runner {
+    dir: RunDir,
+    provider: Provider,
+    timeout: Duration,
+}
+
+impl Runner {
+    /// A runner over a prepared [`RunDir`].
+    pub fn new(dir: RunDir, provider: Provider, timeout: Duration) -> Self {
+        Runner {
+            dir,
+            provider,
+            timeout,
+        }
+    }
+
+    pub fn dir(&self) -> &RunDir {
+        &self.dir
+    }
+
+    /// Refused, not applicable, or the text to run. Pure: reads nothing but `text`.
+    pub fn decide(&self, text: &str) -> Decision {
+        let resolved = self.dir.resolve_markers(text);
+        if let Err(refused) = guard::check(&resolved) {
+            return Decision::Refused(refused);
+        }
+        // The guard parsed it already; this parse cannot fail where the guard's did not.
+        let script = match words::parse(&resolved) {
+            Ok(script) => script,
+            Err(e) => return Decision::Refused(GuardError::Unreadable(e)),
+        };
+        match applicability::check(&script, self.provider) {
+            Some(not) => Decision::NotApplicable(not),
+            None => Decision::Run(resolved),
+        }
+    }
+
+    /// Decides, then runs the command through bash if it may run.
+    pub async fn run(&self, text: &str) -> Outcome {
+        let resolved = match self.decide(text) {
+            Decision::Run(resolved) => resolved,
+            Decision::Refused(e) => return Outcome::Refused(e),
+            Decision::NotApplicable(n) => return Outcome::NotApplicable(n),
+        };
+        let cmd = self
+            .dir
+            .tools()
+            .command("bash")
+            .args(["--noprofile", "--norc", "-o", "pipefail", "-c"])
+            .arg(&resolved)
+            .clear_env()
+            .current_dir(self.dir.work())
+            .timeout(self.timeout);
+        let cmd = self
+            .dir
+            .environment()
+            .into_iter()
+            .filter(|(k, _)| k != "PATH")
+            .fold(cmd, |cmd, (k, v)| cmd.env(k, v));
+        match cmd.run_unchecked().await {
+            Ok((status, output)) => Outcome::Ran(Evidence {
+                command: resolved,
+                stdout: output.stdout,
+                stderr: output.stderr,
+                exit: exit_of(&status),
+                elapsed: output.elapsed,
+            }),
+            Err(ProcessError::Timeout {
+                timeout,
+                stderr_tail,
+                ..
+            }) => Outcome::TimedOut {
+                command: resolved,
+                after: timeout,
+                stderr_tail,
+            },
+            Err(e) => Outcome::NotStarted {
+                command: resolved,
+                reason: crate::errors::chain(&e),
+            },
+        }
+    }
+}
+
+fn exit_of(status: &std::process::ExitStatus) -> Exit {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => Exit::Code(code),
+        (None, Some(sig)) => Exit::Signal(sig),
+        _ => Exit::Code(-1),
+    }
+}
+
+/// Errors preparing a run's directory.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(
+        "preparing the run's directory {path}: {source}; check that the state directory is writable"
+    )]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{what} {path} is not an executable file: {hint}")]
+    Tool {
+        what: &'static str,
+        path: PathBuf,
+        hint: &'static str,
+    },
+}

@@ -1,0 +1,830 @@
+//! Running documented commands as written: shell words, the guard (each refused form and the
+//! near misses that must run), the provider table, the run directory and environment, bash with
+//! pipefail, closed stdin and a timeout that ends the process group, the pinned kubectl download.
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use std::time::{Duration, Instant};
+
+use support::run::applicability::{self, RULES};
+use support::run::words::{self, ShellError};
+use support::run::{
+    Decision, Exit, GuardError, Outcome, PinnedTools, RunDir, RunSetup, Runner, guard, kubectl,
+};
+use support::settings::Provider;
+
+use crate::world::{Answer, FakeBin, Server, sha256_hex};
+
+// ---------------------------------------------------------------- shell words
+
+#[test]
+fn words_split_lists_and_pipelines_and_drop_quotes_and_redirections() {
+    let s = words::parse(
+        "kubectl get pods -n 'istio system' | grep \"ztunnel\" && echo ok > /tmp/x 2>&1; FOO=bar env",
+    )
+    .unwrap();
+    let w: Vec<Vec<String>> = s.commands.iter().map(|c| c.words.clone()).collect();
+    assert_eq!(
+        w,
+        vec![
+            vec!["kubectl", "get", "pods", "-n", "istio system"],
+            vec!["grep", "ztunnel"],
+            vec!["echo", "ok"],
+            vec!["env"],
+        ]
+    );
+    assert_eq!(
+        s.commands[3].assignments,
+        vec![("FOO".into(), "bar".into())]
+    );
+}
+
+#[test]
+fn heredoc_bodies_are_data_and_commands_after_them_are_read() {
+    let text = "kubectl apply -f - <<EOF\nspec:\n  server: https://x\n  args: [--context, prod]\nEOF\nkubectl get gateway";
+    let s = words::parse(text).unwrap();
+    assert_eq!(s.commands.len(), 2, "{s:?}");
+    assert_eq!(s.commands[0].words, ["kubectl", "apply", "-f", "-"]);
+    assert_eq!(s.commands[1].words, ["kubectl", "get", "gateway"]);
+    assert_eq!(s.heredocs.len(), 1);
+    assert!(s.heredocs[0].body.contains("--context, prod"));
+    // Quoted and tab-stripping delimiters.
+    let s = words::parse("cat <<-'END' | kubectl apply -f -\n\tkind: X\n\tEND\necho done").unwrap();
+    assert_eq!(s.commands.len(), 3, "{s:?}");
+    assert_eq!(s.commands[2].words, ["echo", "done"]);
+    // Each body belongs to the command that reads it.
+    let s = words::parse("cat <<A; bash <<B\none\nA\ntwo\nB\n").unwrap();
+    let owners: Vec<_> = s
+        .heredocs
+        .iter()
+        .map(|h| (h.body.as_str(), h.command))
+        .collect();
+    assert_eq!(owners, [("one\n", Some(0)), ("two\n", Some(1))]);
+}
+
+#[test]
+fn command_substitutions_are_read_as_commands_and_placeholders_are_found() {
+    let s = words::parse("echo $(kubectl get pods -o name) `istioctl version`").unwrap();
+    let programs: Vec<_> = s.commands.iter().filter_map(|c| c.program()).collect();
+    assert_eq!(programs, ["kubectl", "istioctl", "echo"]);
+    let s = words::parse("kubectl logs <istio-cni-node-id> -n istio-system|grep route").unwrap();
+    assert_eq!(s.placeholders, ["<istio-cni-node-id>"]);
+    // A real redirection is no placeholder.
+    let s = words::parse("kubectl apply -f - < file.yaml").unwrap();
+    assert!(s.placeholders.is_empty());
+}
+
+#[test]
+fn unreadable_text_is_a_typed_error_never_a_panic() {
+    assert!(matches!(
+        words::parse("echo 'open"),
+        Err(ShellError::Unterminated { .. })
+    ));
+    assert!(matches!(
+        words::parse("echo \"open"),
+        Err(ShellError::Unterminated { .. })
+    ));
+    assert!(matches!(
+        words::parse("echo $(kubectl get"),
+        Err(ShellError::Unterminated { .. })
+    ));
+    let deep = format!("{}x{}", "$(echo ".repeat(20), ")".repeat(20));
+    assert_eq!(words::parse(&deep), Err(ShellError::TooDeep));
+    for text in [
+        "\\",
+        "<",
+        "<<",
+        "2>",
+        "$(",
+        "`",
+        "a=\u{e9}\u{1f600} <<'",
+        "<a",
+    ] {
+        let _ = words::parse(text);
+        let _ = guard::check(text);
+    }
+}
+
+// ---------------------------------------------------------------- the guard
+
+fn refused(text: &str) -> support::run::Refusal {
+    match guard::check(text) {
+        Err(GuardError::Refused(r)) => r,
+        other => panic!("{text:?} should be refused, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_form_that_names_another_cluster_is_refused_with_why() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "kubectl --kubeconfig /root/.kube/config get pods",
+            "--kubeconfig",
+        ),
+        ("kubectl get pods --kubeconfig=/x", "--kubeconfig=/x"),
+        ("kubectl --context prod get pods", "--context"),
+        ("kubectl get pods --context=prod", "--context=prod"),
+        ("kubectl --cluster other get pods", "--cluster"),
+        ("kubectl -s https://10.0.0.1:6443 get pods", "-s"),
+        (
+            "kubectl -shttps://10.0.0.1:6443 get pods",
+            "-shttps://10.0.0.1:6443",
+        ),
+        ("kubectl --server=https://x get pods", "--server=https://x"),
+        ("kubectl --token abc get pods", "--token"),
+        ("kubectl --user admin get pods", "--user"),
+        ("kubectl --client-key k.pem get pods", "--client-key"),
+        (
+            "KUBECONFIG=/tmp/other kubectl get pods",
+            "KUBECONFIG=/tmp/other",
+        ),
+        ("export KUBECONFIG=/tmp/other", "KUBECONFIG=/tmp/other"),
+        ("env KUBECONFIG=/x kubectl get pods", "KUBECONFIG=/x"),
+        ("HOME=/root kubectl get pods", "HOME=/root"),
+        ("kubectl config use-context prod", "config use-context"),
+        (
+            "kubectl config set-context --current --namespace=x",
+            "config set-context",
+        ),
+        (
+            "kubectl config set-cluster other --server=https://x",
+            "--server=https://x",
+        ),
+        ("kubectl config set-credentials me --token=x", "--token=x"),
+        ("istioctl --context prod install -y", "--context"),
+        ("istioctl install -c /other/kubeconfig -y", "-c"),
+        (
+            "./istio/bin/istioctl --kubeconfig x proxy-status",
+            "--kubeconfig",
+        ),
+        (
+            "kind create cluster --kubeconfig /root/.kube/config",
+            "--kubeconfig",
+        ),
+        ("helm install x chart --kube-context prod", "--kube-context"),
+        (
+            "kubectl get pods | kubectl --context prod apply -f -",
+            "--context",
+        ),
+        ("true && kubectl --context prod get pods", "--context"),
+        ("echo $(kubectl --context prod get pods)", "--context"),
+        ("bash -c 'kubectl --context prod get pods'", "--context"),
+        ("sudo kubectl --context prod get pods", "--context"),
+        ("timeout 60 kubectl --context prod get pods", "--context"),
+        ("watch -n 1 kubectl --context prod get pods", "--context"),
+        (
+            "echo prod | xargs kubectl config use-context",
+            "config use-context",
+        ),
+        (
+            "kubectl apply -f - --context prod <<EOF\nkind: X\nEOF",
+            "--context",
+        ),
+    ];
+    for (text, offending) in cases {
+        let r = refused(text);
+        assert_eq!(r.offending, *offending, "{text}");
+        let message = r.to_string();
+        assert!(message.starts_with("refused before it ran: `"), "{message}");
+        assert!(!r.reason.is_empty(), "{text}: a reason");
+    }
+    let r = refused("kubectl --context prod get pods");
+    assert_eq!(r.command, "kubectl --context prod get pods");
+    assert_eq!(r.reason, "names another kube context");
+}
+
+#[test]
+fn near_misses_of_the_guard_are_allowed() {
+    for text in [
+        // Heredoc bodies are data: a Gateway's `--context` arg, a kubeconfig-like `server:`.
+        "kubectl apply -f - <<EOF\napiVersion: v1\nkind: ConfigMap\ndata:\n  args: --context=prod --kubeconfig=/x\n  server: https://10.0.0.1:6443\nEOF",
+        "kubectl get pods -l context=x",
+        "kubectl get pods --selector=server=x",
+        "kubectl exec deploy/sleep -- curl -s http://productpage:9080/",
+        "kubectl exec deploy/sleep -- sh -c 'curl -s --user a:b http://x'",
+        "kubectl -n istio-system logs ztunnel-x -cistio-proxy --tail 1",
+        "kubectl config view",
+        "kubectl config current-context",
+        "kubectl config get-contexts",
+        "echo '--context is a flag of kubectl'",
+        "curl -s -u user:pass https://example.com/",
+        "kubectl get pods -o jsonpath='{.items[*].metadata.name}'",
+        "kubectl label namespace default istio.io/dataplane-mode=ambient",
+        "FOO=bar kubectl get pods",
+        "istioctl proxy-config clusters deploy/sleep --fqdn x",
+        "kubectl get svc -o custom-columns=CONTEXT:.metadata.name",
+        "echo KUBECONFIG=/x",
+        "kubectl get pods # --context prod",
+        "cat <<EOF | kubectl apply -f -\nargs: [--context=prod]\nEOF",
+        "bash -c 'echo hi' <<EOF\n--context prod\nEOF",
+        "timeout 60 kubectl get pods",
+    ] {
+        assert_eq!(guard::check(text), Ok(()), "{text}");
+    }
+}
+
+#[test]
+fn an_unreadable_command_is_not_run() {
+    assert!(matches!(
+        guard::check("kubectl get pods -l 'app=x"),
+        Err(GuardError::Unreadable(_))
+    ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Shell-shaped noise: quotes, heredocs, substitutions, operators, flags, in any order.
+    #[test]
+    fn shell_words_the_guard_and_the_table_never_panic(
+        s in r#"(kubectl|istioctl|kind|-s|-c|--context=|KUBECONFIG=|<<|<<-|EOF|\n|'|"|\\|\$\(|\)|`|\||&&|;|<[a-z]+>|>|2>&1|\{|\}|if|then|é| |[a-z]{1,6}){0,40}"#
+    ) {
+        if let Ok(script) = words::parse(&s) {
+            for p in [Provider::Kind, Provider::Sim, Provider::K3s, Provider::Existing] {
+                let _ = applicability::check(&script, p);
+            }
+        }
+        let _ = guard::check(&s);
+    }
+}
+
+// ---------------------------------------------------------------- provider applicability
+
+fn not_applicable(text: &str, provider: Provider) -> Option<&'static str> {
+    applicability::check(&words::parse(text).unwrap(), provider).map(|n| n.rule)
+}
+
+#[test]
+fn every_rule_of_the_table_has_a_command_it_matches_and_a_near_miss_it_does_not() {
+    // (rule, provider, a command it matches, a near miss on the same provider)
+    let cases: &[(&str, Provider, &str, &str)] = &[
+        (
+            "placeholder",
+            Provider::Kind,
+            "kubectl logs <istio-cni-node-id> -n istio-system|grep route",
+            "kubectl logs ds/istio-cni-node -n istio-system < /dev/null",
+        ),
+        (
+            "kind_cluster",
+            Provider::Sim,
+            "kind create cluster --config=kind-config.yaml",
+            "kind get clusters",
+        ),
+        (
+            "kind_delete",
+            Provider::Kind,
+            "kind delete cluster",
+            "kind get clusters",
+        ),
+        (
+            "istio_download",
+            Provider::Sim,
+            "curl https://storage.googleapis.com/istio-build/dev/x/istio-x-linux-amd64.tar.gz --output istio.tar.gz",
+            "curl -sL https://raw.githubusercontent.com/linsun/sample-apps/main/sleep/sleep.yaml -o sleep.yaml",
+        ),
+        ("docker", Provider::K3s, "docker ps", "kubectl get pods"),
+        (
+            "sim_exec",
+            Provider::Sim,
+            "kubectl exec deploy/sleep -- curl -s http://productpage:9080/",
+            "kubectl get deploy/sleep",
+        ),
+        (
+            "sim_data_plane_logs",
+            Provider::Sim,
+            "kubectl -n istio-system logs ztunnel-5qpn7 -cistio-proxy --tail 1",
+            "kubectl logs deploy/istiod -n istio-system",
+        ),
+        (
+            "sim_traffic",
+            Provider::Sim,
+            "curl -s \"http://$GATEWAY_URL/productpage\" | grep -o \"<title>.*</title>\"",
+            "curl -sL https://raw.githubusercontent.com/istio/istio/master/samples/x.yaml -o x.yaml",
+        ),
+        (
+            "sim_dashboard",
+            Provider::Sim,
+            "./istio/bin/istioctl dashboard kiali",
+            "./istio/bin/istioctl version",
+        ),
+        (
+            "sim_port_forward",
+            Provider::Sim,
+            "kubectl port-forward svc/kiali 20001:20001 -n istio-system",
+            "kubectl get svc/kiali -n istio-system",
+        ),
+    ];
+    for (rule, provider, matching, near_miss) in cases {
+        assert_eq!(
+            not_applicable(matching, *provider),
+            Some(*rule),
+            "{matching} on {provider:?}"
+        );
+        assert_eq!(
+            not_applicable(near_miss, *provider),
+            None,
+            "{near_miss} on {provider:?}"
+        );
+    }
+    let covered: Vec<&str> = cases.iter().map(|c| c.0).collect();
+    for rule in RULES {
+        assert!(covered.contains(&rule.id), "rule {} has no test", rule.id);
+        assert!(!rule.reason.is_empty());
+    }
+}
+
+#[test]
+fn what_sim_cannot_do_runs_elsewhere_and_the_cluster_step_is_never_the_documents() {
+    let exec = "kubectl exec deploy/sleep -- curl -s http://productpage:9080/";
+    assert_eq!(not_applicable(exec, Provider::Kind), None);
+    assert_eq!(not_applicable(exec, Provider::K3s), None);
+    assert_eq!(
+        not_applicable("./istio/bin/istioctl dashboard kiali", Provider::Kind),
+        None
+    );
+    for p in [
+        Provider::Kind,
+        Provider::Sim,
+        Provider::K3s,
+        Provider::Existing,
+    ] {
+        assert_eq!(
+            not_applicable("kind create cluster", p),
+            Some("kind_cluster"),
+            "{p:?}"
+        );
+    }
+    // The seed's release steps are the suite's; its sample paths are not.
+    for text in [
+        "tar -xvf istio.tar.gz\nrm istio.tar.gz",
+        "mkdir istio\nmv istio*/*  istio",
+    ] {
+        assert_eq!(
+            not_applicable(text, Provider::Kind),
+            Some("istio_download"),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        not_applicable("kubectl apply -f ./istio/samples/addons", Provider::Sim),
+        None
+    );
+    assert_eq!(
+        not_applicable("rm -rf istio/samples/addons", Provider::Kind),
+        None
+    );
+    for traffic in [
+        "curl -s http://productpage:9080/",
+        "curl productpage:9080/productpage",
+        "curl -sS http://10.96.33.162:9080/",
+        "curl http://localhost:20001/kiali",
+        "wget -qO- http://[fd00::1]:80/",
+        "curl -s -H 'Host: bookinfo.example.com' http://$INGRESS_HOST:$INGRESS_PORT/",
+    ] {
+        assert_eq!(
+            not_applicable(traffic, Provider::Sim),
+            Some("sim_traffic"),
+            "{traffic}"
+        );
+        assert_eq!(not_applicable(traffic, Provider::Kind), None, "{traffic}");
+    }
+    for download in [
+        "curl -sL https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.0/standard-install.yaml -o crds.yaml",
+        "curl -o out.txt example.com/x",
+        "curl --version",
+        "wget -q notes.txt",
+    ] {
+        assert_eq!(not_applicable(download, Provider::Sim), None, "{download}");
+    }
+    // One matching command makes the whole block not applicable, with the one that matched.
+    let block = "kubectl get pods\nkubectl exec deploy/sleep -- curl -s http://productpage:9080/";
+    let n = applicability::check(&words::parse(block).unwrap(), Provider::Sim).unwrap();
+    assert_eq!(
+        n.command,
+        "kubectl exec deploy/sleep -- curl -s http://productpage:9080/"
+    );
+    assert!(n.reason.contains("replay"), "{}", n.reason);
+    assert_eq!(
+        not_applicable(
+            "if kubectl exec deploy/sleep -- curl -s http://productpage:9080/; then echo ok; fi",
+            Provider::Sim
+        ),
+        Some("sim_exec")
+    );
+}
+
+// ---------------------------------------------------------------- the run directory and bash
+
+struct Fixture {
+    _bin: FakeBin,
+    _release: tempfile::TempDir,
+    state: tempfile::TempDir,
+    dir: RunDir,
+}
+
+fn fixture() -> Fixture {
+    let bin = FakeBin::new();
+    bin.script("kubectl", "echo \"fake kubectl $*\"");
+    bin.script("istioctl", "echo \"fake istioctl $*\"");
+    let release = tempfile::tempdir().unwrap();
+    let samples = release.path().join("samples/bookinfo");
+    std::fs::create_dir_all(&samples).unwrap();
+    std::fs::write(samples.join("bookinfo.yaml"), "kind: Deployment\n").unwrap();
+    std::fs::create_dir_all(release.path().join("bin")).unwrap();
+    std::fs::write(release.path().join("bin/istioctl"), "not the pinned one").unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let kubeconfig = state.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, "apiVersion: v1\n").unwrap();
+    let tools = PinnedTools {
+        kubectl: bin.dir.path().join("kubectl"),
+        istioctl: bin.dir.path().join("istioctl"),
+    };
+    let pass = vec![
+        ("https_proxy".to_string(), "http://proxy:3128".to_string()),
+        ("AWS_SECRET_ACCESS_KEY".to_string(), "leak".to_string()),
+    ];
+    let dir = RunDir::prepare(&RunSetup {
+        state: &state.path().join("run"),
+        kubeconfig: &kubeconfig,
+        tools: &tools,
+        release_root: Some(release.path()),
+        release_version: "1.24.2",
+        pass_through: &pass,
+    })
+    .unwrap();
+    Fixture {
+        _bin: bin,
+        _release: release,
+        state,
+        dir,
+    }
+}
+
+fn runner(f: &Fixture, provider: Provider, timeout: Duration) -> Runner {
+    Runner::new(f.dir.clone(), provider, timeout)
+}
+
+async fn ran(r: &Runner, text: &str) -> support::run::Evidence {
+    match r.run(text).await {
+        Outcome::Ran(e) => e,
+        other => panic!("{text:?} should run, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn commands_reach_the_pinned_tools_and_the_release_by_every_documented_path() {
+    let f = fixture();
+    let r = runner(&f, Provider::Kind, Duration::from_secs(20));
+    let e = ran(&r, "kubectl get pods && ./istio/bin/istioctl version").await;
+    assert_eq!(e.exit, Exit::Code(0));
+    assert_eq!(
+        e.stdout, "fake kubectl get pods\nfake istioctl version\n",
+        "{e:?}"
+    );
+    for text in [
+        "cat ./istio/samples/bookinfo/bookinfo.yaml",
+        "cat samples/bookinfo/bookinfo.yaml",
+        "cat @samples/bookinfo/bookinfo.yaml@",
+        "cd istio-1.24.2 && cat samples/bookinfo/bookinfo.yaml",
+        "cd / && cat @samples/bookinfo/bookinfo.yaml@",
+    ] {
+        let e = ran(&r, text).await;
+        assert_eq!(e.stdout, "kind: Deployment\n", "{text}: {e:?}");
+    }
+    let e = ran(&r, "command -v kubectl istioctl").await;
+    let bin = f.dir.bin();
+    assert_eq!(
+        e.stdout,
+        format!(
+            "{}\n{}\n",
+            bin.join("kubectl").display(),
+            bin.join("istioctl").display()
+        )
+    );
+    // The marker is resolved in the evidence, as it was run.
+    let e = ran(&r, "echo @samples/x@").await;
+    assert!(e.command.starts_with("echo /"), "{}", e.command);
+    assert!(!e.command.contains('@'));
+}
+
+#[tokio::test]
+async fn the_environment_is_built_from_the_allow_list_only() {
+    let f = fixture();
+    let r = runner(&f, Provider::Kind, Duration::from_secs(20));
+    let e = ran(&r, "env").await;
+    let mut names: Vec<&str> = e
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+        .collect();
+    names.sort();
+    // bash adds PWD, SHLVL and `_` itself.
+    assert_eq!(
+        names,
+        [
+            "HOME",
+            "KUBECONFIG",
+            "LANG",
+            "PATH",
+            "PWD",
+            "SHLVL",
+            "TMPDIR",
+            "_",
+            "https_proxy"
+        ],
+        "{}",
+        e.stdout
+    );
+    let home = f.state.path().join("run/home");
+    assert!(e.stdout.contains(&format!("HOME={}\n", home.display())));
+    assert!(e.stdout.contains(&format!(
+        "KUBECONFIG={}\n",
+        f.state.path().join("kubeconfig").display()
+    )));
+    assert!(e.stdout.contains(&format!(
+        "PATH={}:/usr/local/bin:/usr/bin:/bin\n",
+        f.dir.bin().display()
+    )));
+    assert!(!e.stdout.contains("leak"), "a variable off the list got in");
+}
+
+#[tokio::test]
+async fn pipefail_closed_stdin_and_exit_statuses_are_kept() {
+    let f = fixture();
+    let r = runner(&f, Provider::Kind, Duration::from_secs(20));
+    let e = ran(&r, "false | cat").await;
+    assert_eq!(e.exit, Exit::Code(1), "pipefail: the failing stage counts");
+    let e = ran(&r, "cat; echo after").await;
+    assert_eq!(e.stdout, "after\n", "stdin is closed: cat ends at once");
+    let e = ran(&r, "echo out; echo err >&2; exit 3").await;
+    assert_eq!((e.stdout.as_str(), e.stderr.as_str()), ("out\n", "err\n"));
+    assert_eq!(e.exit, Exit::Code(3));
+    let e = ran(&r, "kill -TERM $$").await;
+    assert_eq!(e.exit, Exit::Signal(15));
+}
+
+#[tokio::test]
+async fn a_timeout_kills_the_whole_process_group() {
+    let f = fixture();
+    let r = runner(&f, Provider::Kind, Duration::from_millis(500));
+    let pid_file = f.state.path().join("child.pid");
+    let text = format!("sleep 30 & echo $! > {}; wait", pid_file.display());
+    let started = Instant::now();
+    let outcome = r.run(&text).await;
+    assert!(
+        matches!(outcome, Outcome::TimedOut { after, .. } if after == Duration::from_millis(500)),
+        "{outcome:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let proc_dir = Path::new("/proc").join(pid.trim());
+    // The kill is delivered before run() returns; reaping by init may lag a little.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while proc_dir.exists()
+        && !std::fs::read_to_string(proc_dir.join("stat")).is_ok_and(|s| s.contains(") Z "))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the background sleep {} outlived the timeout",
+            pid.trim()
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test]
+async fn refused_and_not_applicable_commands_never_run() {
+    let f = fixture();
+    let marker = f.state.path().join("ran");
+    let r = runner(&f, Provider::Sim, Duration::from_secs(20));
+    let text = format!(
+        "touch {} && kubectl --context prod get pods",
+        marker.display()
+    );
+    assert!(matches!(r.run(&text).await, Outcome::Refused(_)));
+    let text = format!("touch {} && kind create cluster", marker.display());
+    match r.run(&text).await {
+        Outcome::NotApplicable(n) => assert_eq!(n.rule, "kind_cluster"),
+        other => panic!("{other:?}"),
+    }
+    assert!(!marker.exists(), "nothing of a refused block ran");
+    assert!(matches!(r.decide("kubectl get pods"), Decision::Run(_)));
+}
+
+#[tokio::test]
+async fn output_is_bounded_like_every_tool_output() {
+    let f = fixture();
+    let r = runner(&f, Provider::Kind, Duration::from_secs(20));
+    let e = ran(
+        &r,
+        "head -c 3000000 /dev/zero | tr '\\0' 'a' | fold -w 1000",
+    )
+    .await;
+    assert!(e.stdout.len() < 2_200_000, "{}", e.stdout.len());
+    assert!(e.stdout.contains("bytes dropped"));
+}
+
+#[test]
+fn a_missing_pinned_tool_is_a_clear_error() {
+    let state = tempfile::tempdir().unwrap();
+    let tools = PinnedTools {
+        kubectl: state.path().join("nope"),
+        istioctl: state.path().join("nope"),
+    };
+    let err = RunDir::prepare(&RunSetup {
+        state: state.path(),
+        kubeconfig: &state.path().join("kc"),
+        tools: &tools,
+        release_root: None,
+        release_version: "",
+        pass_through: &[],
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(err.starts_with("kubectl "), "{err}");
+    assert!(err.contains("pin it first"), "{err}");
+}
+
+// ---------------------------------------------------------------- the pinned kubectl
+
+#[test]
+fn the_kubectl_release_follows_the_server_version() {
+    assert_eq!(kubectl::release_for_server("v1.33.1").unwrap(), "v1.33.1");
+    assert_eq!(
+        kubectl::release_for_server("v1.31.4+k3s1").unwrap(),
+        "v1.31.4"
+    );
+    assert_eq!(
+        kubectl::release_for_server("v1.34.0-rc.1").unwrap(),
+        "v1.34.0-rc.1"
+    );
+    for bad in ["1.33.1", "v1.33", "v1.33.x", "v1.33.1/../x", "", "v1.33.1-"] {
+        assert!(kubectl::release_for_server(bad).is_err(), "{bad}");
+    }
+    assert_eq!(
+        kubectl::release_url(kubectl::RELEASES, "v1.33.1", "amd64"),
+        "https://dl.k8s.io/release/v1.33.1/bin/linux/amd64/kubectl"
+    );
+    assert_eq!(kubectl::arch("x86_64").unwrap(), "amd64");
+    assert!(kubectl::arch("riscv64").is_err());
+}
+
+#[tokio::test]
+async fn kubectl_is_verified_cached_and_a_corrupt_one_is_never_kept() {
+    let server = Server::start().await;
+    let binary = b"#!/bin/sh\necho kubectl\n".to_vec();
+    let path = "/release/v1.33.1/bin/linux/amd64/kubectl";
+    server.route(&format!("{path}.sha256"), Answer::ok(sha256_hex(&binary)));
+    server.route(path, Answer::ok(binary.clone()));
+    let cache = tempfile::tempdir().unwrap();
+    let base = format!("{}/release", server.base);
+    let got = kubectl::acquire(&base, cache.path(), "v1.33.1", "amd64")
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&got).unwrap(), binary);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(got.metadata().unwrap().permissions().mode() & 0o111, 0o111);
+    kubectl::acquire(&base, cache.path(), "v1.33.1", "amd64")
+        .await
+        .unwrap();
+    assert_eq!(server.hits(path), 1, "cached");
+
+    // A published digest that does not match: an error naming both, nothing cached.
+    let bad = "/release/v1.32.0/bin/linux/amd64/kubectl";
+    server.route(&format!("{bad}.sha256"), Answer::ok("0".repeat(64)));
+    server.route(bad, Answer::ok(binary.clone()));
+    let err = kubectl::acquire(&base, cache.path(), "v1.32.0", "amd64")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kubectl::KubectlError::Checksum { expected, .. } if *expected == "0".repeat(64)),
+        "{err}"
+    );
+    let entry = cache.path().join("kubectl-v1.32.0-amd64");
+    assert!(!entry.join("kubectl").exists());
+    assert_eq!(
+        std::fs::read_dir(&entry).unwrap().count(),
+        0,
+        "no partial file"
+    );
+
+    // No checksum published, or not a checksum: refused.
+    let none = "/release/v1.30.0/bin/linux/amd64/kubectl";
+    server.route(none, Answer::ok(binary.clone()));
+    assert!(matches!(
+        kubectl::acquire(&base, cache.path(), "v1.30.0", "amd64").await,
+        Err(kubectl::KubectlError::Http { status: 404, .. })
+    ));
+    let garbled = "/release/v1.29.0/bin/linux/amd64/kubectl";
+    server.route(&format!("{garbled}.sha256"), Answer::ok("<html>"));
+    assert!(matches!(
+        kubectl::acquire(&base, cache.path(), "v1.29.0", "amd64").await,
+        Err(kubectl::KubectlError::ChecksumFile { .. })
+    ));
+}
+
+// ---------------------------------------------------------------- the seed's commands
+
+/// The seed tutorial's lines `from..=to` (1-based), its list indentation removed.
+fn seed_block(from: usize, to: usize) -> String {
+    let text = std::fs::read_to_string(
+        support::settings::workspace_root().join("fixtures/tutorial/ambient-tutorial.md"),
+    )
+    .unwrap();
+    let lines: Vec<&str> = text.lines().skip(from - 1).take(to + 1 - from).collect();
+    let indent = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    lines
+        .iter()
+        .map(|l| l.get(indent..).unwrap_or("").trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_command_of_the_seed_is_run_or_not_applicable_with_why() {
+    // (lines of the block, decision on sim, decision on kind): `run`, `refused`, or a rule id.
+    let blocks: &[(usize, usize, &str, &str)] = &[
+        (17, 25, "kind_cluster", "kind_cluster"),
+        (36, 36, "istio_download", "istio_download"),
+        (40, 41, "istio_download", "istio_download"),
+        (45, 46, "istio_download", "istio_download"),
+        (50, 50, "run", "run"),
+        (62, 62, "run", "run"),
+        (116, 119, "run", "run"),
+        (124, 124, "run", "run"),
+        (129, 129, "placeholder", "placeholder"),
+        (150, 150, "sim_exec", "run"),
+        (159, 159, "placeholder", "placeholder"),
+        (183, 192, "run", "run"),
+        (197, 197, "run", "run"),
+        (206, 206, "sim_exec", "run"),
+        (215, 215, "placeholder", "placeholder"),
+        (238, 239, "run", "run"),
+        (243, 243, "sim_dashboard", "run"),
+        (253, 253, "sim_exec", "run"),
+    ];
+    let f = fixture();
+    for (from, to, on_sim, on_kind) in blocks {
+        let text = seed_block(*from, *to);
+        for (provider, want) in [(Provider::Sim, on_sim), (Provider::Kind, on_kind)] {
+            let r = runner(&f, provider, Duration::from_secs(1));
+            let got = match r.decide(&text) {
+                Decision::Run(resolved) => {
+                    assert_eq!(resolved, text, "run as written");
+                    "run"
+                }
+                Decision::Refused(e) => panic!("lines {from}-{to} refused: {e}"),
+                Decision::NotApplicable(n) => {
+                    assert!(!n.reason.is_empty());
+                    n.rule
+                }
+            };
+            assert_eq!(got, *want, "lines {from}-{to} on {provider:?}:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn the_guard_reads_in_linear_time() {
+    // Commands with a heredoc and a command substitution each, one refused at the end. Four
+    // times the commands must take about four times as long.
+    let text = |n: usize| {
+        let mut text = String::new();
+        for i in 0..n {
+            text.push_str(&format!(
+                "kubectl apply -f - <<EOF && echo $(kubectl get cm c{i} -o name) | grep -v x\nkind: ConfigMap\nmetadata: {{name: c{i}}}\nEOF\n"
+            ));
+        }
+        text.push_str("kubectl --context prod get pods\n");
+        text
+    };
+    let run = |n: usize| {
+        let text = text(n);
+        assert!(matches!(guard::check(&text), Err(GuardError::Refused(_))));
+        let script = words::parse(&text).unwrap();
+        assert_eq!(script.commands.len(), 4 * n + 1);
+        assert_eq!(script.heredocs.len(), n);
+        assert_eq!(applicability::check(&script, Provider::Sim), None);
+    };
+    let best = |n: usize| {
+        (0..3)
+            .map(|_| {
+                let started = Instant::now();
+                run(n);
+                started.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
+    };
+    let (small, large) = (best(500), best(2_000));
+    assert!(
+        large < small * 9,
+        "500 commands: {small:?}, 2,000: {large:?}: not linear"
+    );
+}
