@@ -18,6 +18,8 @@ pub enum Section {
     L4,
     L7,
     Kiali,
+    /// A page run as written (`crate::document`): its commands and shown outputs, by line.
+    Document,
 }
 
 impl Section {
@@ -28,6 +30,7 @@ impl Section {
             Section::L4 => "L4 processing in ambient mode",
             Section::L7 => "L7 processing in ambient mode",
             Section::Kiali => "Kiali dashboard",
+            Section::Document => "The page, run as written",
         }
     }
 }
@@ -514,11 +517,22 @@ impl Recorder {
     /// appended says so.
     pub fn record(&self, id: ClaimId, answer: &Answer) -> std::io::Result<ClaimRecord> {
         let claim = of(id);
+        self.record_as(claim.name(), claim.section, answer)
+    }
+
+    /// [`Recorder::record`] for an expectation that is not one of the suite's claims: a step of
+    /// a page run as written (`crate::document`'s ids, `doc.<section>.l<line>.<command|output>`).
+    pub fn record_as(
+        &self,
+        claim: &str,
+        section: Section,
+        answer: &Answer,
+    ) -> std::io::Result<ClaimRecord> {
         let record = ClaimRecord {
             format: RECORD_FORMAT,
             run_id: self.run_id.clone(),
-            claim: claim.name().into(),
-            section: claim.section,
+            claim: claim.into(),
+            section,
             era: self.era.clone(),
             istio_version: self.istio_version.clone(),
             provider: self.provider.clone(),

@@ -369,6 +369,45 @@ pub fn unfilled_shortcodes(c: &Command) -> Option<String> {
     ))
 }
 
+/// Whether a command only sets shell state a later command of the page reads (`export NAME=…`,
+/// `NAME=…`, `cd DIR`, one a line): a reader types the page into one shell, while the runner
+/// starts a shell per command, so such a command is run again before each later one.
+pub fn carries_shell_state(c: &Command) -> bool {
+    let Ok(script) = crate::run::words::parse(&c.text) else {
+        return false;
+    };
+    let assignment = |w: &String| {
+        w.split_once('=').is_some_and(|(name, _)| {
+            name.bytes().next().is_some_and(|b| !b.is_ascii_digit())
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+    };
+    c.heredoc.is_none()
+        && !script.commands.is_empty()
+        && script
+            .commands
+            .iter()
+            .all(|sc| match sc.words.split_first() {
+                None => !sc.assignments.is_empty(),
+                Some((program, args)) if program == "export" => {
+                    !args.is_empty() && args.iter().all(assignment)
+                }
+                Some((program, args)) if program == "cd" => args.len() <= 1,
+                Some(_) => false,
+            })
+}
+
+/// The text to run for a command: the state-carrying commands before it, then its own text.
+pub fn with_shell_state(state: &[String], text: &str) -> String {
+    let mut out = String::new();
+    for s in state {
+        out.push_str(s);
+        out.push('\n');
+    }
+    out.push_str(text);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -660,6 +699,25 @@ mod tests {
             output_answer(&title, Some(&killed), &dev_1_31()),
             Answer::NotReached { .. }
         ));
+    }
+
+    #[test]
+    fn exports_are_carried_to_later_commands() {
+        let t = page("pages/ambient/getting-started.md");
+        let export = command_at(&t, 140);
+        assert!(carries_shell_state(&export));
+        // Near misses: a command that exports and does more, and a heredoc apply.
+        assert!(!carries_shell_state(&command_at(&t, 139)));
+        assert!(!carries_shell_state(&command_at(&t, 209)));
+        let mut other = export.clone();
+        other.text = "export GATEWAY_HOST=x; kubectl delete ns default".into();
+        assert!(!carries_shell_state(&other));
+        other.text = "1X=2".into();
+        assert!(!carries_shell_state(&other));
+        assert_eq!(
+            with_shell_state(std::slice::from_ref(&export.text), "echo $GATEWAY_HOST"),
+            "export GATEWAY_HOST=bookinfo-gateway-istio.istio-system\necho $GATEWAY_HOST"
+        );
     }
 
     #[test]

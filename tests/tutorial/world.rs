@@ -313,6 +313,12 @@ impl World {
         steps::enroll_apps(c, &self.facts).await.map_err(fail)
     }
 
+    /// The provider's own step after Istio is installed (sim: istiod as a local process; a no-op
+    /// elsewhere and when it runs already), for a page whose own `istioctl install` installed it.
+    pub fn after_documented_install(&self) -> Result<(), ClusterError> {
+        block_on(self._running.after_install(&self.release))
+    }
+
     /// The document and the era, the two references of every claim.
     pub fn refs(&self) -> Refs<'_> {
         Refs::new(
