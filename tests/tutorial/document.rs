@@ -7,7 +7,9 @@
 //! The cluster is the provider's own step (the `world` fixture: cluster started, Istio release
 //! pinned); Istio is installed by the page's own `istioctl install`, when it has one, and the
 //! suite then performs only what the provider needs after an install (sim: istiod as a local
-//! process). On the reference tutorial the sections perform the page's steps (issue 23's claim
+//! process). The page runs once per process, as the last part of the `world` fixture, so it runs
+//! on the cluster before any of the suite's own steps (the seed's sections, whose fixtures
+//! install Istio and deploy the apps again after it, whatever the page left). On the reference tutorial the sections perform the page's steps (issue 23's claim
 //! registry is the next step): here every one of its commands is only decided (run as written,
 //! or not applicable with why), never refused.
 
@@ -62,7 +64,7 @@ fn runner(w: &World) -> Runner {
     Runner::new(dir, w.settings.provider, w.timeout(300))
 }
 
-fn is_reference(w: &World) -> bool {
+pub fn is_reference(w: &World) -> bool {
     let reference = support::workspace::root().join(support::tutorial::REFERENCE);
     std::fs::canonicalize(&w.tutorial.path).ok() == std::fs::canonicalize(reference).ok()
 }
@@ -75,42 +77,23 @@ fn installs_istio(text: &str) -> bool {
         .any(|w| w[0].ends_with("istioctl") && w[1] == "install")
 }
 
-#[rstest]
-#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
-#[serial(cluster)]
-fn the_page_runs_as_written(world: Arc<World>) {
-    let w = world;
-    let runner = runner(&w);
-    if is_reference(&w) {
-        // The sections perform the reference tutorial's steps; running them again here would
-        // change the cluster under them. Every command is decided, none refused.
-        let refused: Vec<String> = w
-            .tutorial
-            .script
-            .commands()
-            .filter_map(|c| match runner.decide(&c.text) {
-                Decision::Refused(e) => Some(format!("line {}: {e}", c.lines)),
-                _ => None,
-            })
-            .collect();
-        assert!(
-            refused.is_empty(),
-            "the reference tutorial has commands the guard refuses:\n{}",
-            refused.join("\n")
-        );
-        support::progress::say(
-            "document: the reference tutorial's steps are performed by its sections; set AMBIENT_TUTORIAL to run another page as written",
-        );
-        return;
-    }
+/// What running the page left: how many answers of each kind, and the failing ones.
+#[derive(Debug, Default)]
+pub struct PageRun {
+    /// As documented, doc stale, drifted, not applicable, not reached.
+    pub counts: [usize; 5],
+    pub failures: Vec<String>,
+}
 
+/// Runs the page's steps in order and records an answer for each command and each output.
+pub fn run_page(w: &World) -> PageRun {
+    let runner = runner(w);
     let steps = &w.tutorial.script.steps;
     let mut observed: Vec<Option<Observed>> = vec![None; steps.len()];
     let mut shell_state: Vec<String> = Vec::new();
-    let mut failures: Vec<String> = Vec::new();
-    let mut counts = [0usize; 5];
+    let mut run = PageRun::default();
     let mut record = |id: &str, answer: &Answer| {
-        counts[match answer {
+        run.counts[match answer {
             Answer::AsDocumented | Answer::Holds => 0,
             Answer::DocStale { .. } => 1,
             Answer::Drifted { .. } => 2,
@@ -121,7 +104,7 @@ fn the_page_runs_as_written(world: Arc<World>) {
             support::progress::say(format!("could not record {id}: {e}"));
         }
         if answer.is_failure(w.settings.strict_docs) {
-            failures.push(format!("{id}: {}", answer.describe()));
+            run.failures.push(format!("{id}: {}", answer.describe()));
         }
     };
     for (i, step) in steps.iter().enumerate() {
@@ -172,22 +155,50 @@ fn the_page_runs_as_written(world: Arc<World>) {
             Step::Comment(_) => {}
         }
     }
+    let [documented, stale, drifted, not_applicable, not_reached] = run.counts;
     support::progress::say(format!(
-        "document {}: {} as documented, {} doc stale, {} drifted, {} not applicable, {} not reached (claims.jsonl: {})",
+        "document {}: {documented} as documented, {stale} doc stale, {drifted} drifted, {not_applicable} not applicable, {not_reached} not reached (claims.jsonl: {})",
         w.tutorial.path.display(),
-        counts[0],
-        counts[1],
-        counts[2],
-        counts[3],
-        counts[4],
         w.recorder.path.display()
     ));
+    run
+}
+
+#[rstest]
+#[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
+#[serial(cluster)]
+fn the_page_runs_as_written(world: Arc<World>) {
+    let w = world;
+    if is_reference(&w) {
+        // The sections perform the reference tutorial's steps; running them again here would
+        // change the cluster under them. Every command is decided, none refused.
+        let runner = runner(&w);
+        let refused: Vec<String> = w
+            .tutorial
+            .script
+            .commands()
+            .filter_map(|c| match runner.decide(&c.text) {
+                Decision::Refused(e) => Some(format!("line {}: {e}", c.lines)),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            refused.is_empty(),
+            "the reference tutorial has commands the guard refuses:\n{}",
+            refused.join("\n")
+        );
+        support::progress::say(
+            "document: the reference tutorial's steps are performed by its sections; set AMBIENT_TUTORIAL to run another page as written",
+        );
+        return;
+    }
+    let run = w.page_run();
     assert!(
-        failures.is_empty(),
+        run.failures.is_empty(),
         "the page {} does not run as written on Istio {} ({}):\n\n{}",
         w.tutorial.path.display(),
         w.release.version,
         w.settings.provider.id(),
-        failures.join("\n\n")
+        run.failures.join("\n\n")
     );
 }
