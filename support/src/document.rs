@@ -15,8 +15,9 @@
 //!   explains is doc stale with the fact and its source; any other is a drift, and says whether
 //!   the era had a fact for that kind of statement.
 //!
-//! Ids are stable per expectation: `doc.<section>.l<first line>.<command|output>`, the section
-//! being the heading's `{#anchor}` where it has one (istio.io pages), else its words.
+//! Ids are stable per expectation: `doc.l<first line, 5 digits>.<section>.<command|output>`, the
+//! section being the heading's `{#anchor}` where it has one, else its words; the padded line
+//! first so that records sorted by id (the report's table) read in the page's order.
 
 use crate::claims::{Anchor, Answer, EraFact};
 use crate::compare::{self, Comparison, OutputKind, Seen, table::Extent};
@@ -103,21 +104,21 @@ fn slug(text: &str) -> String {
     out.trim_end_matches('_').to_string()
 }
 
-/// `doc.<section>.l<line>.command`.
+/// `doc.l<line>.<section>.command`.
 pub fn command_id(c: &Command) -> String {
     format!(
-        "doc.{}.l{}.command",
-        section_key(c.block.heading.as_str()),
-        c.lines.start
+        "doc.l{:05}.{}.command",
+        c.lines.start,
+        section_key(c.block.heading.as_str())
     )
 }
 
-/// `doc.<section>.l<line>.output`.
+/// `doc.l<line>.<section>.output`.
 pub fn output_id(o: &Output) -> String {
     format!(
-        "doc.{}.l{}.output",
-        section_key(o.block.heading.as_str()),
-        o.lines.start
+        "doc.l{:05}.{}.output",
+        o.lines.start,
+        section_key(o.block.heading.as_str())
     )
 }
 
@@ -458,17 +459,22 @@ mod tests {
         let t = page("pages/ambient/getting-started.md");
         assert_eq!(
             command_id(&command_at(&t, 64)),
-            "doc.download_and_install.l64.command"
+            "doc.l00064.download_and_install.command"
         );
         assert_eq!(
             output_id(&output_at(&t, 71)),
-            "doc.download_and_install.l71.output"
+            "doc.l00071.download_and_install.output"
         );
         assert_eq!(
             section_key("## L4 processing in ambient mode"),
             "l4_processing_in_ambient_mode"
         );
         assert_eq!(section_key(""), "top");
+        assert_eq!(
+            section_key("## Download and install {#download}"),
+            "download"
+        );
+        assert_eq!(section_key("## Empty anchor {#}"), "empty_anchor");
         // Every id of the page is distinct.
         let mut ids: Vec<String> = t
             .script
@@ -636,7 +642,7 @@ mod tests {
         assert!(actual.contains("exit status 1") && actual.contains("no kube config"));
         assert_eq!(
             documented.map(|d| d.expectation).as_deref(),
-            Some("doc.download_and_install.l64.command")
+            Some("doc.l00064.download_and_install.command")
         );
         // "this should fail …": failing is as documented, succeeding drifts.
         let should_fail = command_at(&t, 245);
