@@ -398,6 +398,23 @@ pub fn carries_shell_state(c: &Command) -> bool {
             })
 }
 
+/// Whether the command installs Istio (`istioctl install …`, also behind `sudo`/`env` and in a
+/// list), after which the provider takes its own post-install step (sim: istiod as a local
+/// process). `istioctl uninstall`, `istioctl x waypoint apply` and `istioctl install` inside a
+/// heredoc's body do not.
+pub fn installs_istio(c: &Command) -> bool {
+    let Ok(script) = crate::run::words::parse(&c.text) else {
+        return false;
+    };
+    script.commands.iter().any(|sc| {
+        sc.words
+            .iter()
+            .position(|w| w == "istioctl" || w.ends_with("/istioctl"))
+            .and_then(|at| sc.words[at + 1..].iter().find(|w| !w.starts_with('-')))
+            .is_some_and(|sub| sub == "install")
+    })
+}
+
 /// The text to run for a command: the state-carrying commands before it, then its own text.
 pub fn with_shell_state(state: &[String], text: &str) -> String {
     let mut out = String::new();
@@ -724,6 +741,20 @@ mod tests {
             with_shell_state(std::slice::from_ref(&export.text), "echo $GATEWAY_HOST"),
             "export GATEWAY_HOST=bookinfo-gateway-istio.istio-system\necho $GATEWAY_HOST"
         );
+    }
+
+    #[test]
+    fn only_istioctl_install_installs_istio() {
+        let t = page("pages/ambient/getting-started.md");
+        assert!(installs_istio(&command_at(&t, 64)));
+        // Near misses: waypoint apply, uninstall, and a heredoc that only mentions it.
+        assert!(!installs_istio(&command_at(&t, 254)));
+        assert!(!installs_istio(&command_at(&t, 347)));
+        let mut c = command_at(&t, 64);
+        c.text = "kubectl apply -f - <<EOF\nrun: istioctl install\nEOF".into();
+        assert!(!installs_istio(&c));
+        c.text = "./istio-1.24.0/bin/istioctl install -y --set profile=ambient".into();
+        assert!(installs_istio(&c));
     }
 
     #[test]

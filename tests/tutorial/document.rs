@@ -69,14 +69,6 @@ pub fn is_reference(w: &World) -> bool {
     std::fs::canonicalize(&w.tutorial.path).ok() == std::fs::canonicalize(reference).ok()
 }
 
-/// `istioctl install …` (not `istioctl x waypoint …`, `istioctl uninstall`).
-fn installs_istio(text: &str) -> bool {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .windows(2)
-        .any(|w| w[0].ends_with("istioctl") && w[1] == "install")
-}
-
 /// What running the page left: how many answers of each kind, and the failing ones.
 #[derive(Debug, Default)]
 pub struct PageRun {
@@ -122,7 +114,7 @@ pub fn run_page(w: &World) -> PageRun {
                                 e.elapsed.as_secs_f64(),
                                 e.exit
                             ));
-                            if e.exit.success() && installs_istio(&c.text) {
+                            if e.exit.success() && document::installs_istio(c) {
                                 w.expect(w.after_documented_install());
                             }
                         }
