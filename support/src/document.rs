@@ -321,7 +321,8 @@ pub fn output_answer(o: &Output, observed: Option<&Observed>, facts: &EraFacts) 
                 } = provenance(facts, fact);
                 Answer::DocStale {
                     documented,
-                    observed: printed(),
+                    // The statement's own lines, not the banner and progress around them.
+                    observed: install_lines_as_printed(&printed()),
                     era: EraFact {
                         fact: what,
                         since,
@@ -522,6 +523,10 @@ mod tests {
             panic!("expected doc stale, got {}", answer.describe())
         };
         assert!(era.fact.contains("istioctl install prints"), "{era:?}");
+        let Answer::DocStale { observed, .. } = &answer else {
+            unreachable!()
+        };
+        assert!(observed.lines().all(|l| l.starts_with('✔')), "{observed}");
         assert!(
             replacement
                 .as_deref()
