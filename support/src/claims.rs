@@ -15,6 +15,8 @@ pub enum Section {
     L4,
     L7,
     Kiali,
+    /// A page run as written (`crate::document`): its commands and shown outputs, by line.
+    Document,
 }
 
 impl Section {
@@ -25,6 +27,7 @@ impl Section {
             Section::L4 => "L4 processing in ambient mode",
             Section::L7 => "L7 processing in ambient mode",
             Section::Kiali => "Kiali dashboard",
+            Section::Document => "The page, run as written",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod diagnostics;
 pub mod docpatch;
 pub mod docsync;
+pub mod document;
 pub mod drift_issues;
 pub mod doctor;
 pub mod eras;

@@ -5,7 +5,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::claims::{Answer, ClaimId, ClaimRecord, RECORD_FORMAT, current_nextest_run_id, of};
+use crate::claims::{
+    Answer, ClaimId, ClaimRecord, RECORD_FORMAT, Section, current_nextest_run_id, of,
+};
 
 /// Appends claim records of one run to `<artifacts>/claims.jsonl` and keeps
 /// `<artifacts>/junit.xml` in step with them: after every record, the JUnit file is rewritten from
@@ -84,11 +86,22 @@ impl Recorder {
     /// appended says so.
     pub fn record(&self, id: ClaimId, answer: &Answer) -> std::io::Result<ClaimRecord> {
         let claim = of(id);
+        self.record_as(claim.name(), claim.section, answer)
+    }
+
+    /// [`Recorder::record`] for an expectation that is not one of the suite's claims: a step of
+    /// a page run as written (`crate::document`'s ids, `doc.l<line>.<section>.<command|output>`).
+    pub fn record_as(
+        &self,
+        claim: &str,
+        section: Section,
+        answer: &Answer,
+    ) -> std::io::Result<ClaimRecord> {
         let record = ClaimRecord {
             format: RECORD_FORMAT,
             run_id: self.run_id.clone(),
-            claim: claim.name().into(),
-            section: claim.section,
+            claim: claim.into(),
+            section,
             era: self.era.clone(),
             istio_version: self.istio_version.clone(),
             provider: self.provider.clone(),

@@ -20,6 +20,7 @@ const IN_THE_PAGE: &[(&str, usize, usize, usize)] = &[
     ("pages/ambient/manage-traffic.md", 2, 0, 0),
     ("pages/ambient/cleanup.md", 11, 0, 0),
     ("pages/ambient/waypoint.md", 12, 9, 0),
+    ("pages/ambient/getting-started.md", 39, 17, 6),
 ];
 
 fn plan_of(page: &str, provider: Provider) -> Plan {

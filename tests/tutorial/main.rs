@@ -16,3 +16,6 @@ mod demo_apps;
 mod l4;
 mod l7;
 mod kiali;
+
+// Another page, run as written (AMBIENT_TUTORIAL).
+mod document;

@@ -98,6 +98,8 @@ pub struct World {
     apps: OnceCell<Result<(), Arc<SetupError>>>,
     /// Answers recorded by this process, for the fixtures' own claims.
     recorded: std::sync::Mutex<Vec<(ClaimId, Answer)>>,
+    /// A page other than the reference, run as written (`crate::document`), once per process.
+    page: std::sync::OnceLock<crate::document::PageRun>,
 }
 
 static WORLD: OnceCell<Result<Arc<World>, Arc<SetupError>>> = OnceCell::const_new();
@@ -156,6 +158,7 @@ async fn build() -> Result<Arc<World>, Arc<SetupError>> {
             installed: OnceCell::new(),
             apps: OnceCell::new(),
             recorded: std::sync::Mutex::new(Vec::new()),
+            page: std::sync::OnceLock::new(),
         })
     }
     build().await.map(Arc::new).map_err(Arc::new)
@@ -215,13 +218,18 @@ fn record_unacquired(settings: &Settings, tutorial: &Tutorial, e: &AcquireError)
     );
 }
 
-/// The cluster exists and its nodes are Ready.
+/// The cluster exists and its nodes are Ready; a page other than the reference tutorial has run
+/// as written on it (`crate::document`), before any step of the suite's own.
 #[fixture]
 pub fn world() -> Arc<World> {
-    match block_on(WORLD.get_or_init(build)) {
+    let w = match block_on(WORLD.get_or_init(build)) {
         Ok(w) => w.clone(),
         Err(e) => setup_failed(e),
+    };
+    if !crate::document::is_reference(&w) {
+        w.page_run();
     }
+    w
 }
 
 /// Istio is installed in ambient mode ("Installation" step 4).
@@ -334,6 +342,17 @@ impl World {
             return Err(fail(e));
         }
         steps::enroll_apps(c, &self.facts).await.map_err(fail)
+    }
+
+    /// The page's run as written (run now if it has not run in this process).
+    pub fn page_run(&self) -> &crate::document::PageRun {
+        self.page.get_or_init(|| crate::document::run_page(self))
+    }
+
+    /// The provider's own step after Istio is installed (sim: istiod as a local process; a no-op
+    /// elsewhere and when it runs already), for a page whose own `istioctl install` installed it.
+    pub fn after_documented_install(&self) -> Result<(), ClusterError> {
+        block_on(self._running.after_install(&self.release))
     }
 
     /// The document and the era, the two references of every claim.
