@@ -449,9 +449,13 @@ pub fn drift_markdown(cell: &Cell) -> String {
     else {
         return String::new();
     };
-    let section = crate::claims::claim(&cell.claim)
-        .map(|c| c.section.title())
-        .unwrap_or("not a claim of this suite (records of another version?)");
+    let section = match crate::claims::claim(&cell.claim) {
+        Some(c) => c.section.title().to_string(),
+        None => match page_step(&cell.claim) {
+            Some((line, what)) => format!("the page, run as written ({what} at line {line})"),
+            None => "not a claim of this suite (records of another version?)".to_string(),
+        },
+    };
     let mut out = format!(
         "### {} on {}\n\nTutorial section: {section}{}\n\nExpected:\n{}Actual:\n{}",
         claim_label(&cell.claim),
@@ -470,6 +474,16 @@ pub fn drift_markdown(cell: &Cell) -> String {
         ));
     }
     out
+}
+
+/// The line and kind (`command` / `output`) of a step of a page run as written, from its id
+/// (`doc.l<line>.<section>.<command|output>`, `crate::document`); `None` for any other id.
+fn page_step(id: &str) -> Option<(usize, &str)> {
+    let rest = id.strip_prefix("doc.l")?;
+    let (line, rest) = rest.split_once('.')?;
+    let what = rest.rsplit('.').next()?;
+    let line = line.parse().ok()?;
+    matches!(what, "command" | "output").then_some((line, what))
 }
 
 impl Report {
@@ -663,12 +677,19 @@ impl Report {
             ));
             row(out, claim.name());
         }
-        if !shown_unknown.is_empty() {
-            out.push_str(&format!(
-                "| **Claims this suite does not know** |{}\n",
-                " |".repeat(builds.len())
-            ));
-            for id in shown_unknown {
+        // A page run as written (`crate::document`'s `doc.*` ids, in page order), then ids no
+        // part of this suite defines.
+        let (steps, others): (Vec<&String>, Vec<&String>) =
+            shown_unknown.iter().partition(|id| page_step(id).is_some());
+        for (title, ids) in [
+            ("The page, run as written", steps),
+            ("Claims this suite does not know", others),
+        ] {
+            if ids.is_empty() {
+                continue;
+            }
+            out.push_str(&format!("| **{title}** |{}\n", " |".repeat(builds.len())));
+            for id in ids {
                 out.push_str(&format!("| {} |", md::text(id)));
                 row(out, id);
             }

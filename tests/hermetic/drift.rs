@@ -427,3 +427,64 @@ fn doc_sync_is_linear_in_the_size_of_the_document() {
     assert_eq!(sync.not_performed.len() + sync.changed.len(), 40_000);
     assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
 }
+
+#[test]
+fn a_page_run_as_written_is_its_own_part_of_the_report_with_its_lines() {
+    // Records of `tests/tutorial/document.rs` (ids `doc.l<line>.<section>.<command|output>`)
+    // beside an id no part of the suite defines.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.jsonl");
+    let record = |claim: &str, answer: serde_json::Value| {
+        let mut r = serde_json::json!({
+            "format": 2, "run_id": "r", "claim": claim, "section": "document", "era": "1.24",
+            "istio_version": "1.31-dev", "provider": "sim", "at": "2026-12-06T00:00:00Z",
+        });
+        r.as_object_mut()
+            .unwrap()
+            .extend(answer.as_object().unwrap().clone());
+        r.to_string() + "\n"
+    };
+    let drift = serde_json::json!({"answer": "drifted", "expected": "exit 0", "actual": "exit 1"});
+    let text = [
+        record(
+            "doc.l00064.download_and_install.command",
+            serde_json::json!({"answer": "as_documented"}),
+        ),
+        record(
+            "doc.l00113.deploy_the_sample_application.command",
+            drift.clone(),
+        ),
+        // Near misses: not a line number, not a step kind.
+        record("doc.lxx.deploy.command", drift.clone()),
+        record("doc.l00070.deploy.verdict", drift),
+    ]
+    .concat();
+    std::fs::write(&path, text).unwrap();
+    let md = build(&load(&[&path]).unwrap()).markdown();
+    let page = md.find("| **The page, run as written** |").expect(&md);
+    let unknown = md
+        .find("| **Claims this suite does not know** |")
+        .expect(&md);
+    assert!(page < unknown, "{md}");
+    let row = |id: &str| {
+        md.find(&format!("| {} |", id.replace('_', "\\_")))
+            .expect(id)
+    };
+    for id in [
+        "doc.l00064.download_and_install.command",
+        "doc.l00113.deploy_the_sample_application.command",
+    ] {
+        assert!((page..unknown).contains(&row(id)), "{id}: {md}");
+    }
+    for id in ["doc.lxx.deploy.command", "doc.l00070.deploy.verdict"] {
+        assert!(row(id) > unknown, "{id}: {md}");
+    }
+    assert!(
+        md.contains("Tutorial section: the page, run as written (command at line 113)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Tutorial section: not a claim of this suite"),
+        "{md}"
+    );
+}
