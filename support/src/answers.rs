@@ -901,13 +901,7 @@ pub fn waypoint_pod(refs: &Refs, waypoint_pods: &[Pod]) -> Answer {
     combine(refs, d, doc, || {
         let era = refs.facts.waypoint.deployment;
         let verdict = judge::pod_line(waypoint_pods, era, columns);
-        let replacement = waypoint_pods
-            .iter()
-            .find(|p| {
-                crate::tutorial::listing::base_name(p.metadata.name.as_deref().unwrap_or_default())
-                    == era
-            })
-            .map(kubectl_pod_line);
+        let replacement = era_pod_line(waypoint_pods, era);
         Some(EraSide {
             verdict,
             facts: vec![Fact::WaypointDeployment],
@@ -927,19 +921,24 @@ pub fn waypoint_pod_named(refs: &Refs, waypoint_pods: &[Pod]) -> Answer {
     let doc = judge::pod_named(waypoint_pods, row.base_name());
     combine(refs, d, doc, || {
         let era = refs.facts.waypoint.deployment;
-        let replacement = waypoint_pods
-            .iter()
-            .find(|p| {
-                crate::tutorial::listing::base_name(p.metadata.name.as_deref().unwrap_or_default())
-                    == era
-            })
-            .map(kubectl_pod_line);
+        let replacement = era_pod_line(waypoint_pods, era);
         Some(EraSide {
             verdict: judge::pod_named(waypoint_pods, era),
             facts: vec![Fact::WaypointDeployment],
             replacement,
         })
     })
+}
+
+/// The line of the era's waypoint pod (its Deployment `era`), offered as the tutorial's new line.
+fn era_pod_line(waypoint_pods: &[Pod], era: &str) -> Option<String> {
+    waypoint_pods
+        .iter()
+        .find(|p| {
+            crate::tutorial::listing::base_name(p.metadata.name.as_deref().unwrap_or_default())
+                == era
+        })
+        .map(kubectl_pod_line)
 }
 
 /// A pod as `kubectl get pod` prints it (NAME READY STATUS RESTARTS AGE; the age as the
