@@ -473,6 +473,12 @@ mod tests {
     }
 
     #[test]
+    fn a_section_key_is_one_underscore_between_words_and_none_at_the_ends() {
+        assert_eq!(section_key("## Download  &  Install"), "download_install");
+        assert_eq!(section_key("  (Optional) Kiali "), "optional_kiali");
+    }
+
+    #[test]
     fn ids_come_from_the_section_anchor_and_the_line() {
         let t = page("pages/ambient/getting-started.md");
         assert_eq!(
@@ -604,6 +610,15 @@ mod tests {
         assert!(era_expected.is_none());
         assert!(actual.contains("no fact for a kubectl table"), "{actual}");
         assert!(actual.contains("DESIRED"), "{actual}");
+        // The comparator's own difference is quoted, each of its lines.
+        let Comparison::Differs(differences) =
+            compare::table::compare(&shown.text, &seen, Extent::Exact)
+        else {
+            panic!("the tables differ")
+        };
+        for d in &differences {
+            assert!(actual.contains(&d.to_string()), "{d} not in {actual}");
+        }
     }
 
     #[test]
@@ -666,16 +681,21 @@ mod tests {
             documented.map(|d| d.expectation).as_deref(),
             Some("doc.l00064.download_and_install.command")
         );
-        // "this should fail …": failing is as documented, succeeding drifts.
+        // "this should fail …": failing is as documented, succeeding drifts, and the drift says
+        // which end the page expected.
         let should_fail = command_at(&t, 245);
         assert_eq!(
             command_answer(&should_fail, &ran("", "", 56)),
             Answer::AsDocumented
         );
-        assert!(matches!(
-            command_answer(&should_fail, &ran("", "", 0)),
-            Answer::Drifted { .. }
-        ));
+        let Answer::Drifted { expected, .. } = command_answer(&should_fail, &ran("", "", 0)) else {
+            panic!("succeeding where the page says it fails must drift")
+        };
+        assert!(expected.starts_with("fails ("), "{expected}");
+        let Answer::Drifted { expected, .. } = command_answer(&install, &ran("", "", 1)) else {
+            panic!("a failing install must drift")
+        };
+        assert_eq!(expected, "exits with status 0");
         // Killed after its timeout: drifted; not applicable and refused say why; not started is
         // not reached.
         let killed = Observed::TimedOut {
@@ -742,6 +762,18 @@ mod tests {
         assert!(!carries_shell_state(&other));
         other.text = "1X=2".into();
         assert!(!carries_shell_state(&other));
+        // A plain assignment and a `cd` carry state; a name with a dash is no assignment, and
+        // another program given assignments (`env`) sets nothing for the next command.
+        for (text, carries) in [
+            ("GATEWAY_HOST=x", true),
+            ("cd istio-1.24.0", true),
+            ("export A-B=1", false),
+            ("env GATEWAY_HOST=x", false),
+            ("kubectl GATEWAY_HOST=x", false),
+        ] {
+            other.text = text.into();
+            assert_eq!(carries_shell_state(&other), carries, "{text}");
+        }
         assert_eq!(
             with_shell_state(std::slice::from_ref(&export.text), "echo $GATEWAY_HOST"),
             "export GATEWAY_HOST=bookinfo-gateway-istio.istio-system\necho $GATEWAY_HOST"
