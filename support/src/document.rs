@@ -770,6 +770,8 @@ mod tests {
             ("export A-B=1", false),
             ("env GATEWAY_HOST=x", false),
             ("kubectl GATEWAY_HOST=x", false),
+            ("export", false),
+            ("cd a b", false),
         ] {
             other.text = text.into();
             assert_eq!(carries_shell_state(&other), carries, "{text}");
