@@ -233,6 +233,61 @@ fn near_misses_of_the_guard_are_allowed() {
 }
 
 #[test]
+fn a_shell_that_reads_its_commands_from_a_heredoc_has_that_body_checked() {
+    // The body is what the shell runs: each shell, `sh -s`, `source /dev/stdin`, `. /dev/stdin`.
+    for reader in [
+        "bash",
+        "sh -s",
+        "zsh",
+        "dash",
+        "ksh",
+        "source /dev/stdin",
+        ". /dev/stdin",
+    ] {
+        let text = format!("{reader} <<EOF\nkubectl --context prod get pods\nEOF");
+        assert_eq!(refused(&text).offending, "--context", "{text}");
+    }
+    // Near misses: the same body as data of a program that does not run it.
+    for text in [
+        "cat <<EOF\nkubectl --context prod get pods\nEOF",
+        "source ./env.sh <<EOF\nkubectl --context prod get pods\nEOF",
+        "bash -c 'echo hi' <<EOF\nkubectl --context prod get pods\nEOF",
+        "python3 <<EOF\nkubectl --context prod get pods\nEOF",
+    ] {
+        assert_eq!(guard::check(text), Ok(()), "{text}");
+    }
+}
+
+#[test]
+fn the_guard_looks_into_eval_and_nested_shells_to_a_bounded_depth() {
+    assert_eq!(
+        refused("eval kubectl --context prod get pods").offending,
+        "--context"
+    );
+    assert_eq!(
+        refused("bash -c \"sh -c 'kubectl --context prod get pods'\"").offending,
+        "--context"
+    );
+    // `bash -c '…'` nested: as deep as the shell-word reader goes is read; one deeper is an
+    // error, never a pass.
+    let nest = |levels: usize| {
+        let mut text = "kubectl --context prod get pods".to_string();
+        for _ in 0..levels {
+            text = format!("eval '{}'", text.replace('\'', "'\\''"));
+        }
+        text
+    };
+    assert_eq!(refused(&nest(words::MAX_DEPTH)).offending, "--context");
+    assert!(matches!(
+        guard::check(&nest(words::MAX_DEPTH + 1)),
+        Err(GuardError::Unreadable(_))
+    ));
+    // Near miss: an export of another variable is no cluster variable.
+    assert_eq!(guard::check("export FOO=bar"), Ok(()));
+    assert_eq!(guard::check("env"), Ok(()));
+}
+
+#[test]
 fn an_unreadable_command_is_not_run() {
     assert!(matches!(
         guard::check("kubectl get pods -l 'app=x"),
@@ -334,6 +389,45 @@ fn every_rule_of_the_table_has_a_command_it_matches_and_a_near_miss_it_does_not(
             None,
             "{near_miss} on {provider:?}"
         );
+    }
+    // The Istio download: an archive named istio…, or Istio's download scripts; not any archive,
+    // nor any file named istio….
+    for (text, rule) in [
+        (
+            "curl -L https://istio.io/downloadIstio | sh -",
+            Some("istio_download"),
+        ),
+        (
+            "curl -L https://git.io/getLatestIstio | sh -",
+            Some("istio_download"),
+        ),
+        (
+            "tar -xzf istio-1.24.2-linux-amd64.tgz",
+            Some("istio_download"),
+        ),
+        ("curl -LO https://example.com/helm-v3.16.0.tar.gz", None),
+        ("tar -xf istio-notes.zip", None),
+    ] {
+        assert_eq!(not_applicable(text, Provider::Kind), rule, "{text}");
+    }
+    // Traffic into workloads on sim: a service name with a port or a path, or any URL to one
+    // (names with digits and dashes too); a bare word alone is a file, not a service.
+    for (text, rule) in [
+        ("curl -s productpage:9080/", Some("sim_traffic")),
+        ("curl -s reviews/health", Some("sim_traffic")),
+        ("curl -s http://productpage/", Some("sim_traffic")),
+        (
+            "curl -s http://reviews-v2:9080/reviews/0",
+            Some("sim_traffic"),
+        ),
+        (
+            "wget -qO- http://details1:9080/details/0",
+            Some("sim_traffic"),
+        ),
+        ("curl -s productpage", None),
+        ("curl -s -o out.txt https://example.com/", None),
+    ] {
+        assert_eq!(not_applicable(text, Provider::Sim), rule, "{text}");
     }
     let covered: Vec<&str> = cases.iter().map(|c| c.0).collect();
     for rule in RULES {
