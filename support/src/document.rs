@@ -696,6 +696,15 @@ mod tests {
             panic!("a failing install must drift")
         };
         assert_eq!(expected, "exits with status 0");
+        // A comment that says the command succeeds expects status 0 like no comment at all.
+        let mut should_work = should_fail.clone();
+        if let Some(o) = should_work.outcome.as_mut() {
+            o.expects = Expect::Success;
+        }
+        let Answer::Drifted { expected, .. } = command_answer(&should_work, &ran("", "", 1)) else {
+            panic!("failing where the page says it works must drift")
+        };
+        assert_eq!(expected, "exits with status 0");
         // Killed after its timeout: drifted; not applicable and refused say why; not started is
         // not reached.
         let killed = Observed::TimedOut {

@@ -282,6 +282,37 @@ fn the_guard_looks_into_eval_and_nested_shells_to_a_bounded_depth() {
         guard::check(&nest(words::MAX_DEPTH + 1)),
         Err(GuardError::Unreadable(_))
     ));
+    // The same bound through `bash -c '…'` and through heredocs a shell reads.
+    let nest_shells = |levels: usize| {
+        let mut text = "kubectl --context prod get pods".to_string();
+        for _ in 0..levels {
+            text = format!("bash -c '{}'", text.replace('\'', "'\\''"));
+        }
+        text
+    };
+    assert_eq!(
+        refused(&nest_shells(words::MAX_DEPTH)).offending,
+        "--context"
+    );
+    assert!(matches!(
+        guard::check(&nest_shells(words::MAX_DEPTH + 1)),
+        Err(GuardError::Unreadable(_))
+    ));
+    let nest_heredocs = |levels: usize| {
+        let mut text = "kubectl --context prod get pods".to_string();
+        for level in 0..levels {
+            text = format!("bash <<E{level}\n{text}\nE{level}");
+        }
+        text
+    };
+    assert_eq!(
+        refused(&nest_heredocs(words::MAX_DEPTH)).offending,
+        "--context"
+    );
+    assert!(matches!(
+        guard::check(&nest_heredocs(words::MAX_DEPTH + 1)),
+        Err(GuardError::Unreadable(_))
+    ));
     // Near miss: an export of another variable is no cluster variable.
     assert_eq!(guard::check("export FOO=bar"), Ok(()));
     assert_eq!(guard::check("env"), Ok(()));
@@ -416,6 +447,7 @@ fn every_rule_of_the_table_has_a_command_it_matches_and_a_near_miss_it_does_not(
         ("curl -s productpage:9080/", Some("sim_traffic")),
         ("curl -s reviews/health", Some("sim_traffic")),
         ("curl -s http://productpage/", Some("sim_traffic")),
+        ("curl -s http://productpage", Some("sim_traffic")),
         (
             "curl -s http://reviews-v2:9080/reviews/0",
             Some("sim_traffic"),
