@@ -19,6 +19,9 @@
 //! section being the heading's `{#anchor}` where it has one, else its words; the padded line
 //! first so that records sorted by id (the report's table) read in the page's order.
 
+pub mod page_run;
+pub mod shortcodes;
+
 use crate::claims::{Anchor, Answer, EraFact};
 use crate::compare::{self, Comparison, OutputKind, Seen, table::Extent};
 use crate::eras::{EraFacts, Fact, provenance};
@@ -365,38 +368,79 @@ pub fn unfilled_shortcodes(c: &Command) -> Option<String> {
     if c.shortcodes.is_empty() {
         return None;
     }
-    Some(format!(
-        "the command holds site shortcodes ({}) that istio.io fills in when it builds the page; the suite does not know their values, and bash would read `{{{{<` as a redirection",
-        c.shortcodes.join(", ")
-    ))
+    Some(shortcodes_why(&c.shortcodes))
 }
 
-/// Whether a command only sets shell state a later command of the page reads (`export NAME=…`,
-/// `NAME=…`, `cd DIR`, one a line): a reader types the page into one shell, while the runner
-/// starts a shell per command, so such a command is run again before each later one.
-pub fn carries_shell_state(c: &Command) -> bool {
+/// Why a command with these unfilled shortcodes is not run.
+fn shortcodes_why(names: &[String]) -> String {
+    format!(
+        "the command holds site shortcodes ({}) that istio.io fills in when it builds the page; the suite does not know their values here, and bash would read `{{{{<` as a redirection",
+        names.join(", ")
+    )
+}
+
+/// What a command leaves for the later commands of the page: a reader types the page into one
+/// shell, while the runner starts a shell per command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Carry {
+    Nothing,
+    /// It only sets state from its own words (`export NAME=value`, `NAME=value`, `cd DIR`, one
+    /// a line): run again before each later command.
+    Replay,
+    /// It only assigns, and a value comes from a command substitution (`export NAME=$(kubectl
+    /// get … -o jsonpath=…)`), which may have effects and must run once: these names
+    /// (`(name, exported)`) are read after it ran and their values set before each later command.
+    Values(Vec<(String, bool)>),
+}
+
+/// How a command carries state ([`Carry`]), read with the shell-words parser; a command that
+/// does anything else (or holds a heredoc) carries nothing. A `cd` beside a command
+/// substitution carries nothing either: the directory is not read back.
+pub fn carry(c: &Command) -> Carry {
     let Ok(script) = crate::run::words::parse(&c.text) else {
-        return false;
+        return Carry::Nothing;
     };
     let assignment = |w: &String| {
-        w.split_once('=').is_some_and(|(name, _)| {
-            name.bytes().next().is_some_and(|b| !b.is_ascii_digit())
-                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        })
+        w.split_once('=')
+            .is_some_and(|(name, _)| crate::run::words::is_variable_name(name))
     };
-    c.heredoc.is_none()
-        && !script.commands.is_empty()
-        && script
-            .commands
-            .iter()
-            .all(|sc| match sc.words.split_first() {
-                None => !sc.assignments.is_empty(),
-                Some((program, args)) if program == "export" => {
-                    !args.is_empty() && args.iter().all(assignment)
+    let top: Vec<&crate::run::words::SimpleCommand> =
+        script.commands.iter().filter(|sc| sc.depth == 0).collect();
+    let substitutes = script.commands.iter().any(|sc| sc.depth > 0);
+    let mut names: Vec<(String, bool)> = Vec::new();
+    let mut cd = false;
+    for sc in &top {
+        match sc.words.split_first() {
+            None if !sc.assignments.is_empty() => {
+                names.extend(sc.assignments.iter().map(|(n, _)| (n.clone(), false)));
+            }
+            Some((program, args)) if program == "export" && !args.is_empty() => {
+                if !args.iter().all(assignment) {
+                    return Carry::Nothing;
                 }
-                Some((program, args)) if program == "cd" => args.len() <= 1,
-                Some(_) => false,
-            })
+                names.extend(
+                    args.iter()
+                        .filter_map(|a| a.split_once('=').map(|(n, _)| (n.to_string(), true))),
+                );
+            }
+            Some((program, args)) if program == "cd" && args.len() <= 1 => cd = true,
+            _ => return Carry::Nothing,
+        }
+    }
+    if c.heredoc.is_some() || top.is_empty() {
+        Carry::Nothing
+    } else if !substitutes {
+        Carry::Replay
+    } else if cd {
+        Carry::Nothing
+    } else {
+        Carry::Values(names)
+    }
+}
+
+/// Whether a command carries state to later commands ([`carry`]).
+pub fn carries_shell_state(c: &Command) -> bool {
+    carry(c) != Carry::Nothing
 }
 
 /// Whether the command installs Istio (`istioctl install …`, also behind `sudo`/`env` and in a

@@ -408,6 +408,12 @@ fn every_rule_of_the_table_has_a_command_it_matches_and_a_near_miss_it_does_not(
             "kubectl port-forward svc/kiali 20001:20001 -n istio-system",
             "kubectl get svc/kiali -n istio-system",
         ),
+        (
+            "sim_remote_kustomization",
+            Provider::Sim,
+            "kubectl kustomize \"github.com/kubernetes-sigs/gateway-api/config/crd/experimental?ref=v1.6.0\" | kubectl apply -f -",
+            "kubectl kustomize ./config/crd/experimental | kubectl apply -f -",
+        ),
     ];
     for (rule, provider, matching, near_miss) in cases {
         assert_eq!(
@@ -458,9 +464,27 @@ fn every_rule_of_the_table_has_a_command_it_matches_and_a_near_miss_it_does_not(
         ),
         ("curl -s productpage", None),
         ("curl -s -o out.txt https://example.com/", None),
+        // A remote kustomization: kustomize's own form too; not a remote only echoed, nor on a
+        // provider with the network.
+        (
+            "kustomize build https://github.com/kubernetes-sigs/gateway-api//config/crd?ref=v1.2.0",
+            Some("sim_remote_kustomization"),
+        ),
+        (
+            "echo github.com/kubernetes-sigs/gateway-api/config/crd?ref=v1.2.0",
+            None,
+        ),
+        ("kubectl kustomize github.com/a/b/c", None),
     ] {
         assert_eq!(not_applicable(text, Provider::Sim), rule, "{text}");
     }
+    assert_eq!(
+        not_applicable(
+            "kubectl kustomize github.com/kubernetes-sigs/gateway-api/config/crd?ref=v1.2.0",
+            Provider::Kind
+        ),
+        None
+    );
     let covered: Vec<&str> = cases.iter().map(|c| c.0).collect();
     for rule in RULES {
         assert!(covered.contains(&rule.id), "rule {} has no test", rule.id);

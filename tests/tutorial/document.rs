@@ -1,8 +1,9 @@
 //! The page named by `AMBIENT_TUTORIAL`, run as written: its commands in order through bash
 //! (`support::run`: the guard, the provider's table, the run's private directory with the pinned
 //! kubectl and istioctl), each command and each output it shows answered by `support::document`
-//! and recorded in `claims.jsonl` beside the seed's claims. This test only runs, records and
-//! fails; every answer is decided in `support`.
+//! and recorded in `claims.jsonl` beside the seed's claims. This test only runs the text
+//! `support::document::page_run` hands it, calls the provider's after-install step when told,
+//! records and fails; every answer is decided in `support`.
 //!
 //! The cluster is the provider's own step (the `world` fixture: cluster started, Istio release
 //! pinned); Istio is installed by the page's own `istioctl install`, when it has one, and the
@@ -18,10 +19,9 @@ use std::sync::Arc;
 use rstest::rstest;
 use serial_test::serial;
 use support::claims::{Answer, Section};
-use support::document::{self, Observed};
+use support::document::page_run;
 use support::run::{Decision, Outcome, PinnedTools, RunDir, RunSetup, Runner};
 use support::settings::Provider;
-use support::tutorial::script::Step;
 
 use crate::world::{World, world};
 
@@ -77,75 +77,67 @@ pub struct PageRun {
     pub failures: Vec<String>,
 }
 
-/// Runs the page's steps in order and records an answer for each command and each output.
+/// Runs the page's steps in order, as `support::document::page_run` says, and records its
+/// answers.
 pub fn run_page(w: &World) -> PageRun {
     let runner = runner(w);
-    let steps = &w.tutorial.script.steps;
-    let mut observed: Vec<Option<Observed>> = vec![None; steps.len()];
-    let mut shell_state: Vec<String> = Vec::new();
+    let go_sum = support::workspace::root().join("fixtures/sim/istio/go.sum");
+    let module_cache = support::run::local_copy::go_module_cache(|k| std::env::var(k).ok());
+    let inputs = page_run::provider_inputs(
+        w.settings.provider,
+        &w.release.version,
+        &w.facts,
+        page_run::CopySources {
+            gateway_api_crds: w.settings.gateway_api_crds.as_deref(),
+            go_sum: &go_sum,
+            module_cache: module_cache.as_deref(),
+        },
+    );
+    for note in &inputs.notes {
+        support::progress::say(format!("document: {note}"));
+    }
+    let mut page = page_run::PageRun::new(
+        &w.tutorial.script.steps,
+        &w.facts,
+        inputs.site,
+        inputs.copies,
+    );
     let mut run = PageRun::default();
-    let mut record = |id: &str, answer: &Answer| {
-        run.counts[match answer {
-            Answer::AsDocumented | Answer::Holds => 0,
-            Answer::DocStale { .. } => 1,
-            Answer::Drifted { .. } => 2,
-            Answer::NotApplicable { .. } => 3,
-            Answer::NotReached { .. } => 4,
-        }] += 1;
-        if let Err(e) = w.recorder.record_as(id, Section::Document, answer) {
-            support::progress::say(format!("could not record {id}: {e}"));
-        }
-        if answer.is_failure(w.settings.strict_docs) {
-            run.failures.push(format!("{id}: {}", answer.describe()));
+    let mut record = |answers: Vec<page_run::Recorded>| {
+        for page_run::Recorded { id, answer } in answers {
+            run.counts[match answer {
+                Answer::AsDocumented | Answer::Holds => 0,
+                Answer::DocStale { .. } => 1,
+                Answer::Drifted { .. } => 2,
+                Answer::NotApplicable { .. } => 3,
+                Answer::NotReached { .. } => 4,
+            }] += 1;
+            if let Err(e) = w.recorder.record_as(&id, Section::Document, &answer) {
+                support::progress::say(format!("could not record {id}: {e}"));
+            }
+            if answer.is_failure(w.settings.strict_docs) {
+                run.failures.push(format!("{id}: {}", answer.describe()));
+            }
         }
     };
-    for (i, step) in steps.iter().enumerate() {
-        match step {
-            Step::Command(c) => {
-                let seen = match document::unfilled_shortcodes(c) {
-                    Some(why) => Observed::NotApplicable(why),
-                    None => {
-                        let text = document::with_shell_state(&shell_state, &c.text);
-                        let outcome = w.run(runner.run(&text));
-                        if let Outcome::Ran(e) = &outcome {
-                            support::progress::say(format!(
-                                "document: {} ran in {:.1}s ({})",
-                                c.lines,
-                                e.elapsed.as_secs_f64(),
-                                e.exit
-                            ));
-                            if e.exit.success() && document::installs_istio(c) {
-                                w.expect(w.after_documented_install());
-                            }
-                        }
-                        Observed::from(&outcome)
-                    }
-                };
-                if matches!(
-                    seen,
-                    Observed::Ran {
-                        exit_code: Some(0),
-                        ..
-                    }
-                ) && document::carries_shell_state(c)
-                {
-                    shell_state.push(c.text.clone());
-                }
-                record(
-                    &document::command_id(c),
-                    &document::command_answer(c, &seen),
-                );
-                observed[i] = Some(seen);
-            }
-            Step::Output(o) => {
-                let seen = o.command.and_then(|k| observed.get(k).cloned().flatten());
-                record(
-                    &document::output_id(o),
-                    &document::output_answer(o, seen.as_ref(), &w.facts),
-                );
-            }
-            Step::Comment(_) => {}
+    loop {
+        let next = page.advance();
+        record(next.answers);
+        let Some(command) = next.run else { break };
+        let outcome = w.run(runner.run_carrying(&command.text, &command.carry));
+        if let Outcome::Ran(e) = &outcome {
+            support::progress::say(format!(
+                "document: {} ran in {:.1}s ({})",
+                command.lines,
+                e.elapsed.as_secs_f64(),
+                e.exit
+            ));
         }
+        let took = page.took(&outcome);
+        if took.after_install {
+            w.expect(w.after_documented_install());
+        }
+        record(took.answers);
     }
     let [documented, stale, drifted, not_applicable, not_reached] = run.counts;
     support::progress::say(format!(

@@ -20,6 +20,10 @@ pub enum Pattern {
     IstioDownload,
     /// A command with a `<name>` placeholder the reader must fill in.
     Placeholder,
+    /// `kubectl kustomize <remote>` / `kustomize build <remote>`: kustomize clones a repository
+    /// ([`super::local_copy::remote`]). A provider's verified local copy replaces the remote
+    /// before the table is read, so what still matches has no copy.
+    RemoteKustomization,
     /// `curl`/`wget` of a URL into the cluster's workloads: a host that is an address, a
     /// variable (`$GATEWAY_URL`), `localhost`, or a name without a dot (`productpage:9080`).
     TrafficToWorkload,
@@ -113,6 +117,12 @@ pub const RULES: &[Rule] = &[
         providers: &[Provider::Sim],
         reason: "sim has no pods behind a port-forward (kwok nodes run no containers)",
     },
+    Rule {
+        id: "sim_remote_kustomization",
+        pattern: Pattern::RemoteKustomization,
+        providers: &[Provider::Sim],
+        reason: "the sim provider runs without the network: a remote kustomization runs only from a verified local copy of the same repository and ref, and the provider holds none for this one",
+    },
 ];
 
 /// Why a command text cannot be performed on `provider`, if it cannot.
@@ -204,6 +214,16 @@ fn matches(pattern: &Pattern, command: &SimpleCommand) -> bool {
         }
         Pattern::IstioDownload => is_istio_download(program, command),
         Pattern::Placeholder => false,
+        Pattern::RemoteKustomization => {
+            let mut words = positional(command);
+            let verb = words.next();
+            let (Some(first), Some(target)) = (verb, words.next()) else {
+                return false;
+            };
+            ((program == "kubectl" && first == "kustomize")
+                || (program == "kustomize" && first == "build"))
+                && super::local_copy::remote(target).is_some()
+        }
         Pattern::TrafficToWorkload => {
             matches!(program, "curl" | "wget")
                 && command.words[1..].iter().any(|w| is_workload_url(w))
@@ -262,4 +282,74 @@ fn is_workload_url(word: &str) -> bool {
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     service_like && (!bare || authority.contains(':') || rest.contains('/'))
+}
+
+/// Rules whose command is a step the provider performs itself, its own way (the cluster, the
+/// pinned release): not running the page's text leaves nothing undone for later steps.
+const PROVIDERS_OWN: &[&str] = &["kind_cluster", "kind_delete", "istio_download"];
+
+/// Whether a rule of [`RULES`] names a step the provider performs itself.
+pub fn is_providers_own_step(rule: &str) -> bool {
+    PROVIDERS_OWN.contains(&rule)
+}
+
+/// Whether a simple command of `script` changes the cluster: kubectl's writing verbs, istioctl
+/// installing, uninstalling, upgrading or applying/deleting a waypoint or a tag, helm's release
+/// verbs. Reads (`get`, `wait`, `logs`, `exec`, `kustomize`, curl) do not; neither does `kind`,
+/// whose cluster is the provider's.
+pub fn changes_cluster(script: &Script) -> bool {
+    script.commands.iter().any(|c| {
+        let Some(program) = c.program() else {
+            return false;
+        };
+        let words: Vec<&str> = positional(c).collect();
+        let first = words.first().copied().unwrap_or("");
+        match program {
+            "kubectl" => {
+                matches!(
+                    first,
+                    "apply"
+                        | "create"
+                        | "delete"
+                        | "label"
+                        | "annotate"
+                        | "patch"
+                        | "replace"
+                        | "scale"
+                        | "set"
+                        | "edit"
+                        | "taint"
+                        | "drain"
+                        | "cordon"
+                        | "uncordon"
+                        | "expose"
+                        | "run"
+                        | "autoscale"
+                ) || (first == "rollout"
+                    && matches!(
+                        words.get(1).copied(),
+                        Some("restart" | "undo" | "pause" | "resume")
+                    ))
+            }
+            "istioctl" => {
+                let rest: &[&str] = if matches!(first, "x" | "experimental") {
+                    &words[1..]
+                } else {
+                    &words
+                };
+                matches!(
+                    rest,
+                    ["install" | "uninstall" | "upgrade", ..]
+                        | ["waypoint", "apply" | "delete", ..]
+                        | ["tag", "set" | "remove", ..]
+                        | ["manifest", "install", ..]
+                )
+            }
+            "helm" => matches!(
+                first,
+                "install" | "upgrade" | "uninstall" | "delete" | "rollback"
+            ),
+            _ => false,
+        }
+    })
 }

@@ -174,6 +174,12 @@ impl RunDir {
         &self.home
     }
 
+    /// Where [`super::Runner::run_carrying`] has a command write the values it carries: in the
+    /// run's private state, beside `tmp/`, not in the output that is compared.
+    pub fn carried_file(&self) -> PathBuf {
+        self.tmp.with_file_name("carried")
+    }
+
     /// The run's `bin/`, first on `PATH`.
     pub fn bin(&self) -> PathBuf {
         self.work.join("bin")

@@ -18,6 +18,7 @@ pub mod applicability;
 pub mod env;
 pub mod guard;
 pub mod kubectl;
+pub mod local_copy;
 pub mod words;
 
 use std::path::PathBuf;
@@ -61,6 +62,9 @@ pub struct Evidence {
     pub stderr: String,
     pub exit: Exit,
     pub elapsed: Duration,
+    /// The values the caller asked to carry ([`Runner::run_carrying`]), `(name, value)`, read
+    /// from the run's private directory after the command exited 0; names left unset are absent.
+    pub carried: Vec<(String, String)>,
 }
 
 /// What happened to one documented command.
@@ -134,17 +138,38 @@ impl Runner {
 
     /// Decides, then runs the command through bash if it may run.
     pub async fn run(&self, text: &str) -> Outcome {
+        self.run_carrying(text, &[]).await
+    }
+
+    /// [`Runner::run`], and when the command exits 0, the values of the variables `names` it
+    /// set ([`Evidence::carried`]): a trailer after the command's own text writes them, NUL
+    /// separated (a shell value holds no NUL), to a file in the run's private directory, never
+    /// to the output that is compared. The command itself runs once, as written.
+    pub async fn run_carrying(&self, text: &str, names: &[String]) -> Outcome {
         let resolved = match self.decide(text) {
             Decision::Run(resolved) => resolved,
             Decision::Refused(e) => return Outcome::Refused(e),
             Decision::NotApplicable(n) => return Outcome::NotApplicable(n),
+        };
+        let names: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| words::is_variable_name(n))
+            .collect();
+        let carried_file = self.dir.carried_file();
+        // A file left by an earlier command must never pass for this one's values.
+        let _ = std::fs::remove_file(&carried_file);
+        let script = if names.is_empty() {
+            resolved.clone()
+        } else {
+            carrying_trailer(&resolved, &names, &carried_file)
         };
         let cmd = self
             .dir
             .tools()
             .command("bash")
             .args(["--noprofile", "--norc", "-o", "pipefail", "-c"])
-            .arg(&resolved)
+            .arg(&script)
             .clear_env()
             .current_dir(self.dir.work())
             .timeout(self.timeout);
@@ -155,13 +180,23 @@ impl Runner {
             .filter(|(k, _)| k != "PATH")
             .fold(cmd, |cmd, (k, v)| cmd.env(k, v));
         match cmd.run_unchecked().await {
-            Ok((status, output)) => Outcome::Ran(Evidence {
-                command: resolved,
-                stdout: output.stdout,
-                stderr: output.stderr,
-                exit: exit_of(&status),
-                elapsed: output.elapsed,
-            }),
+            Ok((status, output)) => {
+                let exit = exit_of(&status);
+                let carried = if exit.success() && !names.is_empty() {
+                    read_carried(&carried_file)
+                } else {
+                    Vec::new()
+                };
+                let _ = std::fs::remove_file(&carried_file);
+                Outcome::Ran(Evidence {
+                    command: resolved,
+                    stdout: output.stdout,
+                    stderr: output.stderr,
+                    exit,
+                    elapsed: output.elapsed,
+                    carried,
+                })
+            }
             Err(ProcessError::Timeout {
                 timeout,
                 stderr_tail,
@@ -177,6 +212,56 @@ impl Runner {
             },
         }
     }
+}
+
+/// The command's text, then: keep its status; if 0, write `name NUL set-or-empty NUL value NUL`
+/// for each name to `file`; end with its status.
+fn carrying_trailer(text: &str, names: &[&str], file: &std::path::Path) -> String {
+    let mut out = String::with_capacity(text.len() + 64 * (names.len() + 2));
+    out.push_str(text);
+    out.push_str("\n__ambient_status=$?\nif [ \"$__ambient_status\" -eq 0 ]; then { ");
+    for n in names {
+        out.push_str(&format!(
+            "printf '%s\\0' {n} \"${{{n}+set}}\" \"${{{n}-}}\"; "
+        ));
+    }
+    out.push_str(&format!(
+        "}} > {}; fi\nexit \"$__ambient_status\"\n",
+        words::quote(&file.display().to_string())
+    ));
+    out
+}
+
+/// At most this much of a carried-values file is read.
+const CARRIED_LIMIT: u64 = 1 << 20;
+
+/// The `(name, value)` pairs of a file [`carrying_trailer`] wrote; names left unset are absent,
+/// a missing or cut file carries nothing more than its whole triples.
+fn read_carried(file: &std::path::Path) -> Vec<(String, String)> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let Ok(f) = std::fs::File::open(file) else {
+        return Vec::new();
+    };
+    if f.take(CARRIED_LIMIT).read_to_end(&mut bytes).is_err() {
+        return Vec::new();
+    }
+    parse_carried(&bytes)
+}
+
+fn parse_carried(bytes: &[u8]) -> Vec<(String, String)> {
+    let fields: Vec<&[u8]> = bytes.split(|b| *b == 0).collect();
+    fields
+        .chunks_exact(3)
+        .filter(|t| t[1] == b"set")
+        .map(|t| {
+            (
+                String::from_utf8_lossy(t[0]).into_owned(),
+                String::from_utf8_lossy(t[2]).into_owned(),
+            )
+        })
+        .filter(|(n, _)| words::is_variable_name(n))
+        .collect()
 }
 
 fn exit_of(status: &std::process::ExitStatus) -> Exit {

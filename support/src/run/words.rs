@@ -13,6 +13,8 @@ pub struct SimpleCommand {
     pub assignments: Vec<(String, String)>,
     /// The program and its arguments, quotes removed; redirections not included.
     pub words: Vec<String>,
+    /// 0 for a command of the text itself; 1 inside one `$( … )` or backquote, and so on.
+    pub depth: usize,
 }
 
 impl SimpleCommand {
@@ -87,6 +89,7 @@ struct Reader<'a> {
     command: SimpleCommand,
     redirect_target: bool,
     pending: Vec<PendingHeredoc>,
+    depth: usize,
 }
 
 fn parse_into(text: &str, depth: usize, script: &mut Script) -> Result<(), ShellError> {
@@ -104,6 +107,7 @@ fn parse_into(text: &str, depth: usize, script: &mut Script) -> Result<(), Shell
         command: SimpleCommand::default(),
         redirect_target: false,
         pending: Vec::new(),
+        depth,
     };
     while r.at < r.bytes.len() {
         let b = r.bytes[r.at];
@@ -228,7 +232,8 @@ impl Reader<'_> {
     }
 
     fn end_command(&mut self, script: &mut Script) {
-        let command = std::mem::take(&mut self.command);
+        let mut command = std::mem::take(&mut self.command);
+        command.depth = self.depth;
         let index = if !command.words.is_empty() || !command.assignments.is_empty() {
             script.commands.push(command);
             Some(script.commands.len() - 1)
@@ -473,4 +478,25 @@ fn matching_paren(bytes: &[u8], open: usize) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// `value` as one shell word bash reads back unchanged: in single quotes, each `'` written as
+/// `'\''` (nothing is special inside single quotes, newlines included). Linear in the value.
+pub fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    for c in value.chars() {
+        if c == '\'' {
+            out.push_str("'\\''");
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// A shell variable name (`GATEWAY_HOST`): what may follow `export` and be carried.
+pub fn is_variable_name(name: &str) -> bool {
+    is_name(name.as_bytes())
 }
