@@ -836,6 +836,41 @@ mod tests {
     }
 
     #[test]
+    fn a_command_substitution_carries_values_not_its_text() {
+        let t = page("pages/ambient/getting-started.md");
+        let mut c = command_at(&t, 140);
+        assert_eq!(carry(&c), Carry::Replay);
+        for (text, want) in [
+            (
+                "export HOST=$(kubectl get svc gw -o jsonpath='{.spec.clusterIP}')",
+                Carry::Values(vec![("HOST".into(), true)]),
+            ),
+            (
+                "PORT=`kubectl get svc gw -o jsonpath='{.spec.ports[0].port}'`",
+                Carry::Values(vec![("PORT".into(), false)]),
+            ),
+            (
+                "export A=1 B=\"$(date)\"\nC=$(id -u)",
+                Carry::Values(vec![
+                    ("A".into(), true),
+                    ("B".into(), true),
+                    ("C".into(), false),
+                ]),
+            ),
+            // Arithmetic runs no command: replayed.
+            ("N=$((1 + 2))", Carry::Replay),
+            // A directory from a substitution is not read back.
+            ("cd $(mktemp -d)", Carry::Nothing),
+            // A substitution in a command that does more carries nothing.
+            ("export H=$(hostname); kubectl get pods", Carry::Nothing),
+            ("echo $(hostname)", Carry::Nothing),
+        ] {
+            c.text = text.into();
+            assert_eq!(carry(&c), want, "{text}");
+        }
+    }
+
+    #[test]
     fn only_istioctl_install_installs_istio() {
         let t = page("pages/ambient/getting-started.md");
         assert!(installs_istio(&command_at(&t, 64)));

@@ -977,3 +977,338 @@ fn the_guard_reads_in_linear_time() {
         "500 commands: {small:?}, 2,000: {large:?}: not linear"
     );
 }
+
+// ---------------------------------------------------------------- the page run, driven
+
+use support::document::page_run::{PageRun, Recorded, ToRun};
+use support::document::shortcodes::SiteValues;
+use support::run::local_copy::LocalCopy;
+
+fn dev_facts() -> support::eras::EraFacts {
+    support::eras::facts_for(&support::eras::IstioVersion::parse("1.31-dev").unwrap())
+}
+
+/// Drives `page` with a real runner (bash in the fixture's run directory).
+async fn drive_for_real(page: &mut PageRun<'_>, r: &Runner) -> Vec<Recorded> {
+    let mut answers = Vec::new();
+    loop {
+        let a = page.advance();
+        answers.extend(a.answers);
+        let Some(cmd) = a.run else { break };
+        let outcome = r.run_carrying(&cmd.text, &cmd.carry).await;
+        answers.extend(page.took(&outcome).answers);
+    }
+    answers
+}
+
+fn answer_at(answers: &[Recorded], line: usize, what: &str) -> support::claims::Answer {
+    let id = format!("doc.l{line:05}.");
+    answers
+        .iter()
+        .find(|a| a.id.starts_with(&id) && a.id.ends_with(what))
+        .unwrap_or_else(|| panic!("no {what} at line {line}: {answers:?}"))
+        .answer
+        .clone()
+}
+
+#[tokio::test]
+async fn a_command_substitution_runs_once_and_later_commands_see_its_value() {
+    let f = fixture();
+    let r = runner(&f, Provider::Kind, Duration::from_secs(20));
+    let value = "it's $HOME `id` \"q\"\n\\n end";
+    std::fs::write(f.dir.work().join("value.txt"), value).unwrap();
+    let page = "```bash\n$ export V=$(echo ran >> count.txt; cat value.txt)\n$ printf %s \"$V\" > seen.txt\n$ wc -l < count.txt\n1\n```\n";
+    let s = support::tutorial::script::read(page);
+    let facts = dev_facts();
+    let mut run = PageRun::new(&s.steps, &facts, SiteValues::default(), Vec::new());
+    let answers = drive_for_real(&mut run, &r).await;
+    // Run once: one line in count.txt, and the last command's output says so.
+    assert_eq!(
+        std::fs::read_to_string(f.dir.work().join("count.txt")).unwrap(),
+        "ran\n"
+    );
+    assert_eq!(
+        answer_at(&answers, 5, "output"),
+        support::claims::Answer::AsDocumented
+    );
+    // The later command saw the value, byte for byte: quotes, `$`, backquotes, newlines.
+    assert_eq!(
+        std::fs::read_to_string(f.dir.work().join("seen.txt")).unwrap(),
+        value
+    );
+    // Nothing of the carried values reaches the output that is compared.
+    let outcome = r
+        .run_carrying("export W=$(echo secret-value)", &["W".to_string()])
+        .await;
+    let Outcome::Ran(e) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(e.stdout, "");
+    assert_eq!(e.carried, [("W".to_string(), "secret-value".to_string())]);
+    assert!(!f.dir.carried_file().exists());
+}
+
+#[tokio::test]
+async fn a_failing_substitution_carries_nothing() {
+    let f = fixture();
+    let r = runner(&f, Provider::Kind, Duration::from_secs(20));
+    let page = "```bash\n$ V=$(echo ran >> count.txt; false)\n$ echo \"${V-unset}\"\nunset\n```\n";
+    let s = support::tutorial::script::read(page);
+    let facts = dev_facts();
+    let mut run = PageRun::new(&s.steps, &facts, SiteValues::default(), Vec::new());
+    let answers = drive_for_real(&mut run, &r).await;
+    assert!(matches!(
+        answer_at(&answers, 2, "command"),
+        support::claims::Answer::Drifted { .. }
+    ));
+    assert_eq!(
+        answer_at(&answers, 4, "output"),
+        support::claims::Answer::AsDocumented
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.dir.work().join("count.txt")).unwrap(),
+        "ran\n"
+    );
+    // Near miss: the same without `false` carries the (empty) value, set.
+    let page = "```bash\n$ V=$(true)\n$ echo \"${V-unset}\"\nunset\n```\n";
+    let s = support::tutorial::script::read(page);
+    let mut run = PageRun::new(&s.steps, &facts, SiteValues::default(), Vec::new());
+    let answers = drive_for_real(&mut run, &r).await;
+    assert!(matches!(
+        answer_at(&answers, 4, "output"),
+        support::claims::Answer::Drifted { .. }
+    ));
+}
+
+#[test]
+fn a_quoted_value_reads_back_unchanged_in_bash() {
+    for value in [
+        "",
+        "plain",
+        "it's",
+        "''",
+        "a\nb\n",
+        "$HOME ${X} $(id) `id`",
+        "\\ \" ' \t ;|&<>*?[]{}~#!",
+        "ünïcode ✔",
+    ] {
+        let out = std::process::Command::new("bash")
+            .args(["--noprofile", "--norc", "-c"])
+            .arg(format!("printf %s {}", words::quote(value)))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), value, "{value:?}");
+    }
+    // Near miss: double quotes would not keep `$HOME` as written.
+    let out = std::process::Command::new("bash")
+        .args(["--noprofile", "--norc", "-c", "printf %s \"$HOME\""])
+        .output()
+        .unwrap();
+    assert_ne!(String::from_utf8(out.stdout).unwrap(), "$HOME");
+}
+
+/// The sim outcome of a command of the page: the runner's own decision, and for a command that
+/// would run, `ran(lines)`.
+fn scripted(r: &Runner, cmd: &ToRun, ran: &dyn Fn(usize) -> (i32, String)) -> Outcome {
+    match r.decide(&cmd.text) {
+        Decision::Run(text) => {
+            let (code, stderr) = ran(cmd.lines.start);
+            Outcome::Ran(support::run::Evidence {
+                command: text,
+                stdout: String::new(),
+                stderr,
+                exit: Exit::Code(code),
+                elapsed: Duration::ZERO,
+                carried: Vec::new(),
+            })
+        }
+        Decision::Refused(e) => Outcome::Refused(e),
+        Decision::NotApplicable(n) => Outcome::NotApplicable(n),
+    }
+}
+
+fn drive_scripted(
+    page: &mut PageRun<'_>,
+    r: &Runner,
+    ran: &dyn Fn(usize) -> (i32, String),
+) -> (Vec<ToRun>, Vec<Recorded>) {
+    let (mut handed, mut answers) = (Vec::new(), Vec::new());
+    loop {
+        let a = page.advance();
+        answers.extend(a.answers);
+        let Some(cmd) = a.run else { break };
+        let outcome = scripted(r, &cmd, ran);
+        answers.extend(page.took(&outcome).answers);
+        handed.push(cmd);
+    }
+    (handed, answers)
+}
+
+#[test]
+fn the_getting_started_page_on_sim_with_and_without_the_providers_copy() {
+    let f = fixture();
+    let r = runner(&f, Provider::Sim, Duration::from_secs(20));
+    let t = support::tutorial::Tutorial::load(&support::fixtures::path(
+        "pages/ambient/getting-started.md",
+    ))
+    .unwrap();
+    let facts = dev_facts();
+    let site = SiteValues::of("1.31-dev", Some("v1.6.0"));
+    let copy_root = tempfile::tempdir().unwrap();
+    let experimental = copy_root.path().join("config/crd/experimental");
+    std::fs::create_dir_all(&experimental).unwrap();
+    std::fs::write(experimental.join("kustomization.yaml"), "resources: []\n").unwrap();
+    let copy = LocalCopy {
+        repo: "github.com/kubernetes-sigs/gateway-api".into(),
+        reference: "v1.6.0".into(),
+        root: copy_root.path().to_path_buf(),
+        verified: "a test copy".into(),
+    };
+    // Every command that runs succeeds but the Gateway's (l128), which fails as it does when
+    // the CRDs are missing.
+    let ran = |line: usize| match line {
+        128 => (1, "no matches for kind \"HTTPRoute\"".to_string()),
+        245 => (56, "command terminated with exit code 56\n".to_string()),
+        _ => (0, String::new()),
+    };
+
+    // With the copy: l51 runs from it, and the Gateway's failure is a drift of its own.
+    let mut page = PageRun::new(&t.script.steps, &facts, site.clone(), vec![copy.clone()]);
+    let (handed, answers) = drive_scripted(&mut page, &r, &ran);
+    let l51 = handed.iter().find(|c| c.lines.start == 51).unwrap();
+    assert!(
+        l51.text
+            .contains(&format!("kubectl kustomize \"{}\"", experimental.display())),
+        "{}",
+        l51.text
+    );
+    assert!(!l51.text.contains("{{<"), "{}", l51.text);
+    let support::claims::Answer::NotApplicable { why } = answer_at(&answers, 51, "command") else {
+        panic!("{answers:?}")
+    };
+    assert!(
+        why.contains("performed by the provider from its local copy"),
+        "{why}"
+    );
+    assert!(why.contains("a test copy"), "{why}");
+    assert!(matches!(
+        answer_at(&answers, 128, "command"),
+        support::claims::Answer::Drifted { .. }
+    ));
+    // `kind create cluster` is the provider's: not run, and taints nothing (l128 above).
+    let support::claims::Answer::NotApplicable { why } = answer_at(&answers, 37, "command") else {
+        panic!("{answers:?}")
+    };
+    assert!(why.contains("kind_cluster"), "{why}");
+    // One answer per command and per output of the page, ids distinct.
+    let mut ids: Vec<&str> = answers.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids.len(), 39 + 17, "{ids:?}");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 39 + 17);
+    // Exports without a substitution are replayed before later commands.
+    let after = handed.iter().find(|c| c.lines.start == 147).unwrap();
+    assert!(
+        after
+            .text
+            .starts_with("export GATEWAY_HOST=bookinfo-gateway-istio.istio-system\n"),
+        "{}",
+        after.text
+    );
+
+    // Without it (another ref): l51 is not applicable, and the Gateway's failure follows it.
+    let other = LocalCopy {
+        reference: "v1.5.1".into(),
+        ..copy
+    };
+    let mut page = PageRun::new(&t.script.steps, &facts, site.clone(), vec![other]);
+    let (_, answers) = drive_scripted(&mut page, &r, &ran);
+    let support::claims::Answer::NotApplicable { why } = answer_at(&answers, 51, "command") else {
+        panic!("{answers:?}")
+    };
+    assert!(why.contains("sim_remote_kustomization"), "{why}");
+    let support::claims::Answer::NotApplicable { why } = answer_at(&answers, 128, "command") else {
+        panic!("{answers:?}")
+    };
+    assert!(why.contains("follows lines 51-52"), "{why}");
+    assert!(why.contains("no matches for kind"), "{why}");
+    // Without a Gateway API version, the shortcode is not filled and l51 is not applicable for
+    // that, naming it.
+    let mut page = PageRun::new(
+        &t.script.steps,
+        &facts,
+        SiteValues::of("1.31-dev", None),
+        Vec::new(),
+    );
+    let (_, answers) = drive_scripted(&mut page, &r, &ran);
+    let support::claims::Answer::NotApplicable { why } = answer_at(&answers, 51, "command") else {
+        panic!("{answers:?}")
+    };
+    assert!(why.contains("k8s_gateway_api_version"), "{why}");
+}
+
+#[test]
+fn every_fixture_page_is_answered_once_per_step_on_every_provider() {
+    let f = fixture();
+    let facts = dev_facts();
+    for provider in [Provider::Kind, Provider::Sim] {
+        let r = runner(&f, provider, Duration::from_secs(20));
+        for page in [
+            "pages/ambient/getting-started.md",
+            "pages/ambient/deploy-sample-app.md",
+            "pages/ambient/secure-and-visualize.md",
+            "pages/ambient/manage-traffic.md",
+            "pages/ambient/cleanup.md",
+            "pages/ambient/waypoint.md",
+            "tutorial/ambient-tutorial.md",
+        ] {
+            let t = support::tutorial::Tutorial::load(&support::fixtures::path(page)).unwrap();
+            let mut run = PageRun::new(
+                &t.script.steps,
+                &facts,
+                SiteValues::of("1.31-dev", Some("v1.6.0")),
+                Vec::new(),
+            );
+            let (_, answers) = drive_scripted(&mut run, &r, &|_| (0, String::new()));
+            let steps = t.script.commands().count() + t.script.outputs().count();
+            assert_eq!(answers.len(), steps, "{page} on {provider:?}");
+        }
+    }
+}
+
+#[test]
+fn steps_that_change_the_cluster_are_told_from_reads_by_their_words() {
+    let changes = |text: &str| applicability::changes_cluster(&words::parse(text).unwrap());
+    for text in [
+        "kubectl apply -f @samples/bookinfo/platform/kube/bookinfo.yaml@",
+        "kubectl label namespace default istio.io/dataplane-mode=ambient",
+        "kubectl -n default delete -f x.yaml",
+        "kubectl get crd x &> /dev/null || { kubectl kustomize y | kubectl apply -f -; }",
+        "istioctl install --set profile=ambient --skip-confirmation",
+        "istioctl x waypoint apply --enroll-namespace --wait",
+        "istioctl waypoint delete --all",
+        "./istio/bin/istioctl uninstall -y --purge",
+        "helm install istio-base istio/base -n istio-system",
+        "kubectl rollout restart deploy/productpage",
+        "sed -e s/a/b/ x.yaml | kubectl apply -f -",
+    ] {
+        assert!(changes(text), "{text}");
+    }
+    // Near misses: reads, traffic, the provider's own cluster, words that only name a verb.
+    for text in [
+        "kubectl get pods,daemonset -n istio-system",
+        "kubectl wait --for=condition=programmed gtw/bookinfo-gateway -n istio-system",
+        "kubectl exec deploy/sleep -- curl -s http://productpage:9080/",
+        "kubectl logs ds/ztunnel -n istio-system | grep apply",
+        "kubectl rollout status deploy/kiali -n istio-system",
+        "kubectl kustomize github.com/a/b/c?ref=v1",
+        "istioctl version",
+        "istioctl x waypoint list",
+        "curl -s http://example.com/apply",
+        "kind create cluster --config=-",
+        "echo kubectl apply -f x.yaml",
+        "helm repo add istio https://istio-release.storage.googleapis.com/charts",
+    ] {
+        assert!(!changes(text), "{text}");
+    }
+}
