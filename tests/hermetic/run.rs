@@ -1216,6 +1216,23 @@ fn the_getting_started_page_on_sim_with_and_without_the_providers_copy() {
         after.text
     );
 
+    // The copy's run failing is a drift that says the copy was used, and taints nothing.
+    let failing = |line: usize| match line {
+        51 => (1, "metadata.annotations: Too long".to_string()),
+        _ => ran(line),
+    };
+    let mut page = PageRun::new(&t.script.steps, &facts, site.clone(), vec![copy.clone()]);
+    let (_, answers) = drive_scripted(&mut page, &r, &failing);
+    let support::claims::Answer::Drifted { actual, .. } = answer_at(&answers, 51, "command") else {
+        panic!("{answers:?}")
+    };
+    assert!(actual.contains("Too long"), "{actual}");
+    assert!(actual.contains("provider's local copy"), "{actual}");
+    assert!(matches!(
+        answer_at(&answers, 128, "command"),
+        support::claims::Answer::Drifted { .. }
+    ));
+
     // Without it (another ref): l51 is not applicable, and the Gateway's failure follows it.
     let other = LocalCopy {
         reference: "v1.5.1".into(),

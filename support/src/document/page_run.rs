@@ -236,7 +236,23 @@ impl<'a> PageRun<'a> {
                 why: performed_from_copy(&w.substituted),
             }
         } else {
-            super::command_answer(c, &seen)
+            match super::command_answer(c, &seen) {
+                Answer::Drifted {
+                    expected,
+                    actual,
+                    era_expected,
+                    documented,
+                } if !w.substituted.is_empty() => Answer::Drifted {
+                    expected,
+                    actual: format!(
+                        "{actual}\n(run with the provider's local copy for the network fetch: {})",
+                        performed_from(&w.substituted)
+                    ),
+                    era_expected,
+                    documented,
+                },
+                answer => answer,
+            }
         };
         let answer = self.following(answer);
         self.observed[w.step] = Some(seen);
@@ -301,9 +317,8 @@ impl<'a> PageRun<'a> {
     }
 }
 
-fn performed_from_copy(done: &[Substituted]) -> String {
-    let each: Vec<String> = done
-        .iter()
+fn performed_from(done: &[Substituted]) -> String {
+    done.iter()
         .map(|d| {
             format!(
                 "{} from {} (verified: {})",
@@ -312,10 +327,14 @@ fn performed_from_copy(done: &[Substituted]) -> String {
                 d.verified
             )
         })
-        .collect();
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn performed_from_copy(done: &[Substituted]) -> String {
     format!(
         "performed by the provider from its local copy, the network fetch not being possible here: {}; the rest of the command ran as written and exited 0",
-        each.join("; ")
+        performed_from(done)
     )
 }
 
