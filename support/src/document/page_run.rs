@@ -604,4 +604,107 @@ mod tests {
             assert!(!page.took(&ran(1, "", &[])).after_install);
         }
     }
+
+    #[test]
+    fn refused_and_unstarted_steps_taint_and_several_are_counted() {
+        let s = steps(
+            "```bash\n$ kubectl apply -f a.yaml\n$ kubectl label ns default x=y\n$ kubectl get pods\n```\n",
+        );
+        let facts = dev();
+        let refused = Outcome::Refused(crate::run::GuardError::Refused(crate::run::Refusal {
+            command: "kubectl apply".into(),
+            offending: "--context=x".into(),
+            reason: "names another kube context".into(),
+        }));
+        let mut outcomes = vec![
+            refused,
+            Outcome::NotStarted {
+                command: "kubectl label".into(),
+                reason: "no bash".into(),
+            },
+            ran(1, "", &[]),
+        ]
+        .into_iter();
+        let mut page = PageRun::new(&s, &facts, SiteValues::default(), Vec::new());
+        let (_, answers) = drive(&mut page, |_| outcomes.next().expect("three commands"));
+        let Answer::NotApplicable { why } = answer(&answers, "l00004") else {
+            panic!("{answers:?}")
+        };
+        assert!(
+            why.contains("follows line 2 (`kubectl apply -f a.yaml`)"),
+            "{why}"
+        );
+        assert!(why.contains("names another kube context"), "{why}");
+        assert!(why.contains("(and 1 more such steps)"), "{why}");
+    }
+
+    fn write_crds(dir: &std::path::Path, version: &str) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(
+            dir.join("gateway.networking.k8s.io_gateways.yaml"),
+            format!(
+                "metadata:\n  annotations:\n    gateway.networking.k8s.io/bundle-version: {version}\n    gateway.networking.k8s.io/channel: standard\n"
+            ),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn the_provider_gives_its_gateway_api_version_and_a_verified_copy_on_sim_only() {
+        use crate::settings::Provider;
+        let tmp = tempfile::tempdir().unwrap();
+        let crds = tmp.path().join("crds");
+        write_crds(&crds, "v9.9.9");
+        let cache = tmp.path().join("mod");
+        let module = cache.join("sigs.k8s.io/gateway-api@v9.9.9");
+        write_crds(&module.join("config/crd/standard"), "v9.9.9");
+        std::fs::create_dir_all(module.join("config/crd/experimental")).unwrap();
+        std::fs::write(
+            module.join("config/crd/experimental/kustomization.yaml"),
+            "resources: []\n",
+        )
+        .unwrap();
+        let sum = local_copy::hash1(&module, "sigs.k8s.io/gateway-api@v9.9.9").unwrap();
+        let go_sum = tmp.path().join("go.sum");
+        std::fs::write(&go_sum, format!("sigs.k8s.io/gateway-api v9.9.9 {sum}\n")).unwrap();
+        let facts = dev();
+        let sources = CopySources {
+            gateway_api_crds: Some(&crds),
+            go_sum: &go_sum,
+            module_cache: Some(&cache),
+        };
+        let sim = provider_inputs(Provider::Sim, "1.31-dev", &facts, sources);
+        assert_eq!(sim.site.get("k8s_gateway_api_version"), Some("v9.9.9"));
+        assert_eq!(sim.site.get("istio_version"), Some("1.31"));
+        assert_eq!(sim.copies.len(), 1, "{:?}", sim.notes);
+        assert!(sim.notes.is_empty());
+        // Elsewhere: the era's version, no copy, even with the same sources.
+        let kind = provider_inputs(Provider::Kind, "1.31-dev", &facts, sources);
+        assert_eq!(
+            kind.site.get("k8s_gateway_api_version"),
+            SiteValues::era_gateway_api(&facts)
+        );
+        assert!(kind.copies.is_empty());
+        // Near misses on sim: a sim CRD that is not the module's, no module cache.
+        std::fs::write(crds.join("extra.yaml"), "kind: X\n").unwrap();
+        let changed = provider_inputs(Provider::Sim, "1.31-dev", &facts, sources);
+        assert!(changed.copies.is_empty());
+        assert!(
+            changed.notes.iter().any(|n| n.contains("extra.yaml")),
+            "{:?}",
+            changed.notes
+        );
+        assert_eq!(changed.site.get("k8s_gateway_api_version"), Some("v9.9.9"));
+        let no_cache = provider_inputs(
+            Provider::Sim,
+            "1.31-dev",
+            &facts,
+            CopySources {
+                module_cache: None,
+                ..sources
+            },
+        );
+        assert!(no_cache.copies.is_empty());
+        assert!(no_cache.notes.iter().any(|n| n.contains("module cache")));
+    }
 }

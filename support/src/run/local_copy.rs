@@ -484,6 +484,16 @@ mod tests {
         );
         let other = text.replace("kubernetes-sigs/gateway-api", "someone/gateway-api");
         assert_eq!(substitute(&other, &[copy_with(tmp.path(), "v1.6.0")]), None);
+        // A copy whose path could not stand in the command as one word replaces nothing.
+        let spaced = tempfile::tempdir().unwrap();
+        let odd = spaced.path().join("a b");
+        std::fs::create_dir_all(odd.join("config/crd/experimental")).unwrap();
+        std::fs::write(
+            odd.join("config/crd/experimental/kustomization.yaml"),
+            "resources: []\n",
+        )
+        .unwrap();
+        assert_eq!(substitute(text, &[copy_with(&odd, "v1.6.0")]), None);
         // The remote only as an argument of another program is not a fetch.
         let echo = "echo github.com/kubernetes-sigs/gateway-api/config/crd/experimental?ref=v1.6.0";
         assert_eq!(substitute(echo, &[copy_with(tmp.path(), "v1.6.0")]), None);

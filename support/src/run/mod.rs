@@ -291,3 +291,39 @@ pub enum RunError {
         hint: &'static str,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn carried_values_are_whole_triples_of_set_names() {
+        let bytes = b"A\0set\0x y\0B\0\0\0C\0set\0\0bad-name\0set\0v\0D\0set";
+        assert_eq!(
+            parse_carried(bytes),
+            [
+                ("A".to_string(), "x y".to_string()),
+                ("C".to_string(), String::new())
+            ]
+        );
+        assert!(parse_carried(b"").is_empty());
+    }
+
+    #[test]
+    fn the_trailer_writes_only_after_success_and_keeps_the_status() {
+        let t = carrying_trailer(
+            "kubectl get x",
+            &["A", "B"],
+            std::path::Path::new("/s/it's"),
+        );
+        assert!(t.starts_with("kubectl get x\n__ambient_status=$?\n"), "{t}");
+        assert!(t.contains("if [ \"$__ambient_status\" -eq 0 ]"), "{t}");
+        assert!(
+            t.contains("printf '%s\\0' A \"${A+set}\" \"${A-}\";"),
+            "{t}"
+        );
+        assert!(t.contains("printf '%s\\0' B "), "{t}");
+        assert!(t.contains("> '/s/it'\\''s'; fi"), "{t}");
+        assert!(t.ends_with("exit \"$__ambient_status\"\n"), "{t}");
+    }
+}
