@@ -1329,3 +1329,21 @@ fn steps_that_change_the_cluster_are_told_from_reads_by_their_words() {
         assert!(!changes(text), "{text}");
     }
 }
+
+#[test]
+fn the_reference_tutorial_has_no_command_the_guard_refuses_and_a_near_miss_has_one() {
+    let f = fixture();
+    let r = runner(&f, Provider::Sim, Duration::from_secs(20));
+    let seed = support::tutorial::Tutorial::reference().unwrap();
+    assert_eq!(
+        support::document::page_run::refused(seed.script.commands(), &r),
+        Vec::<String>::new()
+    );
+    let s = support::tutorial::script::read(
+        "```bash\n$ kubectl get pods\n$ kubectl --context=prod get pods\n```\n",
+    );
+    let refused = support::document::page_run::refused(s.commands(), &r);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(refused[0].starts_with("line 3: "), "{refused:?}");
+    assert!(refused[0].contains("--context=prod"), "{refused:?}");
+}

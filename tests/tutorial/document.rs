@@ -18,9 +18,9 @@ use std::sync::Arc;
 
 use rstest::rstest;
 use serial_test::serial;
-use support::claims::{Answer, Section};
+use support::claims::Section;
 use support::document::page_run;
-use support::run::{Decision, Outcome, PinnedTools, RunDir, RunSetup, Runner};
+use support::run::{Outcome, PinnedTools, RunDir, RunSetup, Runner};
 use support::settings::Provider;
 
 use crate::world::{World, world};
@@ -70,12 +70,7 @@ pub fn is_reference(w: &World) -> bool {
 }
 
 /// What running the page left: how many answers of each kind, and the failing ones.
-#[derive(Debug, Default)]
-pub struct PageRun {
-    /// As documented, doc stale, drifted, not applicable, not reached.
-    pub counts: [usize; 5],
-    pub failures: Vec<String>,
-}
+pub type PageRun = page_run::Tally;
 
 /// Runs the page's steps in order, as `support::document::page_run` says, and records its
 /// answers.
@@ -104,20 +99,11 @@ pub fn run_page(w: &World) -> PageRun {
     );
     let mut run = PageRun::default();
     let mut record = |answers: Vec<page_run::Recorded>| {
-        for page_run::Recorded { id, answer } in answers {
-            run.counts[match answer {
-                Answer::AsDocumented | Answer::Holds => 0,
-                Answer::DocStale { .. } => 1,
-                Answer::Drifted { .. } => 2,
-                Answer::NotApplicable { .. } => 3,
-                Answer::NotReached { .. } => 4,
-            }] += 1;
-            if let Err(e) = w.recorder.record_as(&id, Section::Document, &answer) {
-                support::progress::say(format!("could not record {id}: {e}"));
+        for r in answers {
+            if let Err(e) = w.recorder.record_as(&r.id, Section::Document, &r.answer) {
+                support::progress::say(format!("could not record {}: {e}", r.id));
             }
-            if answer.is_failure(w.settings.strict_docs) {
-                run.failures.push(format!("{id}: {}", answer.describe()));
-            }
+            run.add(&r, w.settings.strict_docs);
         }
     };
     loop {
@@ -139,10 +125,10 @@ pub fn run_page(w: &World) -> PageRun {
         }
         record(took.answers);
     }
-    let [documented, stale, drifted, not_applicable, not_reached] = run.counts;
     support::progress::say(format!(
-        "document {}: {documented} as documented, {stale} doc stale, {drifted} drifted, {not_applicable} not applicable, {not_reached} not reached (claims.jsonl: {})",
+        "document {}: {} (claims.jsonl: {})",
         w.tutorial.path.display(),
+        run.summary(),
         w.recorder.path.display()
     ));
     run
@@ -156,16 +142,7 @@ fn the_page_runs_as_written(world: Arc<World>) {
     if is_reference(&w) {
         // The sections perform the reference tutorial's steps; running them again here would
         // change the cluster under them. Every command is decided, none refused.
-        let runner = runner(&w);
-        let refused: Vec<String> = w
-            .tutorial
-            .script
-            .commands()
-            .filter_map(|c| match runner.decide(&c.text) {
-                Decision::Refused(e) => Some(format!("line {}: {e}", c.lines)),
-                _ => None,
-            })
-            .collect();
+        let refused = page_run::refused(w.tutorial.script.commands(), &runner(&w));
         assert!(
             refused.is_empty(),
             "the reference tutorial has commands the guard refuses:\n{}",

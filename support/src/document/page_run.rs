@@ -338,6 +338,54 @@ fn performed_from_copy(done: &[Substituted]) -> String {
     )
 }
 
+/// What a page run left: how many answers of each kind, and the failing ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// As documented, doc stale, drifted, not applicable, not reached.
+    pub counts: [usize; 5],
+    /// `<id>: <answer>` of each answer that fails its test ([`Answer::is_failure`]).
+    pub failures: Vec<String>,
+}
+
+impl Tally {
+    pub fn add(&mut self, r: &Recorded, strict_docs: bool) {
+        self.counts[match r.answer {
+            Answer::AsDocumented | Answer::Holds => 0,
+            Answer::DocStale { .. } => 1,
+            Answer::Drifted { .. } => 2,
+            Answer::NotApplicable { .. } => 3,
+            Answer::NotReached { .. } => 4,
+        }] += 1;
+        if r.answer.is_failure(strict_docs) {
+            self.failures
+                .push(format!("{}: {}", r.id, r.answer.describe()));
+        }
+    }
+
+    /// `N as documented, N doc stale, N drifted, N not applicable, N not reached`.
+    pub fn summary(&self) -> String {
+        let [documented, stale, drifted, not_applicable, not_reached] = self.counts;
+        format!(
+            "{documented} as documented, {stale} doc stale, {drifted} drifted, {not_applicable} not applicable, {not_reached} not reached"
+        )
+    }
+}
+
+/// The commands the guard refuses (`<lines>: <why>`), decided without running anything: for a
+/// page whose steps the suite performs its own way (the reference tutorial), where every
+/// command must still be one the runner would run or call not applicable.
+pub fn refused<'c>(
+    commands: impl Iterator<Item = &'c Command>,
+    runner: &crate::run::Runner,
+) -> Vec<String> {
+    commands
+        .filter_map(|c| match runner.decide(&c.text) {
+            crate::run::Decision::Refused(e) => Some(format!("{}: {e}", c.lines)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// What a page run needs from the provider: the shortcode values and the local copies.
 #[derive(Debug, Clone, Default)]
 pub struct ProviderInputs {
@@ -706,5 +754,33 @@ mod tests {
         );
         assert!(no_cache.copies.is_empty());
         assert!(no_cache.notes.iter().any(|n| n.contains("module cache")));
+    }
+
+    #[test]
+    fn a_tally_counts_each_kind_and_lists_what_fails() {
+        let mut t = Tally::default();
+        let rec = |answer: Answer| Recorded {
+            id: "doc.l00001.x.command".into(),
+            answer,
+        };
+        t.add(&rec(Answer::AsDocumented), false);
+        t.add(&rec(Answer::NotApplicable { why: "w".into() }), false);
+        t.add(
+            &rec(Answer::Drifted {
+                expected: "e".into(),
+                actual: "a".into(),
+                era_expected: None,
+                documented: None,
+            }),
+            false,
+        );
+        t.add(&rec(Answer::NotReached { why: "r".into() }), false);
+        assert_eq!(t.counts, [1, 0, 1, 1, 1]);
+        assert_eq!(t.failures.len(), 2);
+        assert!(t.failures[0].starts_with("doc.l00001.x.command: "));
+        assert_eq!(
+            t.summary(),
+            "1 as documented, 0 doc stale, 1 drifted, 1 not applicable, 1 not reached"
+        );
     }
 }
