@@ -107,6 +107,17 @@ pub fn run_page(w: &World) -> PageRun {
                     None => {
                         let text = document::with_shell_state(&shell_state, &c.text);
                         let outcome = w.run(runner.run(&text));
+                        if let Outcome::NotApplicable(n) = &outcome
+                            && n.rule == support::run::applicability::SIM_GATEWAY_API_CRDS
+                        {
+                            // The page's step, done the provider's way: its copy of the CRDs.
+                            w.expect(w.run(support::gateway_api::install(
+                                &w.cluster.client,
+                                w.facts.waypoint.gateway_api_crds,
+                                w.settings.gateway_api_crds.as_deref(),
+                                w.timeout(60),
+                            )));
+                        }
                         if let Outcome::Ran(e) = &outcome {
                             support::progress::say(format!(
                                 "document: {} ran in {:.1}s ({})",

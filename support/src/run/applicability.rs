@@ -23,6 +23,9 @@ pub enum Pattern {
     /// `curl`/`wget` of a URL into the cluster's workloads: a host that is an address, a
     /// variable (`$GATEWAY_URL`), `localhost`, or a name without a dot (`productpage:9080`).
     TrafficToWorkload,
+    /// `kubectl apply|create|kustomize` of the Gateway API CRDs from kubernetes-sigs/gateway-api
+    /// (a release's `standard-install.yaml`, or istio.io's `kustomize …/config/crd?ref=…`).
+    GatewayApiCrds,
 }
 
 /// One row of the table.
@@ -40,6 +43,10 @@ const ALL: &[Provider] = &[
     Provider::K3s,
     Provider::Existing,
 ];
+
+/// The rule whose command the provider performs its own way (sim: the local Gateway API CRDs);
+/// the page runner does that when a command is not applicable by it.
+pub const SIM_GATEWAY_API_CRDS: &str = "sim_gateway_api_crds";
 
 /// The table, first match wins.
 pub const RULES: &[Rule] = &[
@@ -100,6 +107,12 @@ pub const RULES: &[Rule] = &[
         pattern: Pattern::TrafficToWorkload,
         providers: &[Provider::Sim],
         reason: "sim has no data plane: no gateway or workload answers traffic sent from this machine",
+    },
+    Rule {
+        id: SIM_GATEWAY_API_CRDS,
+        pattern: Pattern::GatewayApiCrds,
+        providers: &[Provider::Sim],
+        reason: "sim has no internet: the Gateway API CRDs are the provider's own step there, applied from the copy fixtures/sim/build.sh takes from the gateway-api module of the Istio source (AMBIENT_GATEWAY_API_CRDS)",
     },
     Rule {
         id: "sim_dashboard",
@@ -207,6 +220,16 @@ fn matches(pattern: &Pattern, command: &SimpleCommand) -> bool {
         Pattern::TrafficToWorkload => {
             matches!(program, "curl" | "wget")
                 && command.words[1..].iter().any(|w| is_workload_url(w))
+        }
+        Pattern::GatewayApiCrds => {
+            program == "kubectl"
+                && matches!(
+                    positional(command).next(),
+                    Some("apply" | "create" | "kustomize")
+                )
+                && command.words[1..]
+                    .iter()
+                    .any(|w| w.contains("github.com/kubernetes-sigs/gateway-api/"))
         }
     }
 }
