@@ -1,8 +1,12 @@
 //! A patch for the docs: from one build's records, a unified diff against the tutorial file that
 //! `git apply` accepts. Each stale block whose new text the suite observed whole (install output,
-//! log lines, the waypoint declaration the era uses, the waypoint pod line) is replaced by that
-//! text, indented as the block was; stale statements it cannot rewrite are listed in the patch's
-//! header (which `git apply` skips).
+//! log lines, the waypoint pod line) is replaced by that text, indented as the block was; stale
+//! statements it cannot rewrite are listed in the patch's header (which `git apply` skips).
+//!
+//! The patched page runs as written: it needs no step the page does not show. So a stale waypoint
+//! declaration becomes the era's whole recipe as commands (its Gateway API CRDs, its Gateway, and
+//! on 1.22+ the `istio.io/use-waypoint` label that sends the Service's traffic through it), built
+//! from the suite's own era table, never the suite's fixture comments or a record's text.
 //!
 //! Records are read from files anyone can hand over, so nothing they say reaches the header
 //! verbatim: the header names only the suite's own claims and expectations, lines checked against
@@ -13,7 +17,7 @@
 use std::collections::BTreeMap;
 
 use crate::claims::{Answer, ClaimRecord, EraFact};
-use crate::eras::{Era, Fact, IstioVersion, facts, facts_for, provenance};
+use crate::eras::{Era, EraFacts, Fact, IstioVersion, facts, facts_for, provenance};
 use crate::report::Build;
 
 #[derive(Debug, thiserror::Error)]
@@ -68,17 +72,66 @@ fn fact_index(fact: Fact) -> usize {
 }
 
 /// The suite's own era fact equal to `claimed`, for a record of `istio_version` on era `era`:
-/// from the version's facts where it parses, else from the era's.
-fn era_fact_of_table(istio_version: &str, era: &str, claimed: &EraFact) -> Option<EraFact> {
+/// from the version's facts where it parses, else from the era's; with the table it is from and
+/// which fact it is.
+fn era_fact_of_table(
+    istio_version: &str,
+    era: &str,
+    claimed: &EraFact,
+) -> Option<(EraFacts, Fact, EraFact)> {
     let mut tables = Vec::new();
     if let Ok(v) = IstioVersion::parse(istio_version) {
         tables.push(facts_for(&v));
     }
     tables.extend(Era::ALL.iter().filter(|e| e.id() == era).map(|e| facts(*e)));
-    tables
-        .iter()
-        .flat_map(|t| FACTS.iter().map(move |f| provenance(t, *f)))
-        .find(|ours| ours == claimed)
+    tables.into_iter().find_map(|t| {
+        FACTS.iter().find_map(|f| {
+            let ours = provenance(&t, *f);
+            (ours == *claimed).then(|| (t.clone(), *f, ours))
+        })
+    })
+}
+
+/// The Service the tutorial's waypoint serves: the seed's L7 section sends `sleep`'s calls to
+/// `productpage` through it.
+const WAYPOINT_SERVICE: &str = "productpage";
+
+/// The block a reader runs to declare the era's waypoint *and* send traffic through it, in the
+/// seed's shape (one command a line, a heredoc for the manifest), so the patched page does on its
+/// own what the suite does in its L7 section (`steps::declare_waypoint`):
+/// - the Gateway API CRDs, where the release does not install them: istio.io's check-then-install
+///   (`kubectl get crd gateways.gateway.networking.k8s.io || …`, istio/istio.io
+///   content/en/boilerplates/gateway-api-install-crds.md) with the era's `standard-install.yaml`
+///   ([`crate::eras::GatewayApiCrds`]), so a cluster that serves them is left alone;
+/// - the era's Gateway (its fixture, without the fixture's own comments, which speak of the suite);
+/// - on 1.22+, the label that routes the Service's traffic through it (`kubectl label service
+///   <svc> istio.io/use-waypoint=<gateway>`: istio/istio.io content/en/docs/ambient/usage/waypoint,
+///   "Configure a service to use a specific waypoint", 1.22; a waypoint nothing is labelled to use
+///   carries no traffic).
+fn waypoint_block(table: &EraFacts) -> std::io::Result<String> {
+    let w = &table.waypoint;
+    let manifest = crate::fixtures::read(w.fixture)?;
+    let mut out = String::new();
+    if let Some(url) = w.gateway_api_crds.url() {
+        out.push_str(&format!(
+            "kubectl get crd gateways.gateway.networking.k8s.io &> /dev/null || kubectl apply -f {url}\n"
+        ));
+    }
+    out.push_str("kubectl apply -f - <<EOF\n");
+    for line in manifest
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+    {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str("EOF\n");
+    if let Some((key, value)) = w.service_label {
+        out.push_str(&format!(
+            "kubectl label service {WAYPOINT_SERVICE} {key}={value}\n"
+        ));
+    }
+    Ok(out)
 }
 
 /// One header line: whatever it holds, on one line, without control characters, and no workflow
@@ -197,7 +250,7 @@ pub fn build(tutorial: &str, path: &str, records: &[&ClaimRecord]) -> Result<Pat
             unknown_claims += 1;
             continue;
         };
-        let Some(fact) = era_fact_of_table(&r.istio_version, &r.era, era) else {
+        let Some((table, kind, fact)) = era_fact_of_table(&r.istio_version, &r.era, era) else {
             foreign_facts += 1;
             continue;
         };
@@ -208,9 +261,23 @@ pub fn build(tutorial: &str, path: &str, records: &[&ClaimRecord]) -> Result<Pat
             fact.since,
             fact.source
         ));
-        let Some(new) = replacement else {
-            patch.notes.push(format!("{what}: rewrite by hand"));
-            continue;
+        // The declaration is rewritten from the suite's own era table, never from the record:
+        // the observed manifest alone is a waypoint no traffic goes through.
+        let new = match (kind, replacement) {
+            (Fact::WaypointDeclaration, _) => match waypoint_block(&table) {
+                Ok(block) => block,
+                Err(e) => {
+                    patch
+                        .notes
+                        .push(format!("{what}: rewrite by hand (the era's manifest: {e})"));
+                    continue;
+                }
+            },
+            (_, Some(new)) => new.clone(),
+            (_, None) => {
+                patch.notes.push(format!("{what}: rewrite by hand"));
+                continue;
+            }
         };
         if lines[span.start - 1..span.end].join("\n") != documented.text {
             patch.notes.push(format!(
