@@ -92,6 +92,21 @@ fn era_fact_of_table(
     })
 }
 
+/// The suite's own name for the expectation a record names: one of the claim's anchors, or the
+/// table its anchors are parts of (`installation.get_all (istio-ingressgateway)`: rows across
+/// `installation.get_all.*`), as the suite writes it, never the record's text.
+fn own_expectation(anchors: &[&'static str], named: &str) -> Option<&'static str> {
+    if let Some(a) = anchors.iter().find(|a| **a == named) {
+        return Some(a);
+    }
+    let stem = named.split_once(" (").map_or(named, |(stem, _)| stem);
+    anchors.iter().find_map(|a| {
+        a.strip_prefix(stem)
+            .filter(|rest| rest.starts_with('.'))
+            .map(|_| &a[..stem.len()])
+    })
+}
+
 /// The Service the tutorial's waypoint serves: the seed's L7 section sends `sleep`'s calls to
 /// `productpage` through it.
 const WAYPOINT_SERVICE: &str = "productpage";
@@ -246,7 +261,7 @@ pub fn build(tutorial: &str, path: &str, records: &[&ClaimRecord]) -> Result<Pat
             unknown_claims += 1;
             continue;
         };
-        let Some(expectation) = claim.anchors.iter().find(|a| **a == documented.expectation) else {
+        let Some(expectation) = own_expectation(claim.anchors, &documented.expectation) else {
             unknown_claims += 1;
             continue;
         };
@@ -430,7 +445,61 @@ impl Patch {
 
 #[cfg(test)]
 mod tests {
-    use super::{FACTS, Patch, Replacement, fact_index, unified};
+    use super::{FACTS, Patch, Replacement, fact_index, unified, waypoint_block};
+    use crate::eras::{Era, facts};
+
+    #[test]
+    fn a_records_expectation_is_named_by_the_claims_own_anchors_or_their_table() {
+        use super::own_expectation;
+        let anchors = &["installation.get_all.pod", "installation.get_all.service"];
+        assert_eq!(
+            own_expectation(anchors, "installation.get_all.service"),
+            Some("installation.get_all.service")
+        );
+        assert_eq!(
+            own_expectation(anchors, "installation.get_all (istio-ingressgateway)"),
+            Some("installation.get_all")
+        );
+        // Near misses: a word that only starts an anchor, a part below one, another table.
+        for named in [
+            "installation.get (istio-ingressgateway)",
+            "installation.get_all.pod.extra",
+            "installation.get_all.daemonset",
+            "l7.get_all (istio-ingressgateway)",
+            "",
+        ] {
+            assert_eq!(own_expectation(anchors, named), None, "{named}");
+        }
+    }
+
+    #[test]
+    fn the_waypoint_block_is_the_eras_whole_recipe_and_only_that() {
+        // 1.22+: the CRDs (check, then the era's release), the Gateway, then the label that sends
+        // productpage's traffic through it, in that order; none of the fixture's comments.
+        let block = waypoint_block(&facts(Era::Ga1_24)).unwrap();
+        let lines: Vec<&str> = block.lines().collect();
+        assert!(
+            lines[0].starts_with("kubectl get crd gateways.gateway.networking.k8s.io &> /dev/null || kubectl apply -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.0/standard-install.yaml"),
+            "{block}"
+        );
+        assert_eq!(lines[1], "kubectl apply -f - <<EOF");
+        assert_eq!(
+            lines.last(),
+            Some(&"kubectl label service productpage istio.io/use-waypoint=productpage-waypoint")
+        );
+        assert_eq!(lines[lines.len() - 2], "EOF");
+        assert!(lines.contains(&"  name: productpage-waypoint"), "{block}");
+        assert!(!block.contains('#'), "{block}");
+        // The 2022 build: istioctl installed the CRDs and no label existed; its own Gateway only.
+        let block = waypoint_block(&facts(Era::Experimental2022)).unwrap();
+        assert!(block.starts_with("kubectl apply -f - <<EOF\n"), "{block}");
+        assert!(block.ends_with("EOF\n"), "{block}");
+        assert!(block.contains("gatewayClassName: istio-mesh"), "{block}");
+        assert!(
+            !block.contains("kubectl label") && !block.contains("get crd"),
+            "{block}"
+        );
+    }
 
     #[test]
     fn every_fact_of_the_era_table_is_listed_once() {
