@@ -334,3 +334,34 @@ fn the_re_run_of_the_patched_page_answers_every_rewritten_block_as_documented() 
     let e = rewritten_answered(&page, &added, &missing).unwrap_err();
     assert!(e.contains("no answer"), "{e}");
 }
+
+#[test]
+fn on_sim_the_gateway_api_crds_the_page_installs_are_the_providers_step_and_nothing_else_is() {
+    use support::run::{applicability, words};
+    use support::settings::Provider;
+    let rule = |text: &str, p: Provider| {
+        applicability::check(&words::parse(text).unwrap(), p).map(|n| n.rule)
+    };
+    // istio.io's boilerplate (content/en/boilerplates/gateway-api-install-crds.md) and the patch's
+    // form: on sim the provider applies its copy; elsewhere the page's command runs.
+    for text in [
+        "kubectl get crd gateways.gateway.networking.k8s.io || \\\n  { kubectl kustomize \"github.com/kubernetes-sigs/gateway-api/config/crd?ref=v1.2.0\" | kubectl apply -f -; }",
+        "kubectl get crd gateways.gateway.networking.k8s.io &> /dev/null || kubectl apply -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml",
+        "kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.0/experimental-install.yaml",
+    ] {
+        assert_eq!(
+            rule(text, Provider::Sim),
+            Some(SIM_GATEWAY_API_CRDS),
+            "{text}"
+        );
+        assert_eq!(rule(text, Provider::Kind), None, "{text}");
+    }
+    // Near misses: another repository whose name starts the same, removing the CRDs, reading one.
+    for text in [
+        "kubectl apply -f https://github.com/kubernetes-sigs/gateway-api-inference-extension/releases/download/v0.3.0/manifests.yaml",
+        "kubectl delete -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.0/standard-install.yaml",
+        "kubectl get crd gateways.gateway.networking.k8s.io",
+    ] {
+        assert_eq!(rule(text, Provider::Sim), None, "{text}");
+    }
+}
