@@ -107,6 +107,45 @@ fn own_expectation(anchors: &[&'static str], named: &str) -> Option<&'static str
     })
 }
 
+/// The prose just before a rewritten declaration (back to the previous block or heading) that
+/// still names the old Gateway class, which the new block no longer has: the patch rewrites
+/// blocks only, so that sentence is left to the maintainer, by its lines. The class is read from
+/// the tutorial's own lines (`gatewayClassName: <class>`).
+fn prose_naming_the_old_class(
+    lines: &[&str],
+    block_start: usize,
+    old_block: &str,
+    new_block: &str,
+) -> Option<String> {
+    let class = old_block
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("gatewayClassName:"))
+        .map(|c| c.trim().trim_matches(['"', '\'']))
+        .filter(|c| !c.is_empty() && !new_block.contains(*c))?;
+    // Line numbers are 1-based; the fence that opens the block is the line before it.
+    let opening_fence = block_start.checked_sub(1)?;
+    let mut naming = Vec::new();
+    for n in (1..opening_fence).rev() {
+        let line = lines[n - 1].trim_start();
+        if line.starts_with("```") || line.starts_with("~~~") || line.starts_with('#') {
+            break;
+        }
+        if line.contains(class) {
+            naming.push(n);
+        }
+    }
+    let (first, last) = (naming.iter().min()?, naming.iter().max()?);
+    let at = if first == last {
+        format!("line {first}")
+    } else {
+        format!("lines {first}-{last}")
+    };
+    Some(format!(
+        "the prose before it ({at}) still names the Gateway class `{}`: rewrite by hand",
+        one_line(class)
+    ))
+}
+
 /// The Service the tutorial's waypoint serves: the seed's L7 section sends `sleep`'s calls to
 /// `productpage` through it.
 const WAYPOINT_SERVICE: &str = "productpage";
@@ -325,6 +364,12 @@ pub fn build(tutorial: &str, path: &str, records: &[&ClaimRecord]) -> Result<Pat
             })
             .collect::<Vec<_>>()
             .join("\n");
+        if kind == Fact::WaypointDeclaration
+            && let Some(note) =
+                prose_naming_the_old_class(&lines, span.start, &documented.text, &text)
+        {
+            patch.notes.push(format!("{what}: {note}"));
+        }
         replacements.push(Replacement {
             start: span.start,
             end: span.end,
@@ -470,6 +515,55 @@ mod tests {
         ] {
             assert_eq!(own_expectation(anchors, named), None, "{named}");
         }
+    }
+
+    #[test]
+    fn prose_that_still_names_the_old_gateway_class_is_left_to_the_maintainer() {
+        use super::prose_naming_the_old_class;
+        let page = [
+            "### L7",                                      // 1
+            "1. Deploy a gateway:",                        // 2
+            "   > the gatewayClassName must be set",       // 3
+            "   > to 'istio-mesh', otherwise no waypoint", // 4
+            "   ```bash",                                  // 5
+            "   kubectl apply -f - <<EOF",                 // 6
+            "    gatewayClassName: istio-mesh",            // 7
+            "   EOF",                                      // 8
+            "   ```",                                      // 9
+        ];
+        let old = "kubectl apply -f - <<EOF\n gatewayClassName: istio-mesh\nEOF";
+        let new = "kubectl apply -f - <<EOF\n  gatewayClassName: istio-waypoint\nEOF";
+        assert_eq!(
+            prose_naming_the_old_class(&page, 6, old, new).as_deref(),
+            Some(
+                "the prose before it (line 4) still names the Gateway class `istio-mesh`: rewrite by hand"
+            )
+        );
+        // Near misses: the new block keeps the class; the prose does not name it; a block (or a
+        // heading) between them ends the search.
+        assert_eq!(prose_naming_the_old_class(&page, 6, old, old), None);
+        let plain: Vec<&str> = page
+            .iter()
+            .map(|l| {
+                if l.contains("istio-mesh'") {
+                    "   > plain words"
+                } else {
+                    l
+                }
+            })
+            .collect();
+        assert_eq!(prose_naming_the_old_class(&plain, 6, old, new), None);
+        let mut fenced = page.to_vec();
+        fenced[2] = "   ```";
+        fenced.insert(3, "   ```");
+        assert!(prose_naming_the_old_class(&fenced, 7, old, new).is_some());
+        fenced[4] = "   ```";
+        assert_eq!(prose_naming_the_old_class(&fenced, 7, old, new), None);
+        // A block without a class names none.
+        assert_eq!(
+            prose_naming_the_old_class(&page, 6, "kubectl get pod", new),
+            None
+        );
     }
 
     #[test]
