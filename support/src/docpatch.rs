@@ -1,8 +1,12 @@
 //! A patch for the docs: from one build's records, a unified diff against the tutorial file that
 //! `git apply` accepts. Each stale block whose new text the suite observed whole (install output,
-//! log lines, the waypoint declaration the era uses, the waypoint pod line) is replaced by that
-//! text, indented as the block was; stale statements it cannot rewrite are listed in the patch's
-//! header (which `git apply` skips).
+//! log lines, the waypoint pod line) is replaced by that text, indented as the block was; stale
+//! statements it cannot rewrite are listed in the patch's header (which `git apply` skips).
+//!
+//! The patched page runs as written: it needs no step the page does not show. So a stale waypoint
+//! declaration becomes the era's whole recipe as commands (its Gateway API CRDs, its Gateway, and
+//! on 1.22+ the `istio.io/use-waypoint` label that sends the Service's traffic through it), built
+//! from the suite's own era table, never the suite's fixture comments or a record's text.
 //!
 //! Records are read from files anyone can hand over, so nothing they say reaches the header
 //! verbatim: the header names only the suite's own claims and expectations, lines checked against
@@ -13,7 +17,7 @@
 use std::collections::BTreeMap;
 
 use crate::claims::{Answer, ClaimRecord, EraFact};
-use crate::eras::{Era, Fact, IstioVersion, facts, facts_for, provenance};
+use crate::eras::{Era, EraFacts, Fact, IstioVersion, facts, facts_for, provenance};
 use crate::report::Build;
 
 #[derive(Debug, thiserror::Error)]
@@ -68,17 +72,120 @@ fn fact_index(fact: Fact) -> usize {
 }
 
 /// The suite's own era fact equal to `claimed`, for a record of `istio_version` on era `era`:
-/// from the version's facts where it parses, else from the era's.
-fn era_fact_of_table(istio_version: &str, era: &str, claimed: &EraFact) -> Option<EraFact> {
+/// from the version's facts where it parses, else from the era's; with the table it is from and
+/// which fact it is.
+fn era_fact_of_table(
+    istio_version: &str,
+    era: &str,
+    claimed: &EraFact,
+) -> Option<(EraFacts, Fact, EraFact)> {
     let mut tables = Vec::new();
     if let Ok(v) = IstioVersion::parse(istio_version) {
         tables.push(facts_for(&v));
     }
     tables.extend(Era::ALL.iter().filter(|e| e.id() == era).map(|e| facts(*e)));
-    tables
-        .iter()
-        .flat_map(|t| FACTS.iter().map(move |f| provenance(t, *f)))
-        .find(|ours| ours == claimed)
+    tables.into_iter().find_map(|t| {
+        FACTS.iter().find_map(|f| {
+            let ours = provenance(&t, *f);
+            (ours == *claimed).then(|| (t.clone(), *f, ours))
+        })
+    })
+}
+
+/// The suite's own name for the expectation a record names: one of the claim's anchors, or the
+/// table its anchors are parts of (`installation.get_all (istio-ingressgateway)`: rows across
+/// `installation.get_all.*`), as the suite writes it, never the record's text.
+fn own_expectation(anchors: &[&'static str], named: &str) -> Option<&'static str> {
+    if let Some(a) = anchors.iter().find(|a| **a == named) {
+        return Some(a);
+    }
+    let stem = named.split_once(" (").map_or(named, |(stem, _)| stem);
+    anchors.iter().find_map(|a| {
+        a.strip_prefix(stem)
+            .filter(|rest| rest.starts_with('.'))
+            .map(|_| &a[..stem.len()])
+    })
+}
+
+/// The prose just before a rewritten declaration (back to the previous block or heading) that
+/// still names the old Gateway class, which the new block no longer has: the patch rewrites
+/// blocks only, so that sentence is left to the maintainer, by its lines. The class is read from
+/// the tutorial's own lines (`gatewayClassName: <class>`).
+fn prose_naming_the_old_class(
+    lines: &[&str],
+    block_start: usize,
+    old_block: &str,
+    new_block: &str,
+) -> Option<String> {
+    let class = old_block
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("gatewayClassName:"))
+        .map(|c| c.trim().trim_matches(['"', '\'']))
+        .filter(|c| !c.is_empty() && !new_block.contains(*c))?;
+    // Line numbers are 1-based; the fence that opens the block is the line before it.
+    let opening_fence = block_start.checked_sub(1)?;
+    let mut naming = Vec::new();
+    for n in (1..opening_fence).rev() {
+        let line = lines[n - 1].trim_start();
+        if line.starts_with("```") || line.starts_with("~~~") || line.starts_with('#') {
+            break;
+        }
+        if line.contains(class) {
+            naming.push(n);
+        }
+    }
+    let (first, last) = (naming.iter().min()?, naming.iter().max()?);
+    let at = if first == last {
+        format!("line {first}")
+    } else {
+        format!("lines {first}-{last}")
+    };
+    Some(format!(
+        "the prose before it ({at}) still names the Gateway class `{}`: rewrite by hand",
+        one_line(class)
+    ))
+}
+
+/// The Service the tutorial's waypoint serves: the seed's L7 section sends `sleep`'s calls to
+/// `productpage` through it.
+const WAYPOINT_SERVICE: &str = "productpage";
+
+/// The block a reader runs to declare the era's waypoint *and* send traffic through it, in the
+/// seed's shape (one command a line, a heredoc for the manifest), so the patched page does on its
+/// own what the suite does in its L7 section (`steps::declare_waypoint`):
+/// - the Gateway API CRDs, where the release does not install them: istio.io's check-then-install
+///   (`kubectl get crd gateways.gateway.networking.k8s.io || …`, istio/istio.io
+///   content/en/boilerplates/gateway-api-install-crds.md) with the era's `standard-install.yaml`
+///   ([`crate::eras::GatewayApiCrds`]), so a cluster that serves them is left alone;
+/// - the era's Gateway (its fixture, without the fixture's own comments, which speak of the suite);
+/// - on 1.22+, the label that routes the Service's traffic through it (`kubectl label service
+///   <svc> istio.io/use-waypoint=<gateway>`: istio/istio.io content/en/docs/ambient/usage/waypoint,
+///   "Configure a service to use a specific waypoint", 1.22; a waypoint nothing is labelled to use
+///   carries no traffic).
+fn waypoint_block(table: &EraFacts) -> std::io::Result<String> {
+    let w = &table.waypoint;
+    let manifest = crate::fixtures::read(w.fixture)?;
+    let mut out = String::new();
+    if let Some(url) = w.gateway_api_crds.url() {
+        out.push_str(&format!(
+            "kubectl get crd gateways.gateway.networking.k8s.io &> /dev/null || kubectl apply -f {url}\n"
+        ));
+    }
+    out.push_str("kubectl apply -f - <<EOF\n");
+    for line in manifest
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+    {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str("EOF\n");
+    if let Some((key, value)) = w.service_label {
+        out.push_str(&format!(
+            "kubectl label service {WAYPOINT_SERVICE} {key}={value}\n"
+        ));
+    }
+    Ok(out)
 }
 
 /// One header line: whatever it holds, on one line, without control characters, and no workflow
@@ -193,11 +300,11 @@ pub fn build(tutorial: &str, path: &str, records: &[&ClaimRecord]) -> Result<Pat
             unknown_claims += 1;
             continue;
         };
-        let Some(expectation) = claim.anchors.iter().find(|a| **a == documented.expectation) else {
+        let Some(expectation) = own_expectation(claim.anchors, &documented.expectation) else {
             unknown_claims += 1;
             continue;
         };
-        let Some(fact) = era_fact_of_table(&r.istio_version, &r.era, era) else {
+        let Some((table, kind, fact)) = era_fact_of_table(&r.istio_version, &r.era, era) else {
             foreign_facts += 1;
             continue;
         };
@@ -208,9 +315,23 @@ pub fn build(tutorial: &str, path: &str, records: &[&ClaimRecord]) -> Result<Pat
             fact.since,
             fact.source
         ));
-        let Some(new) = replacement else {
-            patch.notes.push(format!("{what}: rewrite by hand"));
-            continue;
+        // The declaration is rewritten from the suite's own era table, never from the record:
+        // the observed manifest alone is a waypoint no traffic goes through.
+        let new = match (kind, replacement) {
+            (Fact::WaypointDeclaration, _) => match waypoint_block(&table) {
+                Ok(block) => block,
+                Err(e) => {
+                    patch
+                        .notes
+                        .push(format!("{what}: rewrite by hand (the era's manifest: {e})"));
+                    continue;
+                }
+            },
+            (_, Some(new)) => new.clone(),
+            (_, None) => {
+                patch.notes.push(format!("{what}: rewrite by hand"));
+                continue;
+            }
         };
         if lines[span.start - 1..span.end].join("\n") != documented.text {
             patch.notes.push(format!(
@@ -243,6 +364,12 @@ pub fn build(tutorial: &str, path: &str, records: &[&ClaimRecord]) -> Result<Pat
             })
             .collect::<Vec<_>>()
             .join("\n");
+        if kind == Fact::WaypointDeclaration
+            && let Some(note) =
+                prose_naming_the_old_class(&lines, span.start, &documented.text, &text)
+        {
+            patch.notes.push(format!("{what}: {note}"));
+        }
         replacements.push(Replacement {
             start: span.start,
             end: span.end,
@@ -363,7 +490,110 @@ impl Patch {
 
 #[cfg(test)]
 mod tests {
-    use super::{FACTS, Patch, Replacement, fact_index, unified};
+    use super::{FACTS, Patch, Replacement, fact_index, unified, waypoint_block};
+    use crate::eras::{Era, facts};
+
+    #[test]
+    fn a_records_expectation_is_named_by_the_claims_own_anchors_or_their_table() {
+        use super::own_expectation;
+        let anchors = &["installation.get_all.pod", "installation.get_all.service"];
+        assert_eq!(
+            own_expectation(anchors, "installation.get_all.service"),
+            Some("installation.get_all.service")
+        );
+        assert_eq!(
+            own_expectation(anchors, "installation.get_all (istio-ingressgateway)"),
+            Some("installation.get_all")
+        );
+        // Near misses: a word that only starts an anchor, a part below one, another table.
+        for named in [
+            "installation.get (istio-ingressgateway)",
+            "installation.get_all.pod.extra",
+            "installation.get_all.daemonset",
+            "l7.get_all (istio-ingressgateway)",
+            "",
+        ] {
+            assert_eq!(own_expectation(anchors, named), None, "{named}");
+        }
+    }
+
+    #[test]
+    fn prose_that_still_names_the_old_gateway_class_is_left_to_the_maintainer() {
+        use super::prose_naming_the_old_class;
+        let page = [
+            "### L7",                                      // 1
+            "1. Deploy a gateway:",                        // 2
+            "   > the gatewayClassName must be set",       // 3
+            "   > to 'istio-mesh', otherwise no waypoint", // 4
+            "   ```bash",                                  // 5
+            "   kubectl apply -f - <<EOF",                 // 6
+            "    gatewayClassName: istio-mesh",            // 7
+            "   EOF",                                      // 8
+            "   ```",                                      // 9
+        ];
+        let old = "kubectl apply -f - <<EOF\n gatewayClassName: istio-mesh\nEOF";
+        let new = "kubectl apply -f - <<EOF\n  gatewayClassName: istio-waypoint\nEOF";
+        assert_eq!(
+            prose_naming_the_old_class(&page, 6, old, new).as_deref(),
+            Some(
+                "the prose before it (line 4) still names the Gateway class `istio-mesh`: rewrite by hand"
+            )
+        );
+        // Near misses: the new block keeps the class; the prose does not name it; a block (or a
+        // heading) between them ends the search.
+        assert_eq!(prose_naming_the_old_class(&page, 6, old, old), None);
+        let plain: Vec<&str> = page
+            .iter()
+            .map(|l| {
+                if l.contains("istio-mesh'") {
+                    "   > plain words"
+                } else {
+                    l
+                }
+            })
+            .collect();
+        assert_eq!(prose_naming_the_old_class(&plain, 6, old, new), None);
+        let mut fenced = page.to_vec();
+        fenced[2] = "   ```";
+        fenced.insert(3, "   ```");
+        assert!(prose_naming_the_old_class(&fenced, 7, old, new).is_some());
+        fenced[4] = "   ```";
+        assert_eq!(prose_naming_the_old_class(&fenced, 7, old, new), None);
+        // A block without a class names none.
+        assert_eq!(
+            prose_naming_the_old_class(&page, 6, "kubectl get pod", new),
+            None
+        );
+    }
+
+    #[test]
+    fn the_waypoint_block_is_the_eras_whole_recipe_and_only_that() {
+        // 1.22+: the CRDs (check, then the era's release), the Gateway, then the label that sends
+        // productpage's traffic through it, in that order; none of the fixture's comments.
+        let block = waypoint_block(&facts(Era::Ga1_24)).unwrap();
+        let lines: Vec<&str> = block.lines().collect();
+        assert!(
+            lines[0].starts_with("kubectl get crd gateways.gateway.networking.k8s.io &> /dev/null || kubectl apply -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.0/standard-install.yaml"),
+            "{block}"
+        );
+        assert_eq!(lines[1], "kubectl apply -f - <<EOF");
+        assert_eq!(
+            lines.last(),
+            Some(&"kubectl label service productpage istio.io/use-waypoint=productpage-waypoint")
+        );
+        assert_eq!(lines[lines.len() - 2], "EOF");
+        assert!(lines.contains(&"  name: productpage-waypoint"), "{block}");
+        assert!(!block.contains('#'), "{block}");
+        // The 2022 build: istioctl installed the CRDs and no label existed; its own Gateway only.
+        let block = waypoint_block(&facts(Era::Experimental2022)).unwrap();
+        assert!(block.starts_with("kubectl apply -f - <<EOF\n"), "{block}");
+        assert!(block.ends_with("EOF\n"), "{block}");
+        assert!(block.contains("gatewayClassName: istio-mesh"), "{block}");
+        assert!(
+            !block.contains("kubectl label") && !block.contains("get crd"),
+            "{block}"
+        );
+    }
 
     #[test]
     fn every_fact_of_the_era_table_is_listed_once() {

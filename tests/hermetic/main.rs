@@ -14,6 +14,7 @@ mod junit;
 mod logs;
 mod logs_output;
 mod near_misses;
+mod patch_runs;
 mod pages;
 mod process;
 mod progress;

@@ -397,6 +397,12 @@ fn every_rule_of_the_table_has_a_command_it_matches_and_a_near_miss_it_does_not(
             "curl -sL https://raw.githubusercontent.com/istio/istio/master/samples/x.yaml -o x.yaml",
         ),
         (
+            "sim_gateway_api_crds",
+            Provider::Sim,
+            "kubectl get crd gateways.gateway.networking.k8s.io &> /dev/null || kubectl apply -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.0/standard-install.yaml",
+            "kubectl get crd gateways.gateway.networking.k8s.io",
+        ),
+        (
             "sim_dashboard",
             Provider::Sim,
             "./istio/bin/istioctl dashboard kiali",

@@ -111,6 +111,17 @@ pub fn run_page(w: &World) -> PageRun {
         record(next.answers);
         let Some(command) = next.run else { break };
         let outcome = w.run(runner.run_carrying(&command.text, &command.carry));
+        if let Outcome::NotApplicable(n) = &outcome
+            && n.rule == support::run::applicability::SIM_GATEWAY_API_CRDS
+        {
+            // The page's step, done the provider's way: its copy of the CRDs.
+            w.expect(w.run(support::gateway_api::install(
+                &w.cluster.client,
+                w.facts.waypoint.gateway_api_crds,
+                w.settings.gateway_api_crds.as_deref(),
+                w.timeout(60),
+            )));
+        }
         if let Outcome::Ran(e) = &outcome {
             support::progress::say(format!(
                 "document: {} ran in {:.1}s ({})",

@@ -27,6 +27,9 @@ pub enum Pattern {
     /// `curl`/`wget` of a URL into the cluster's workloads: a host that is an address, a
     /// variable (`$GATEWAY_URL`), `localhost`, or a name without a dot (`productpage:9080`).
     TrafficToWorkload,
+    /// `kubectl apply|create|kustomize` of the Gateway API CRDs from kubernetes-sigs/gateway-api
+    /// (a release's `standard-install.yaml`, or istio.io's `kustomize …/config/crd?ref=…`).
+    GatewayApiCrds,
 }
 
 /// One row of the table.
@@ -44,6 +47,10 @@ const ALL: &[Provider] = &[
     Provider::K3s,
     Provider::Existing,
 ];
+
+/// The rule whose command the provider performs its own way (sim: the local Gateway API CRDs);
+/// the page runner does that when a command is not applicable by it.
+pub const SIM_GATEWAY_API_CRDS: &str = "sim_gateway_api_crds";
 
 /// The table, first match wins.
 pub const RULES: &[Rule] = &[
@@ -104,6 +111,12 @@ pub const RULES: &[Rule] = &[
         pattern: Pattern::TrafficToWorkload,
         providers: &[Provider::Sim],
         reason: "sim has no data plane: no gateway or workload answers traffic sent from this machine",
+    },
+    Rule {
+        id: SIM_GATEWAY_API_CRDS,
+        pattern: Pattern::GatewayApiCrds,
+        providers: &[Provider::Sim],
+        reason: "sim has no internet: the Gateway API CRDs are the provider's own step there, applied from the copy fixtures/sim/build.sh takes from the gateway-api module of the Istio source (AMBIENT_GATEWAY_API_CRDS)",
     },
     Rule {
         id: "sim_dashboard",
@@ -228,6 +241,16 @@ fn matches(pattern: &Pattern, command: &SimpleCommand) -> bool {
             matches!(program, "curl" | "wget")
                 && command.words[1..].iter().any(|w| is_workload_url(w))
         }
+        Pattern::GatewayApiCrds => {
+            program == "kubectl"
+                && matches!(
+                    positional(command).next(),
+                    Some("apply" | "create" | "kustomize")
+                )
+                && command.words[1..]
+                    .iter()
+                    .any(|w| w.contains("github.com/kubernetes-sigs/gateway-api/"))
+        }
     }
 }
 
@@ -285,8 +308,14 @@ fn is_workload_url(word: &str) -> bool {
 }
 
 /// Rules whose command is a step the provider performs itself, its own way (the cluster, the
-/// pinned release): not running the page's text leaves nothing undone for later steps.
-const PROVIDERS_OWN: &[&str] = &["kind_cluster", "kind_delete", "istio_download"];
+/// pinned release, sim's copy of the Gateway API CRDs): not running the page's text leaves
+/// nothing undone for later steps.
+const PROVIDERS_OWN: &[&str] = &[
+    "kind_cluster",
+    "kind_delete",
+    "istio_download",
+    SIM_GATEWAY_API_CRDS,
+];
 
 /// Whether a rule of [`RULES`] names a step the provider performs itself.
 pub fn is_providers_own_step(rule: &str) -> bool {
