@@ -343,10 +343,17 @@ fn on_sim_the_gateway_api_crds_the_page_installs_are_the_providers_step_and_noth
     let rule = |text: &str, p: Provider| {
         applicability::check(&words::parse(text).unwrap(), p).map(|n| n.rule)
     };
-    // istio.io's boilerplate (content/en/boilerplates/gateway-api-install-crds.md) and the patch's
-    // form: on sim the provider applies its copy; elsewhere the page's command runs.
+    // The release's install files (the patch's form): on sim the provider applies its copy;
+    // elsewhere the page's command runs.
+    // istio.io's kustomize form is a remote kustomization: from the provider's verified copy of
+    // that ref (the page runner substitutes it), else not applicable by the earlier rule.
+    let kustomized = "kubectl get crd gateways.gateway.networking.k8s.io || \\\n  { kubectl kustomize \"github.com/kubernetes-sigs/gateway-api/config/crd?ref=v1.2.0\" | kubectl apply -f -; }";
+    assert_eq!(
+        rule(kustomized, Provider::Sim),
+        Some("sim_remote_kustomization")
+    );
+    assert_eq!(rule(kustomized, Provider::Kind), None);
     for text in [
-        "kubectl get crd gateways.gateway.networking.k8s.io || \\\n  { kubectl kustomize \"github.com/kubernetes-sigs/gateway-api/config/crd?ref=v1.2.0\" | kubectl apply -f -; }",
         "kubectl get crd gateways.gateway.networking.k8s.io &> /dev/null || kubectl apply -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml",
         "kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.0/experimental-install.yaml",
     ] {

@@ -28,7 +28,9 @@ pub enum Pattern {
     /// variable (`$GATEWAY_URL`), `localhost`, or a name without a dot (`productpage:9080`).
     TrafficToWorkload,
     /// `kubectl apply|create|kustomize` of the Gateway API CRDs from kubernetes-sigs/gateway-api
-    /// (a release's `standard-install.yaml`, or istio.io's `kustomize …/config/crd?ref=…`).
+    /// (a release's `standard-install.yaml`). istio.io's `kubectl kustomize …/config/crd?ref=…` is
+    /// a remote kustomization: it runs from the provider's verified copy of that ref
+    /// (`crate::run::local_copy`), or is not applicable by the rule before this one.
     GatewayApiCrds,
 }
 
@@ -113,6 +115,12 @@ pub const RULES: &[Rule] = &[
         reason: "sim has no data plane: no gateway or workload answers traffic sent from this machine",
     },
     Rule {
+        id: "sim_remote_kustomization",
+        pattern: Pattern::RemoteKustomization,
+        providers: &[Provider::Sim],
+        reason: "the sim provider runs without the network: a remote kustomization runs only from a verified local copy of the same repository and ref, and the provider holds none for this one",
+    },
+    Rule {
         id: SIM_GATEWAY_API_CRDS,
         pattern: Pattern::GatewayApiCrds,
         providers: &[Provider::Sim],
@@ -129,12 +137,6 @@ pub const RULES: &[Rule] = &[
         pattern: Pattern::Subcommand("kubectl", &["port-forward"]),
         providers: &[Provider::Sim],
         reason: "sim has no pods behind a port-forward (kwok nodes run no containers)",
-    },
-    Rule {
-        id: "sim_remote_kustomization",
-        pattern: Pattern::RemoteKustomization,
-        providers: &[Provider::Sim],
-        reason: "the sim provider runs without the network: a remote kustomization runs only from a verified local copy of the same repository and ref, and the provider holds none for this one",
     },
 ];
 
@@ -243,10 +245,7 @@ fn matches(pattern: &Pattern, command: &SimpleCommand) -> bool {
         }
         Pattern::GatewayApiCrds => {
             program == "kubectl"
-                && matches!(
-                    positional(command).next(),
-                    Some("apply" | "create" | "kustomize")
-                )
+                && matches!(positional(command).next(), Some("apply" | "create"))
                 && command.words[1..]
                     .iter()
                     .any(|w| w.contains("github.com/kubernetes-sigs/gateway-api/"))
