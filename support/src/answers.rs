@@ -16,7 +16,7 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Pod, Service};
 
-use crate::claims::{Anchor, Answer, Verdict};
+use crate::claims::{Anchor, Answer, EraName, PodRow, Verdict};
 use crate::eras::{
     Era, EraFacts, Fact, IstioVersion, TUTORIAL_BUILD, facts, facts_for, provenance,
 };
@@ -49,6 +49,25 @@ impl<'a> Refs<'a> {
             era,
             facts,
             pinned: istio_version == TUTORIAL_BUILD,
+        }
+    }
+}
+
+/// A claim's answer with the observed text it rests on: the line or row that decided it, as its
+/// snapshot stores it (none where nothing was matched), so the snapshot needs no second run of
+/// the judge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided {
+    pub answer: Answer,
+    pub evidence: Option<String>,
+}
+
+impl Decided {
+    /// An answer that rests on no matched text.
+    pub fn bare(answer: Answer) -> Self {
+        Decided {
+            answer,
+            evidence: None,
         }
     }
 }
@@ -152,8 +171,12 @@ pub fn provenance_of(f: &EraFacts, facts: &[Fact]) -> crate::claims::EraFact {
 
 /// Puts a claim's stored snapshot into its answer: an answer that holds (as documented, or a
 /// known change of this Istio) whose observation differs from the snapshot is a drift, with both
-/// texts. A missing snapshot, or an answer that does not hold, leaves the answer as it is.
+/// texts. A missing snapshot, or an answer that does not hold, leaves the answer as it is; a
+/// snapshot that could not be read leaves the claim not reached, with why.
 pub fn against_snapshot(answer: Answer, compared: &Compared) -> Answer {
+    if let Compared::Unreadable { why } = compared {
+        return Answer::NotReached { why: why.clone() };
+    }
     let Compared::Differs {
         path,
         stored,
@@ -816,20 +839,7 @@ pub fn outbound_logged(
     lines: &[(String, AccessRecord)],
     traffic: &Traffic,
 ) -> Answer {
-    let (d, record) = try_doc!(documented_line(refs, id));
-    let records = judge::with_outcomes(lines);
-    let doc = judge::outbound_logged(&records, &as_documented(traffic, record)).0;
-    combine(refs, d, doc, || {
-        let (verdict, hit) = judge::outbound_logged(&records, &as_era(refs, traffic));
-        let facts = line_facts(refs, traffic, record, |t| {
-            judge::outbound_logged(&records, t).0 == Verdict::Holds
-        });
-        Some(EraSide {
-            verdict,
-            facts,
-            replacement: hit.map(|i| lines[i].0.clone()),
-        })
-    })
+    logged(refs, id, lines, traffic, judge::outbound_logged).answer
 }
 
 /// productpage's ztunnel logged the inbound connection (L4: from sleep; L7: from the waypoint).
@@ -840,20 +850,55 @@ pub fn inbound_logged(
     traffic: &Traffic,
     from: From,
 ) -> Answer {
-    let (d, record) = try_doc!(documented_line(refs, id));
+    logged(refs, id, lines, traffic, |r, t| {
+        judge::inbound_logged(r, t, from)
+    })
+    .answer
+}
+
+/// A ztunnel line judged against both references, with the line that decided it (as its
+/// snapshot stores it) as evidence. The judge runs once per reference; the facts that explain a
+/// stale document (two more runs, [`line_facts`]) only where the document's is stale.
+pub fn logged(
+    refs: &Refs,
+    id: &str,
+    lines: &[(String, AccessRecord)],
+    traffic: &Traffic,
+    judge: impl Fn(&[AccessRecord], &Traffic) -> (Verdict, Option<usize>),
+) -> Decided {
+    let (d, record) = match documented_line(refs, id) {
+        Ok(found) => found,
+        Err(answer) => return Decided::bare(*answer),
+    };
     let records = judge::with_outcomes(lines);
-    let doc = judge::inbound_logged(&records, &as_documented(traffic, record), from).0;
-    combine(refs, d, doc, || {
-        let (verdict, hit) = judge::inbound_logged(&records, &as_era(refs, traffic), from);
-        let facts = line_facts(refs, traffic, record, |t| {
-            judge::inbound_logged(&records, t, from).0 == Verdict::Holds
-        });
+    let (doc, doc_hit) = judge(&records, &as_documented(traffic, record));
+    let doc_failed = doc.is_failure();
+    let mut era_hit = None;
+    let answer = combine(refs, d, doc, || {
+        let (verdict, hit) = judge(&records, &as_era(refs, traffic));
+        era_hit = hit;
+        let facts = if doc_failed && verdict == Verdict::Holds {
+            line_facts(refs, traffic, record, |t| {
+                judge(&records, t).0 == Verdict::Holds
+            })
+        } else {
+            Vec::new()
+        };
         Some(EraSide {
             verdict,
             facts,
             replacement: hit.map(|i| lines[i].0.clone()),
         })
-    })
+    });
+    let hit = match answer {
+        Answer::AsDocumented => doc_hit,
+        Answer::DocStale { .. } => era_hit,
+        _ => None,
+    };
+    let evidence = hit
+        .and_then(|i| lines.get(i))
+        .map(|(line, _)| refs.facts.access_log.snapshot_text(line));
+    Decided { answer, evidence }
 }
 
 /// L7 step 1: what the cluster did with the tutorial's own declaration (judged by the conditions
@@ -890,44 +935,104 @@ fn pod_columns(row: &Row) -> Option<judge::PodColumns<'_>> {
 /// `kubectl get pod | grep waypoint`: the waypoint's pod, named as the tutorial shows, with its
 /// READY, STATUS and RESTARTS.
 pub fn waypoint_pod(refs: &Refs, waypoint_pods: &[Pod]) -> Answer {
-    let d = try_doc!(documented(refs, "l7.waypoint_pod_line"));
-    let Expected::PodLine { row } = &d.expected else {
-        return unreadable(d, "a pod line");
+    let row = PodRow {
+        row: None,
+        era: EraName::WaypointDeployment,
     };
-    let Some(columns) = pod_columns(row) else {
-        return unreadable(d, "READY, STATUS and RESTARTS");
-    };
-    let doc = judge::pod_line(waypoint_pods, row.base_name(), columns);
-    combine(refs, d, doc, || {
-        let era = refs.facts.waypoint.deployment;
-        let verdict = judge::pod_line(waypoint_pods, era, columns);
-        let replacement = era_pod_line(waypoint_pods, era);
-        Some(EraSide {
-            verdict,
-            facts: vec![Fact::WaypointDeployment],
-            replacement,
-        })
-    })
+    pod_line(refs, "l7.waypoint_pod_line", row, waypoint_pods).answer
 }
 
 /// The control plane's half of the waypoint pod line: the pod's NAME, which istiod decides (the
 /// Deployment it makes for the waypoint). Decidable where no container runs (sim), unlike the
 /// READY, STATUS and RESTARTS columns ([`waypoint_pod`]).
 pub fn waypoint_pod_named(refs: &Refs, waypoint_pods: &[Pod]) -> Answer {
-    let d = try_doc!(documented(refs, "l7.waypoint_pod_line"));
-    let Expected::PodLine { row } = &d.expected else {
-        return unreadable(d, "a pod line");
+    let row = PodRow {
+        row: None,
+        era: EraName::WaypointDeployment,
     };
-    let doc = judge::pod_named(waypoint_pods, row.base_name());
-    combine(refs, d, doc, || {
-        let era = refs.facts.waypoint.deployment;
-        let replacement = era_pod_line(waypoint_pods, era);
+    pod_named(refs, "l7.waypoint_pod_line", row, waypoint_pods).answer
+}
+
+/// The documented pod row `pod` reads in the expectation `id`: its one pod line, or the row of
+/// its listing named `pod.row`.
+fn pod_row(d: &Documented, pod: PodRow) -> Option<&Row> {
+    match (&d.expected, pod.row) {
+        (Expected::PodLine { row }, None) => Some(row),
+        (_, Some(base)) => row(d, base),
+        _ => None,
+    }
+}
+
+/// The Deployment the era names for a documented pod's (none: the document's, in every era).
+fn era_deployment(refs: &Refs, era: EraName) -> Option<&'static str> {
+    match era {
+        EraName::Documented => None,
+        EraName::WaypointDeployment => Some(refs.facts.waypoint.deployment),
+    }
+}
+
+/// A documented pod line: a pod of the row's Deployment with its READY, STATUS and RESTARTS (or
+/// the era's Deployment, where it renames it). The evidence is the pod's line.
+pub fn pod_line(refs: &Refs, id: &str, pod: PodRow, pods: &[Pod]) -> Decided {
+    let d = match documented(refs, id) {
+        Ok(d) => d,
+        Err(answer) => return Decided::bare(*answer),
+    };
+    let Some(row) = pod_row(d, pod) else {
+        return Decided::bare(unreadable(d, "a pod line"));
+    };
+    let Some(columns) = pod_columns(row) else {
+        return Decided::bare(unreadable(d, "READY, STATUS and RESTARTS"));
+    };
+    let base = row.base_name();
+    let doc = judge::pod_line(pods, base, columns);
+    let era = era_deployment(refs, pod.era);
+    let answer = combine(refs, d, doc, || {
+        let era = era?;
         Some(EraSide {
-            verdict: judge::pod_named(waypoint_pods, era),
+            verdict: judge::pod_line(pods, era, columns),
             facts: vec![Fact::WaypointDeployment],
-            replacement,
+            replacement: era_pod_line(pods, era),
         })
-    })
+    });
+    let evidence = evidence_pod(&answer, pods, base, era);
+    Decided { answer, evidence }
+}
+
+/// A documented pod by NAME alone: a pod of the row's Deployment (or the era's). The evidence is
+/// the pod's line.
+pub fn pod_named(refs: &Refs, id: &str, pod: PodRow, pods: &[Pod]) -> Decided {
+    let d = match documented(refs, id) {
+        Ok(d) => d,
+        Err(answer) => return Decided::bare(*answer),
+    };
+    let Some(row) = pod_row(d, pod) else {
+        return Decided::bare(unreadable(d, "a pod line"));
+    };
+    let base = row.base_name();
+    let doc = judge::pod_named(pods, base);
+    let era = era_deployment(refs, pod.era);
+    let answer = combine(refs, d, doc, || {
+        let era = era?;
+        Some(EraSide {
+            verdict: judge::pod_named(pods, era),
+            facts: vec![Fact::WaypointDeployment],
+            replacement: era_pod_line(pods, era),
+        })
+    });
+    let evidence = evidence_pod(&answer, pods, base, era);
+    Decided { answer, evidence }
+}
+
+/// The line of the pod an answer that holds rests on: the document's Deployment's, or the era's
+/// where the document is stale.
+fn evidence_pod(answer: &Answer, pods: &[Pod], base: &str, era: Option<&str>) -> Option<String> {
+    let deployment = match answer {
+        Answer::AsDocumented => base,
+        Answer::DocStale { .. } => era?,
+        _ => return None,
+    };
+    era_pod_line(pods, deployment).map(|l| crate::snapshot::redact(&l))
 }
 
 /// The line of the era's waypoint pod (its Deployment `era`), offered as the tutorial's new line.

@@ -1,0 +1,357 @@
+//! The claims' dispatch (`support::registry`): which claims an observation at an expectation
+//! decides, each once per reference with the text it rests on, and what is recorded of an answer
+//! (`settle`): every path with the near miss it must not take.
+
+use std::path::{Path, PathBuf};
+
+use k8s_openapi::api::core::v1::Pod;
+use support::answers::{self, Decided, Refs};
+use support::claims::{Answer, ClaimId, of};
+use support::cluster::provider::facts;
+use support::eras::{Era, facts as era_facts};
+use support::fixtures::{self, recorded_lines};
+use support::judge::{self, Traffic, WaypointExpectation};
+use support::logs::{AccessRecord, parse_access};
+use support::registry::{self, Kind, Observation};
+use support::settings::Provider;
+use support::snapshot::Compared;
+use support::tutorial::expectations::{Expectations, extract};
+
+fn doc() -> Expectations {
+    extract(&fixtures::read("tutorial/ambient-tutorial.md").unwrap())
+}
+
+fn page() -> &'static Path {
+    Path::new("fixtures/tutorial/ambient-tutorial.md")
+}
+
+fn drift() -> Answer {
+    Answer::Drifted {
+        expected: "e".into(),
+        actual: "a".into(),
+        era_expected: None,
+        documented: None,
+    }
+}
+
+fn waypoint_pods() -> Vec<Pod> {
+    let list: serde_json::Value = serde_json::from_str(
+        &fixtures::read("objects/captured/1.31-dev/default-pods.json").unwrap(),
+    )
+    .unwrap();
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| serde_json::from_value::<Pod>(i.clone()).unwrap())
+        .filter(|p| p.metadata.name.as_deref().unwrap().contains("waypoint"))
+        .collect()
+}
+
+// ---- settle --------------------------------------------------------------------------------
+
+#[test]
+fn a_data_plane_claim_is_not_applicable_on_sim_and_its_drift_stays_a_drift_on_kind() {
+    let doc = doc();
+    let claim = of(ClaimId::L7SleepZtunnelLogsToWaypoint);
+    let decided = Decided {
+        answer: drift(),
+        evidence: Some("the line".into()),
+    };
+    let on_sim = registry::settle(
+        claim,
+        &facts(Provider::Sim),
+        &doc,
+        page(),
+        decided.clone(),
+        None,
+    );
+    let Answer::NotApplicable { why } = &on_sim else {
+        panic!("{}", on_sim.describe())
+    };
+    // With what was observed: the answer and the text it rested on.
+    assert!(why.contains("sim") && why.contains("Data"), "{why}");
+    assert!(
+        why.contains("actual:   a") && why.contains("the line"),
+        "{why}"
+    );
+    // Near miss: the same answer where a data plane runs is the drift it is.
+    let on_kind = registry::settle(claim, &facts(Provider::Kind), &doc, page(), decided, None);
+    assert_eq!(on_kind, drift());
+    // A Control-plane claim is decided on sim.
+    let control = of(ClaimId::InstallationIstiodService);
+    let decided = Decided::bare(drift());
+    let answer = registry::settle(control, &facts(Provider::Sim), &doc, page(), decided, None);
+    assert_eq!(answer, drift());
+}
+
+#[test]
+fn the_apps_readiness_is_decided_only_where_containers_run() {
+    // kwok marks pods Running and ready with nothing running: sim cannot decide readiness.
+    for id in [
+        ClaimId::DemoAppsBookinfoAvailable,
+        ClaimId::DemoAppsClientsAvailable,
+    ] {
+        let c = of(id);
+        assert!(!facts(Provider::Sim).decides(c.plane), "{}", c.name());
+        assert!(facts(Provider::Kind).decides(c.plane), "{}", c.name());
+        let decided = Decided {
+            answer: Answer::AsDocumented,
+            evidence: Some("the API server reports productpage-v1 available".into()),
+        };
+        let answer = registry::settle(c, &facts(Provider::Sim), &doc(), page(), decided, None);
+        let Answer::NotApplicable { why } = answer else {
+            panic!("{}: decided on sim", c.name())
+        };
+        assert!(why.contains("productpage-v1 available"), "{why}");
+    }
+}
+
+#[test]
+fn a_claim_whose_anchors_the_page_does_not_document_is_not_applicable() {
+    let claim = of(ClaimId::L7WaypointPodNamed);
+    let other_page = extract("# Another page\n\n```bash\nkubectl get pods\n```\n");
+    let answer = registry::settle(
+        claim,
+        &facts(Provider::Kind),
+        &other_page,
+        Path::new("another.md"),
+        Decided::bare(drift()),
+        None,
+    );
+    let Answer::NotApplicable { why } = answer else {
+        panic!("{}", answer.describe())
+    };
+    assert!(
+        why.contains("another.md") && why.contains("l7.waypoint_pod_line"),
+        "{why}"
+    );
+    // Near miss: the page that documents it keeps the answer.
+    let answer = registry::settle(
+        claim,
+        &facts(Provider::Kind),
+        &doc(),
+        page(),
+        Decided::bare(drift()),
+        None,
+    );
+    assert_eq!(answer, drift());
+}
+
+#[test]
+fn a_differing_snapshot_makes_a_holding_answer_a_drift_and_a_missing_one_does_not() {
+    let claim = of(ClaimId::L4SleepZtunnelLogsOutbound);
+    let settle = |compared: &Compared| {
+        registry::settle(
+            claim,
+            &facts(Provider::Kind),
+            &doc(),
+            page(),
+            Decided::bare(Answer::AsDocumented),
+            Some(compared),
+        )
+    };
+    let differs = Compared::Differs {
+        path: PathBuf::from("snapshots/x.snap"),
+        stored: "stored line".into(),
+        observed: "observed line".into(),
+    };
+    let Answer::Drifted {
+        expected, actual, ..
+    } = settle(&differs)
+    else {
+        panic!("a differing snapshot left the answer holding")
+    };
+    assert!(expected.contains("stored line") && actual.contains("observed line"));
+    let missing = Compared::Missing {
+        path: PathBuf::from("snapshots/x.snap"),
+        observed: "observed line".into(),
+    };
+    assert_eq!(settle(&missing), Answer::AsDocumented);
+    assert_eq!(settle(&Compared::Same), Answer::AsDocumented);
+    let unreadable = Compared::Unreadable {
+        why: "not in insta's format".into(),
+    };
+    assert!(matches!(settle(&unreadable), Answer::NotReached { why } if why.contains("insta")));
+    // Where the provider cannot decide the claim, its snapshot is never compared.
+    assert!(!registry::compares_snapshot(claim, &facts(Provider::Sim)));
+    assert!(registry::compares_snapshot(claim, &facts(Provider::Kind)));
+}
+
+// ---- decide --------------------------------------------------------------------------------
+
+#[test]
+fn an_observation_decides_the_claims_anchored_where_it_was_made_whose_kind_takes_it() {
+    let at = |at: &str, kind: Kind| -> Vec<&str> {
+        registry::claims_at(at, kind).map(|c| c.name()).collect()
+    };
+    assert_eq!(
+        at("l7.waypoint_pod_line", Kind::Pods),
+        ["l7.waypoint_pod_named", "l7.waypoint_pod_running"]
+    );
+    assert_eq!(
+        at("l7.sleep_ztunnel_line", Kind::ZtunnelLog),
+        ["l7.sleep_ztunnel_logs_to_waypoint"]
+    );
+    assert_eq!(
+        at("l4.curl_index_page", Kind::Curl),
+        ["l4.curl_returns_productpage"]
+    );
+    // Near misses: the right anchor with another kind, the right kind at another anchor, an
+    // anchor whose claims are decided by their own sections only.
+    assert!(at("l7.waypoint_pod_line", Kind::ZtunnelLog).is_empty());
+    assert!(at("l7.productpage_ztunnel_line", Kind::Pods).is_empty());
+    assert!(at("l4.sleep_ztunnel_line", Kind::Curl).is_empty());
+    assert!(at("installation.get_all.service", Kind::Pods).is_empty());
+}
+
+#[test]
+fn the_waypoint_pods_decide_both_pod_claims_with_the_pods_line_as_evidence() {
+    let doc = doc();
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    let pods = waypoint_pods();
+    let o = Observation::Pods(pods.clone());
+    let named = registry::decide(of(ClaimId::L7WaypointPodNamed), &refs, &o);
+    let running = registry::decide(of(ClaimId::L7WaypointPodRunning), &refs, &o);
+    // The same answers as the claims' own functions.
+    assert_eq!(named.answer, answers::waypoint_pod_named(&refs, &pods));
+    assert_eq!(running.answer, answers::waypoint_pod(&refs, &pods));
+    assert!(matches!(named.answer, Answer::DocStale { .. }));
+    let evidence = named.evidence.unwrap();
+    assert!(evidence.starts_with("productpage-waypoint-"), "{evidence}");
+    // Near miss: no waypoint pod is a drift with nothing to rest on.
+    let none = registry::decide(
+        of(ClaimId::L7WaypointPodNamed),
+        &refs,
+        &Observation::Pods(Vec::new()),
+    );
+    assert!(matches!(none.answer, Answer::Drifted { .. }));
+    assert_eq!(none.evidence, None);
+    // An observation its kind does not read is not reached, with why.
+    let curl = Observation::Curl {
+        stdout: String::new(),
+    };
+    let wrong = registry::decide(of(ClaimId::L7WaypointPodNamed), &refs, &curl);
+    assert!(matches!(wrong.answer, Answer::NotReached { why } if why.contains("Curl")));
+}
+
+fn l7_lines() -> Vec<(String, AccessRecord)> {
+    recorded_lines("ztunnel-access-waypoint.log")
+        .unwrap()
+        .into_iter()
+        .filter_map(|l| parse_access(&l.text).ok().map(|r| (l.text, r)))
+        .collect()
+}
+
+/// productpage -> details through the namespace waypoint `waypoint`, as recorded.
+fn to_waypoint(waypoint_ip: &str) -> Traffic {
+    Traffic {
+        client_sa: "bookinfo-productpage".into(),
+        client_ips: vec!["10.28.2.18".into()],
+        service_host: "details.default.svc.cluster.local".into(),
+        server_ips: vec!["10.28.2.20".into()],
+        waypoint: Some(WaypointExpectation {
+            identity: None,
+            pod_ips: vec![waypoint_ip.into()],
+            deployment: Some("waypoint".into()),
+        }),
+        ..Traffic::default()
+    }
+}
+
+#[test]
+fn a_ztunnel_line_is_judged_once_per_reference_and_its_line_is_the_snapshot_text() {
+    let doc = doc();
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    let lines = l7_lines();
+    let claim = of(ClaimId::L7SleepZtunnelLogsToWaypoint);
+    let o = Observation::ZtunnelLog {
+        lines: lines.clone(),
+        traffic: to_waypoint("10.28.2.14"),
+    };
+    let decided = registry::decide(claim, &refs, &o);
+    assert_eq!(
+        decided.answer,
+        answers::outbound_logged(
+            &refs,
+            "l7.sleep_ztunnel_line",
+            &lines,
+            &to_waypoint("10.28.2.14")
+        )
+    );
+    assert!(
+        matches!(decided.answer, Answer::DocStale { .. }),
+        "{}",
+        decided.answer.describe()
+    );
+    // The evidence is the line the era's judge matched, as the snapshot stores it.
+    let mut era = to_waypoint("10.28.2.14");
+    era.format = Some(era_facts(Era::Ga1_24).access_log);
+    let (_, hit) = judge::outbound_logged(&judge::with_outcomes(&lines), &era);
+    let line = &lines[hit.unwrap()].0;
+    assert_eq!(
+        decided.evidence.as_deref(),
+        Some(
+            era_facts(Era::Ga1_24)
+                .access_log
+                .snapshot_text(line)
+                .as_str()
+        )
+    );
+    // Near miss: a waypoint at another address is a drift, resting on no line.
+    let elsewhere = Observation::ZtunnelLog {
+        lines,
+        traffic: to_waypoint("10.28.2.99"),
+    };
+    let decided = registry::decide(claim, &refs, &elsewhere);
+    assert!(matches!(decided.answer, Answer::Drifted { .. }));
+    assert_eq!(decided.evidence, None);
+}
+
+#[test]
+fn a_waypoint_claim_without_a_waypoint_on_the_path_is_not_reached_and_an_l4_claim_ignores_one() {
+    let doc = doc();
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    let no_waypoint = Traffic {
+        waypoint: None,
+        ..to_waypoint("10.28.2.14")
+    };
+    let o = Observation::ZtunnelLog {
+        lines: l7_lines(),
+        traffic: no_waypoint,
+    };
+    let l7 = registry::decide(of(ClaimId::L7SleepZtunnelLogsToWaypoint), &refs, &o);
+    assert!(matches!(l7.answer, Answer::NotReached { .. }));
+    // The L4 claim judges the connection straight, whatever waypoint the step knows of: the same
+    // answer with or without one in the observation.
+    let with_waypoint = Observation::ZtunnelLog {
+        lines: l7_lines(),
+        traffic: to_waypoint("10.28.2.14"),
+    };
+    let l4 = of(ClaimId::L4SleepZtunnelLogsOutbound);
+    assert_eq!(
+        registry::decide(l4, &refs, &with_waypoint).answer,
+        registry::decide(l4, &refs, &o).answer
+    );
+}
+
+#[test]
+fn claims_a_provider_cannot_decide_never_hold_up_the_wait() {
+    let doc = doc();
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    use support::observe::Judgement;
+    // No waypoint pod yet: both pod claims drift. On sim the Istiod-plane name claim must still
+    // settle before the wait ends; the Data-plane line claim holds up nothing there.
+    let empty = Observation::Pods(Vec::new());
+    let at = "l7.waypoint_pod_line";
+    assert!(!registry::decide_all(at, &empty, &refs, &facts(Provider::Sim)).settled());
+    // With istiod's pod (not running: kwok's) the name holds, and sim has nothing to wait for.
+    let mut pods = waypoint_pods();
+    for p in &mut pods {
+        p.status.as_mut().unwrap().container_statuses = None;
+    }
+    let placeholder = Observation::Pods(pods);
+    assert!(registry::decide_all(at, &placeholder, &refs, &facts(Provider::Sim)).settled());
+    // Near miss: where a data plane runs, the pod that is not ready holds the wait up.
+    assert!(!registry::decide_all(at, &placeholder, &refs, &facts(Provider::Kind)).settled());
+}
