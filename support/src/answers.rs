@@ -434,17 +434,22 @@ pub fn node_selector(refs: &Refs, component: Component, ds: &DaemonSet) -> Answe
 
 /// `service/istiod ClusterIP … 15010/TCP,15012/TCP,443/TCP,15014/TCP`.
 pub fn istiod_service(refs: &Refs, svc: Option<&Service>) -> Answer {
-    let d = try_doc!(documented(refs, "installation.get_all.service"));
-    let Some(r) = row(d, "istiod") else {
-        return unreadable(d, "service istiod");
+    listed_service(refs, "installation.get_all.service", "istiod", svc)
+}
+
+/// A listed Service (the row `name` of the table `id`): its TYPE and PORT(S).
+pub fn listed_service(refs: &Refs, id: &str, name: &str, svc: Option<&Service>) -> Answer {
+    let d = try_doc!(documented(refs, id));
+    let Some(r) = row(d, name) else {
+        return unreadable(d, &format!("service {name}"));
     };
     let (Some(type_), Some(ports)) = (r.get("TYPE"), r.get("PORT(S)")) else {
-        return unreadable(d, "the type and ports of service istiod");
+        return unreadable(d, &format!("the type and ports of service {name}"));
     };
     combine(
         refs,
         d,
-        judge::service(svc, "istiod", type_, &judge::ports_of(ports)),
+        judge::service(svc, name, type_, &judge::ports_of(ports)),
         || None,
     )
 }
@@ -590,8 +595,14 @@ fn count(r: &Row, column: &str) -> Option<i32> {
 
 /// `replicaset.apps/istiod-<hash> 1 1 1`.
 pub fn istiod_replicaset(refs: &Refs, rs: Option<&ReplicaSet>) -> Answer {
-    let d = try_doc!(documented(refs, "installation.get_all.replicaset"));
-    let counts = row(d, "istiod").and_then(|r| {
+    listed_replicaset(refs, "installation.get_all.replicaset", "istiod", rs)
+}
+
+/// A listed ReplicaSet (the row of Deployment `owner` in the table `id`): DESIRED, CURRENT and
+/// READY.
+pub fn listed_replicaset(refs: &Refs, id: &str, owner: &str, rs: Option<&ReplicaSet>) -> Answer {
+    let d = try_doc!(documented(refs, id));
+    let counts = row(d, owner).and_then(|r| {
         Some((
             count(r, "DESIRED")?,
             count(r, "CURRENT")?,
@@ -599,19 +610,31 @@ pub fn istiod_replicaset(refs: &Refs, rs: Option<&ReplicaSet>) -> Answer {
         ))
     });
     let Some(counts) = counts else {
-        return unreadable(d, "replicaset istiod-<hash>");
+        return unreadable(d, &format!("replicaset {owner}-<hash>"));
     };
-    combine(refs, d, judge::replicaset(rs, "istiod", counts), || None)
+    combine(refs, d, judge::replicaset(rs, owner, counts), || None)
 }
 
 /// `horizontalpodautoscaler.autoscaling/istiod Deployment/istiod <unknown>/80% 1 5 1`.
 pub fn istiod_autoscaler(refs: &Refs, hpa: Option<&HorizontalPodAutoscaler>) -> Answer {
-    let d = try_doc!(documented(
+    listed_autoscaler(
         refs,
-        "installation.get_all.horizontalpodautoscaler"
-    ));
-    let Some((target, min, max, cpu)) = row(d, "istiod").and_then(documented_autoscaler) else {
-        return unreadable(d, "the autoscaler of istiod");
+        "installation.get_all.horizontalpodautoscaler",
+        "istiod",
+        hpa,
+    )
+}
+
+/// A listed autoscaler (the row `name` of the table `id`): its target, range and CPU target.
+pub fn listed_autoscaler(
+    refs: &Refs,
+    id: &str,
+    name: &str,
+    hpa: Option<&HorizontalPodAutoscaler>,
+) -> Answer {
+    let d = try_doc!(documented(refs, id));
+    let Some((target, min, max, cpu)) = row(d, name).and_then(documented_autoscaler) else {
+        return unreadable(d, &format!("the autoscaler of {name}"));
     };
     combine(
         refs,

@@ -90,6 +90,19 @@ pub enum Decide {
     },
     /// curl's reply: HTTP 200 and the product page's title.
     CurlPage,
+    /// An object of a `kubectl get all` listing, its fields as the documented row shows them.
+    ListedObject { row: &'static str, object: Listed },
+}
+
+/// The kinds of object a listing shows, as far as claims read their fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// TYPE and PORT(S).
+    Service,
+    /// DESIRED, CURRENT and READY of the Deployment's current ReplicaSet.
+    ReplicaSet,
+    /// REFERENCE, TARGETS (the CPU target), MINPODS and MAXPODS.
+    Autoscaler,
 }
 
 impl Decide {
@@ -102,6 +115,7 @@ impl Decide {
             Decide::Outbound { .. } => "an outbound ztunnel line",
             Decide::Inbound { .. } => "an inbound ztunnel line",
             Decide::CurlPage => "curl's page",
+            Decide::ListedObject { .. } => "a listed object's fields",
         }
     }
 
@@ -174,7 +188,7 @@ macro_rules! claims {
 }
 
 // The kinds by their short names: a row of the table reads as its statement.
-use Decide::{CurlPage, Custom, Inbound, Outbound, PodLine, PodNamed};
+use Decide::{CurlPage, Custom, Inbound, ListedObject, Outbound, PodLine, PodNamed};
 
 claims! {
     InstallationIstioArchiveAvailable = "installation.istio_archive_available", Installation, Network,
@@ -192,15 +206,15 @@ claims! {
     InstallationZtunnelNodeSelector = "installation.ztunnel_node_selector", Installation, Control,
         ["installation.get_all.daemonset"], "the ztunnel DaemonSet has the node selector shown", Custom;
     InstallationIstiodService = "installation.istiod_service", Installation, Control,
-        ["installation.get_all.service"], "service istiod is a ClusterIP on 15010, 15012, 443 and 15014", Custom;
+        ["installation.get_all.service"], "service istiod is a ClusterIP on 15010, 15012, 443 and 15014", ListedObject { row: "istiod", object: Listed::Service };
     InstallationIngressGatewayAsEraSays = "installation.ingress_gateway_as_era_says", Installation, Control,
         ["installation.get_all.pod", "installation.get_all.service", "installation.get_all.deployment",
          "installation.get_all.replicaset", "installation.get_all.horizontalpodautoscaler"],
         "istio-ingressgateway: pod, LoadBalancer service, deployment, replicaset and autoscaler", Custom;
     InstallationIstiodReplicaset = "installation.istiod_replicaset", Installation, Control,
-        ["installation.get_all.replicaset"], "istiod's ReplicaSet: 1 desired, 1 current, 1 ready", Custom;
+        ["installation.get_all.replicaset"], "istiod's ReplicaSet: 1 desired, 1 current, 1 ready", ListedObject { row: "istiod", object: Listed::ReplicaSet };
     InstallationIstiodAutoscaler = "installation.istiod_autoscaler", Installation, Control,
-        ["installation.get_all.horizontalpodautoscaler"], "istiod's autoscaler: 1 to 5 replicas at 80% CPU", Custom;
+        ["installation.get_all.horizontalpodautoscaler"], "istiod's autoscaler: 1 to 5 replicas at 80% CPU", ListedObject { row: "istiod", object: Listed::Autoscaler };
     InstallationThreeZtunnelsOnThreeNodes = "installation.three_ztunnels_on_three_nodes", Installation, Data,
         ["installation.per_node_proxies"], "three ambient proxies on the three-node cluster", Custom;
     InstallationListedProxiesOnePerNode = "installation.listed_proxies_one_per_node", Installation, Data,

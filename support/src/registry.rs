@@ -6,10 +6,12 @@
 //! differs. Every function here is pure, so the hermetic tier and cargo-mutants reach what the
 //! cluster tier records.
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{Pod, Service};
 
 use crate::answers::{self, Decided, Refs};
-use crate::claims::{Answer, CLAIMS, Claim, Decide, Via};
+use crate::claims::{Answer, CLAIMS, Claim, Decide, Listed, Via};
 use crate::cluster::provider::ProviderFacts;
 use crate::judge::{From, Traffic};
 use crate::logs::AccessRecord;
@@ -30,6 +32,36 @@ pub enum Observation {
     },
     /// What curl printed (with the suite's `-w` status marker).
     Curl { stdout: String },
+    /// Objects a `kubectl get all` lists, as far as the step read them (ReplicaSets: each
+    /// Deployment's current one).
+    Listing(Listing),
+}
+
+/// The objects of a namespace's listing that a step read.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub services: Vec<Service>,
+    pub replicasets: Vec<ReplicaSet>,
+    pub autoscalers: Vec<HorizontalPodAutoscaler>,
+}
+
+impl Listing {
+    fn named<'l, K: kube::Resource>(objects: &'l [K], name: &str) -> Option<&'l K> {
+        objects
+            .iter()
+            .find(|o| o.meta().name.as_deref() == Some(name))
+    }
+
+    /// The ReplicaSet of Deployment `owner`.
+    fn of_deployment(&self, owner: &str) -> Option<&ReplicaSet> {
+        self.replicasets.iter().find(|rs| {
+            rs.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.kind == "Deployment" && o.name == owner)
+        })
+    }
 }
 
 /// The kinds of [`Observation`]: what a step says it will observe, before it has.
@@ -38,6 +70,11 @@ pub enum Kind {
     Pods,
     ZtunnelLog,
     Curl,
+    Listing,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Pods, Kind::ZtunnelLog, Kind::Curl, Kind::Listing];
 }
 
 impl Observation {
@@ -46,6 +83,7 @@ impl Observation {
             Observation::Pods(_) => Kind::Pods,
             Observation::ZtunnelLog { .. } => Kind::ZtunnelLog,
             Observation::Curl { .. } => Kind::Curl,
+            Observation::Listing(_) => Kind::Listing,
         }
     }
 }
@@ -60,6 +98,7 @@ pub fn takes(decide: Decide, kind: Kind) -> bool {
                 Kind::ZtunnelLog
             )
             | (Decide::CurlPage, Kind::Curl)
+            | (Decide::ListedObject { .. }, Kind::Listing)
     )
 }
 
@@ -98,6 +137,19 @@ pub fn decide(claim: &Claim, refs: &Refs, o: &Observation) -> Decided {
         }
         (Decide::CurlPage, Observation::Curl { stdout }) => {
             Decided::bare(answers::curl_page(refs, at, stdout))
+        }
+        (Decide::ListedObject { row, object }, Observation::Listing(l)) => {
+            Decided::bare(match object {
+                Listed::Service => {
+                    answers::listed_service(refs, at, row, Listing::named(&l.services, row))
+                }
+                Listed::ReplicaSet => {
+                    answers::listed_replicaset(refs, at, row, l.of_deployment(row))
+                }
+                Listed::Autoscaler => {
+                    answers::listed_autoscaler(refs, at, row, Listing::named(&l.autoscalers, row))
+                }
+            })
         }
         (kind, o) => Decided::bare(Answer::NotReached {
             why: format!(

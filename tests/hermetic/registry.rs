@@ -355,3 +355,67 @@ fn claims_a_provider_cannot_decide_never_hold_up_the_wait() {
     // Near miss: where a data plane runs, the pod that is not ready holds the wait up.
     assert!(!registry::decide_all(at, &placeholder, &refs, &facts(Provider::Kind)).settled());
 }
+
+fn captured<K: k8s_openapi::serde::de::DeserializeOwned>(file: &str) -> Vec<K> {
+    let list: serde_json::Value = serde_json::from_str(
+        &fixtures::read(&format!("objects/captured/1.31-dev/{file}")).unwrap(),
+    )
+    .unwrap();
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| serde_json::from_value(i.clone()).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_listing_decides_each_listed_objects_row_by_its_name_and_no_other_objects() {
+    use k8s_openapi::api::apps::v1::ReplicaSet;
+    use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+    use k8s_openapi::api::core::v1::Service;
+    use support::registry::Listing;
+    let doc = doc();
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    let listing = Listing {
+        services: captured::<Service>("istio-system-services.json"),
+        replicasets: captured::<ReplicaSet>("istio-system-replicasets.json"),
+        autoscalers: captured::<HorizontalPodAutoscaler>(
+            "istio-system-horizontalpodautoscalers.json",
+        ),
+    };
+    let decide = |id: ClaimId, l: &Listing| {
+        registry::decide(of(id), &refs, &Observation::Listing(l.clone())).answer
+    };
+    let claims = [
+        ClaimId::InstallationIstiodService,
+        ClaimId::InstallationIstiodReplicaset,
+        ClaimId::InstallationIstiodAutoscaler,
+    ];
+    // The sim run's own objects, as recorded: istiod's rows as listed.
+    for id in claims {
+        assert_eq!(decide(id, &listing), Answer::AsDocumented, "{id:?}");
+    }
+    // Near misses: only other objects listed (another's Service, ReplicaSet and autoscaler, named
+    // and owned otherwise) leave each row without its object.
+    let mut others = listing.clone();
+    for s in &mut others.services {
+        s.metadata.name = Some(format!("not-{}", s.metadata.name.as_deref().unwrap()));
+    }
+    for rs in &mut others.replicasets {
+        for o in rs.metadata.owner_references.iter_mut().flatten() {
+            o.name = format!("not-{}", o.name);
+        }
+    }
+    for h in &mut others.autoscalers {
+        h.metadata.name = Some("not-istiod".into());
+    }
+    for id in claims {
+        let answer = decide(id, &others);
+        assert!(
+            matches!(answer, Answer::Drifted { .. }),
+            "{id:?}: {}",
+            answer.describe()
+        );
+    }
+}

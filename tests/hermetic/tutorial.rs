@@ -115,7 +115,7 @@ fn every_claim_is_checked_and_anchored_and_every_expectation_is_claimed() {
             assert!(sources.contains(&variant), "no test checks {}", c.name());
         } else {
             // Decided by its kind: some step observes what its kind reads where it is anchored.
-            let kind = [Kind::Pods, Kind::ZtunnelLog, Kind::Curl]
+            let kind = Kind::ALL
                 .into_iter()
                 .find(|k| registry::takes(c.decide, *k))
                 .unwrap_or_else(|| panic!("{}: no observation takes {:?}", c.name(), c.decide));

@@ -12,6 +12,7 @@ use support::judge::IngressGatewayParts;
 use support::k8s::conditions::pod_ready;
 use support::k8s::pods;
 use support::observe;
+use support::registry::{Kind, Listing, Observation};
 use support::tutorial::expectations::Expected;
 
 use crate::world::{World, installed, world};
@@ -66,6 +67,11 @@ fn istiod_is_available(installed: Arc<World>) {
     let istiod = w
         .run(pods::wait_deployment(c, ns, "istiod", w.timeout(300)))
         .and_then(|d| Ok((d, w.run(pods::of_deployment(c, ns, "istiod"))?)));
+    // The listing's pod rows, as far as istiod's pods show them.
+    let listed = (istiod.as_ref())
+        .map(|(_, p)| Observation::Pods(p.clone()))
+        .map_err(|e| support::errors::chain(e));
+    w.observed(Kind::Pods, "installation.get_all.pod", listed);
     w.check(
         ClaimId::InstallationIstiodAvailable,
         match &istiod {
@@ -155,32 +161,22 @@ fn istiods_service_replicaset_and_autoscaler_are_as_listed(installed: Arc<World>
         pods::wait_deployment(c, ns, "istiod", w.timeout(300)).await?;
         observe::istiod_objects(c, ns).await
     });
-    let refs = w.refs();
-    let (service, replicaset, autoscaler) = match &seen {
-        Ok(o) => (
-            answers::istiod_service(&refs, o.service.as_ref()),
-            answers::istiod_replicaset(&refs, o.replicaset.as_ref()),
-            answers::istiod_autoscaler(&refs, o.autoscaler.as_ref()),
-        ),
-        Err(e) => (
-            answers::unobserved(&refs, "installation.get_all.service", "service istiod", e),
-            answers::unobserved(
-                &refs,
-                "installation.get_all.replicaset",
-                "replicaset istiod",
-                e,
-            ),
-            answers::unobserved(
-                &refs,
-                "installation.get_all.horizontalpodautoscaler",
-                "autoscaler istiod",
-                e,
-            ),
-        ),
-    };
-    w.check(ClaimId::InstallationIstiodService, service);
-    w.check(ClaimId::InstallationIstiodReplicaset, replicaset);
-    w.check(ClaimId::InstallationIstiodAutoscaler, autoscaler);
+    let listing = seen
+        .map(|o| {
+            Observation::Listing(Listing {
+                services: o.service.into_iter().collect(),
+                replicasets: o.replicaset.into_iter().collect(),
+                autoscalers: o.autoscaler.into_iter().collect(),
+            })
+        })
+        .map_err(|e| support::errors::chain(&e));
+    for at in [
+        "installation.get_all.service",
+        "installation.get_all.replicaset",
+        "installation.get_all.horizontalpodautoscaler",
+    ] {
+        w.observed(Kind::Listing, at, listing.clone());
+    }
 }
 
 #[rstest]

@@ -529,7 +529,7 @@ impl World {
     {
         let caller = Location::caller();
         let claims: Vec<&Claim> = registry::claims_at(at, kind).collect();
-        let (doc, page) = (&self.tutorial.expectations, &self.tutorial.path);
+        let doc = &self.tutorial.expectations;
         let refs = self.refs();
         let provider = self.provider();
         let judged = if claims.iter().all(|c| !registry::documents(doc, c)) {
@@ -542,18 +542,46 @@ impl World {
                 &what, timeout, observe, decide,
             )))
         };
-        let decided: Vec<(&Claim, Decided)> = match judged.as_ref().map(|j| &j.verdict.decided) {
-            Some(Ok(all)) => all.clone(),
-            Some(Err(why)) => claims
-                .iter()
-                .map(|c| (*c, Decided::bare(Answer::NotReached { why: why.clone() })))
-                .collect(),
-            // Nothing observed: `settle` answers each claim the page does not make.
-            None => claims
-                .iter()
-                .map(|c| (*c, Decided::bare(Answer::NotReached { why: String::new() })))
-                .collect(),
+        let decided = judged.as_ref().map(|j| j.verdict.decided.clone());
+        let held = self.record_decided(&claims, decided, caller);
+        judged.and_then(|j| j.observed).filter(|_| held)
+    }
+
+    /// Records what one observation (of `kind`, or why none could be made: the error and its
+    /// causes) decides at the documented expectation `at` (see [`World::until_observed`]),
+    /// failing at the caller's line with every claim that failed.
+    #[track_caller]
+    pub fn observed(&self, kind: Kind, at: &str, observed: Result<Observation, String>) {
+        let claims: Vec<&Claim> = registry::claims_at(at, kind).collect();
+        let decided = match &observed {
+            Ok(o) => registry::decide_all(at, o, &self.refs(), &self.provider()).decided,
+            Err(why) => Err(format!("could not observe: {why}")),
         };
+        self.record_decided(&claims, Some(decided), Location::caller());
+    }
+
+    /// Settles and records each claim's answer (none observed: `settle` answers each claim the
+    /// page does not make); fails with every claim that failed. Returns whether every claim this
+    /// provider decides held.
+    fn record_decided(
+        &self,
+        claims: &[&'static Claim],
+        decided: Option<Result<Vec<(&'static Claim, Decided)>, String>>,
+        caller: &Location,
+    ) -> bool {
+        let bare = |why: &str| {
+            claims
+                .iter()
+                .map(|c| (*c, Decided::bare(Answer::NotReached { why: why.into() })))
+                .collect()
+        };
+        let decided: Vec<(&Claim, Decided)> = match decided {
+            Some(Ok(all)) => all,
+            Some(Err(why)) => bare(&why),
+            None => bare(""),
+        };
+        let (doc, page) = (&self.tutorial.expectations, &self.tutorial.path);
+        let provider = self.provider();
         let mut held = true;
         let mut failures = Vec::new();
         for (c, d) in decided {
@@ -566,7 +594,7 @@ impl World {
         if !failures.is_empty() {
             panic!("checked at {caller}:\n{}", failures.join("\n\n"));
         }
-        judged.and_then(|j| j.observed).filter(|_| held)
+        held
     }
 
     /// The claim's evidence held against its stored snapshot, where its kind keeps one and the
