@@ -197,6 +197,8 @@ claims! {
         ["installation.install_output"], "istioctl install prints one ✔ line per component", Custom;
     InstallationIstiodAvailable = "installation.istiod_available", Installation, Data,
         ["installation.get_all.pod", "installation.get_all.deployment"], "istiod runs in istio-system, 1/1 ready", Custom;
+    InstallationIstiodPodNamed = "installation.istiod_pod_named", Installation, Control,
+        ["installation.get_all.pod"], "istiod's pod is named after its Deployment", PodNamed(PodRow { row: Some("istiod"), era: EraName::Documented });
     InstallationZtunnelOnePodPerNode = "installation.ztunnel_one_pod_per_node", Installation, Data,
         ["installation.get_all.pod", "installation.get_all.daemonset"], "one ztunnel per node", Custom;
     InstallationIstioCniOnePodPerNode = "installation.istio_cni_one_pod_per_node", Installation, Data,
