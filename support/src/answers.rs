@@ -228,9 +228,15 @@ pub fn unobserved(
     expected: &str,
     e: &(dyn std::error::Error + 'static),
 ) -> Answer {
+    not_observed(refs, id, expected, &crate::errors::chain(e))
+}
+
+/// A failed observation, by why (the error and its causes, in words): a drift from what the
+/// tutorial says.
+pub fn not_observed(refs: &Refs, id: &str, expected: &str, why: &str) -> Answer {
     Answer::Drifted {
         expected: expected.into(),
-        actual: crate::errors::chain(e),
+        actual: why.into(),
         era_expected: None,
         documented: refs.doc.get(id).map(anchor),
     }
@@ -365,19 +371,13 @@ fn per_node_with_restarts(
     judge::restarts(pods, restarts)
 }
 
-/// Which DaemonSet of the listing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Component {
-    Ztunnel,
-    IstioCni,
-}
+pub use crate::claims::Component;
 
-impl Component {
-    fn daemonset(self, f: &EraFacts) -> &'static str {
-        match self {
-            Component::Ztunnel => f.ztunnel_daemonset,
-            Component::IstioCni => f.cni_daemonset,
-        }
+/// The DaemonSet of a component in the era.
+fn component_daemonset(c: Component, f: &EraFacts) -> &'static str {
+    match c {
+        Component::Ztunnel => f.ztunnel_daemonset,
+        Component::IstioCni => f.cni_daemonset,
     }
 }
 
@@ -391,7 +391,7 @@ pub fn one_pod_per_node(
     nodes: &[String],
 ) -> Answer {
     let d = try_doc!(documented(refs, "installation.get_all.daemonset"));
-    let name = component.daemonset(&refs.facts);
+    let name = component_daemonset(component, &refs.facts);
     if row(d, name).is_none() {
         return unreadable(d, &format!("daemonset {name}"));
     }
@@ -409,7 +409,7 @@ pub fn one_pod_per_node(
 /// The NODE SELECTOR column of the DaemonSet's row.
 pub fn node_selector(refs: &Refs, component: Component, ds: &DaemonSet) -> Answer {
     let d = try_doc!(documented(refs, "installation.get_all.daemonset"));
-    let name = component.daemonset(&refs.facts);
+    let name = component_daemonset(component, &refs.facts);
     let Some(selector) = row(d, name).and_then(|r| r.get("NODE SELECTOR")) else {
         return unreadable(d, &format!("the node selector of daemonset {name}"));
     };
@@ -1110,22 +1110,39 @@ pub fn dashboard(refs: &Refs, status: &Result<u16, String>) -> Answer {
 /// "It could be that the graph does not show anything … no request in the past minute": with no
 /// request for a minute, the last minute's graph has no sleep → productpage edge.
 pub fn graph_empty(refs: &Refs, graph: &judge::KialiGraph) -> Answer {
-    let d = try_doc!(documented(refs, "kiali.graph_may_be_empty"));
-    combine(
+    graph_edge(
         refs,
-        d,
-        judge::graph_without_edge(graph, "sleep", "productpage"),
-        || None,
+        "kiali.graph_may_be_empty",
+        ("sleep", "productpage"),
+        false,
+        graph,
     )
 }
 
 /// "see the traffic flow": the graph shows sleep → productpage.
 pub fn graph_traffic(refs: &Refs, graph: &judge::KialiGraph) -> Answer {
-    let d = try_doc!(documented(refs, "kiali.graph_shows_traffic"));
-    combine(
+    graph_edge(
         refs,
-        d,
-        judge::graph_with_edge(graph, "sleep", "productpage"),
-        || None,
+        "kiali.graph_shows_traffic",
+        ("sleep", "productpage"),
+        true,
+        graph,
     )
+}
+
+/// Kiali's graph has the edge `from → to` (`shown`), or has none.
+pub fn graph_edge(
+    refs: &Refs,
+    id: &str,
+    (from, to): (&str, &str),
+    shown: bool,
+    graph: &judge::KialiGraph,
+) -> Answer {
+    let d = try_doc!(documented(refs, id));
+    let verdict = if shown {
+        judge::graph_with_edge(graph, from, to)
+    } else {
+        judge::graph_without_edge(graph, from, to)
+    };
+    combine(refs, d, verdict, || None)
 }

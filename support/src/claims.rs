@@ -92,6 +92,24 @@ pub enum Decide {
     CurlPage,
     /// An object of a `kubectl get all` listing, its fields as the documented row shows them.
     ListedObject { row: &'static str, object: Listed },
+    /// "One per node": every node runs exactly one ready pod of the component's DaemonSet, with
+    /// the RESTARTS the listing shows.
+    PerNode(Component),
+    /// The NODE SELECTOR column of the component's DaemonSet row.
+    NodeSelector(Component),
+    /// Kiali's graph shows the edge `from → to` (`shown`), or no such edge.
+    GraphEdge {
+        from: &'static str,
+        to: &'static str,
+        shown: bool,
+    },
+}
+
+/// Istio's per-node components, each a DaemonSet of the listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Component {
+    Ztunnel,
+    IstioCni,
 }
 
 /// The kinds of object a listing shows, as far as claims read their fields.
@@ -116,6 +134,9 @@ impl Decide {
             Decide::Inbound { .. } => "an inbound ztunnel line",
             Decide::CurlPage => "curl's page",
             Decide::ListedObject { .. } => "a listed object's fields",
+            Decide::PerNode(_) => "a DaemonSet, one pod per node",
+            Decide::NodeSelector(_) => "a DaemonSet's node selector",
+            Decide::GraphEdge { .. } => "an edge of Kiali's graph",
         }
     }
 
@@ -188,7 +209,10 @@ macro_rules! claims {
 }
 
 // The kinds by their short names: a row of the table reads as its statement.
-use Decide::{CurlPage, Custom, Inbound, ListedObject, Outbound, PodLine, PodNamed};
+use Decide::{
+    CurlPage, Custom, GraphEdge, Inbound, ListedObject, NodeSelector, Outbound, PerNode, PodLine,
+    PodNamed,
+};
 
 claims! {
     InstallationIstioArchiveAvailable = "installation.istio_archive_available", Installation, Network,
@@ -200,13 +224,13 @@ claims! {
     InstallationIstiodPodNamed = "installation.istiod_pod_named", Installation, Control,
         ["installation.get_all.pod"], "istiod's pod is named after its Deployment", PodNamed(PodRow { row: Some("istiod"), era: EraName::Documented });
     InstallationZtunnelOnePodPerNode = "installation.ztunnel_one_pod_per_node", Installation, Data,
-        ["installation.get_all.pod", "installation.get_all.daemonset"], "one ztunnel per node", Custom;
+        ["installation.get_all.pod", "installation.get_all.daemonset"], "one ztunnel per node", PerNode(Component::Ztunnel);
     InstallationIstioCniOnePodPerNode = "installation.istio_cni_one_pod_per_node", Installation, Data,
-        ["installation.get_all.pod", "installation.get_all.daemonset"], "one istio-cni-node per node", Custom;
+        ["installation.get_all.pod", "installation.get_all.daemonset"], "one istio-cni-node per node", PerNode(Component::IstioCni);
     InstallationIstioCniNodeSelector = "installation.istio_cni_node_selector", Installation, Control,
-        ["installation.get_all.daemonset"], "the istio-cni-node DaemonSet selects kubernetes.io/os=linux", Custom;
+        ["installation.get_all.daemonset"], "the istio-cni-node DaemonSet selects kubernetes.io/os=linux", NodeSelector(Component::IstioCni);
     InstallationZtunnelNodeSelector = "installation.ztunnel_node_selector", Installation, Control,
-        ["installation.get_all.daemonset"], "the ztunnel DaemonSet has the node selector shown", Custom;
+        ["installation.get_all.daemonset"], "the ztunnel DaemonSet has the node selector shown", NodeSelector(Component::Ztunnel);
     InstallationIstiodService = "installation.istiod_service", Installation, Control,
         ["installation.get_all.service"], "service istiod is a ClusterIP on 15010, 15012, 443 and 15014", ListedObject { row: "istiod", object: Listed::Service };
     InstallationIngressGatewayAsEraSays = "installation.ingress_gateway_as_era_says", Installation, Control,
@@ -256,9 +280,9 @@ claims! {
     KialiDashboardReachable = "kiali.dashboard_reachable", Kiali, Data,
         ["kiali.dashboard"], "istioctl dashboard kiali serves the dashboard", Custom;
     KialiGraphEmptyBeforeTraffic = "kiali.graph_empty_before_traffic", Kiali, Data,
-        ["kiali.graph_may_be_empty"], "without a request in the past minute the graph shows no traffic", Custom;
+        ["kiali.graph_may_be_empty"], "without a request in the past minute the graph shows no traffic", GraphEdge { from: "sleep", to: "productpage", shown: false };
     KialiGraphShowsTraffic = "kiali.graph_shows_traffic", Kiali, Data,
-        ["kiali.graph_shows_traffic"], "the graph shows traffic from sleep to productpage", Custom;
+        ["kiali.graph_shows_traffic"], "the graph shows traffic from sleep to productpage", GraphEdge { from: "sleep", to: "productpage", shown: true };
 }
 
 /// Documented expectations no claim checks, each with the reason.

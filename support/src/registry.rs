@@ -6,14 +6,14 @@
 //! differs. Every function here is pure, so the hermetic tier and cargo-mutants reach what the
 //! cluster tier records.
 
-use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::apps::v1::{DaemonSet, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Pod, Service};
 
 use crate::answers::{self, Decided, Refs};
-use crate::claims::{Answer, CLAIMS, Claim, Decide, Listed, Via};
+use crate::claims::{Answer, CLAIMS, Claim, Component, Decide, Listed, Via};
 use crate::cluster::provider::ProviderFacts;
-use crate::judge::{From, Traffic};
+use crate::judge::{From, KialiGraph, Traffic};
 use crate::logs::AccessRecord;
 use crate::observe::Judgement;
 use crate::snapshot::Compared;
@@ -32,6 +32,15 @@ pub enum Observation {
     },
     /// What curl printed (with the suite's `-w` status marker).
     Curl { stdout: String },
+    /// A component's DaemonSet once ready, the pods its label selects, and the cluster's nodes.
+    DaemonSet {
+        component: Component,
+        daemonset: Box<DaemonSet>,
+        pods: Vec<Pod>,
+        nodes: Vec<String>,
+    },
+    /// Kiali's answer to a graph request.
+    Graph(KialiGraph),
     /// Objects a `kubectl get all` lists, as far as the step read them (ReplicaSets: each
     /// Deployment's current one).
     Listing(Listing),
@@ -71,10 +80,20 @@ pub enum Kind {
     ZtunnelLog,
     Curl,
     Listing,
+    DaemonSet(Component),
+    Graph,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Pods, Kind::ZtunnelLog, Kind::Curl, Kind::Listing];
+    pub const ALL: [Kind; 7] = [
+        Kind::Pods,
+        Kind::ZtunnelLog,
+        Kind::Curl,
+        Kind::Listing,
+        Kind::DaemonSet(Component::Ztunnel),
+        Kind::DaemonSet(Component::IstioCni),
+        Kind::Graph,
+    ];
 }
 
 impl Observation {
@@ -84,6 +103,8 @@ impl Observation {
             Observation::ZtunnelLog { .. } => Kind::ZtunnelLog,
             Observation::Curl { .. } => Kind::Curl,
             Observation::Listing(_) => Kind::Listing,
+            Observation::DaemonSet { component, .. } => Kind::DaemonSet(*component),
+            Observation::Graph(_) => Kind::Graph,
         }
     }
 }
@@ -99,6 +120,10 @@ pub fn takes(decide: Decide, kind: Kind) -> bool {
             )
             | (Decide::CurlPage, Kind::Curl)
             | (Decide::ListedObject { .. }, Kind::Listing)
+            | (Decide::GraphEdge { .. }, Kind::Graph)
+    ) || matches!(
+        (decide, kind),
+        (Decide::PerNode(c) | Decide::NodeSelector(c), Kind::DaemonSet(k)) if c == k
     )
 }
 
@@ -151,6 +176,28 @@ pub fn decide(claim: &Claim, refs: &Refs, o: &Observation) -> Decided {
                 }
             })
         }
+        (
+            Decide::PerNode(c),
+            Observation::DaemonSet {
+                component,
+                daemonset,
+                pods,
+                nodes,
+            },
+        ) if c == *component => {
+            Decided::bare(answers::one_pod_per_node(refs, c, daemonset, pods, nodes))
+        }
+        (
+            Decide::NodeSelector(c),
+            Observation::DaemonSet {
+                component,
+                daemonset,
+                ..
+            },
+        ) if c == *component => Decided::bare(answers::node_selector(refs, c, daemonset)),
+        (Decide::GraphEdge { from, to, shown }, Observation::Graph(graph)) => {
+            Decided::bare(answers::graph_edge(refs, at, (from, to), shown, graph))
+        }
         (kind, o) => Decided::bare(Answer::NotReached {
             why: format!(
                 "claim {} ({kind:?}) is not decided by an observation of {:?}: its step reports \
@@ -199,6 +246,24 @@ pub fn decide_all(at: &str, o: &Observation, refs: &Refs, provider: &ProviderFac
         decided: Ok(decided),
         settled,
     }
+}
+
+/// What an observation that failed (`why`: the error and its causes) decides at `at`: each
+/// claim there of its kind drifts from its statement, with the error (what the tutorial shows
+/// did not come to be: a DaemonSet never ready, an object never there).
+pub fn not_observed(
+    at: &str,
+    kind: Kind,
+    refs: &Refs,
+    why: &str,
+) -> Vec<(&'static Claim, Decided)> {
+    claims_at(at, kind)
+        .map(|c| {
+            let first = c.anchors.first().copied().unwrap_or(at);
+            let answer = answers::not_observed(refs, first, c.statement, why);
+            (c, Decided::bare(answer))
+        })
+        .collect()
 }
 
 impl Judgement for Decisions {

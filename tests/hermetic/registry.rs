@@ -419,3 +419,97 @@ fn a_listing_decides_each_listed_objects_row_by_its_name_and_no_other_objects() 
         );
     }
 }
+
+#[test]
+fn a_ztunnel_line_claim_runs_its_judge_once_per_reference() {
+    use std::cell::Cell;
+    let doc = doc();
+    let lines = l7_lines();
+    let runs = Cell::new(0);
+    let counted = |r: &[AccessRecord], t: &Traffic| {
+        runs.set(runs.get() + 1);
+        judge::outbound_logged(r, t)
+    };
+    let judged = |refs: &Refs, traffic: Traffic| {
+        runs.set(0);
+        let d = answers::logged(refs, "l7.sleep_ztunnel_line", &lines, &traffic, counted);
+        (d.answer, runs.get())
+    };
+    // The tutorial's build: one reference, one run (a drift here: these are 1.2x lines).
+    let pinned = Refs::new(&doc, support::eras::TUTORIAL_BUILD, Era::Experimental2022);
+    let (answer, n) = judged(&pinned, to_waypoint("10.28.2.14"));
+    assert!(matches!(answer, Answer::Drifted { .. }));
+    assert_eq!(n, 1);
+    // Another build: the document's run and the era's.
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    let (answer, n) = judged(&refs, to_waypoint("10.28.2.99"));
+    assert!(matches!(answer, Answer::Drifted { .. }));
+    assert_eq!(n, 2);
+    // A stale document: two more to say which of the era's facts explain it.
+    let (answer, n) = judged(&refs, to_waypoint("10.28.2.14"));
+    assert!(matches!(answer, Answer::DocStale { .. }));
+    assert_eq!(n, 4);
+}
+
+#[test]
+fn a_daemonset_observation_decides_its_own_components_claims_only() {
+    use support::claims::Component;
+    let at = "installation.get_all.daemonset";
+    let names =
+        |kind: Kind| -> Vec<&str> { registry::claims_at(at, kind).map(|c| c.name()).collect() };
+    assert_eq!(
+        names(Kind::DaemonSet(Component::Ztunnel)),
+        [
+            "installation.ztunnel_one_pod_per_node",
+            "installation.ztunnel_node_selector"
+        ]
+    );
+    assert_eq!(
+        names(Kind::DaemonSet(Component::IstioCni)),
+        [
+            "installation.istio_cni_one_pod_per_node",
+            "installation.istio_cni_node_selector"
+        ]
+    );
+    // Near miss: istio-cni's DaemonSet handed to a ztunnel claim decides nothing of ztunnel.
+    let doc = doc();
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    let cni = Observation::DaemonSet {
+        component: Component::IstioCni,
+        daemonset: Box::new(captured("istio-system-daemonsets.json").remove(0)),
+        pods: Vec::new(),
+        nodes: Vec::new(),
+    };
+    let ztunnel_selector = of(ClaimId::InstallationZtunnelNodeSelector);
+    assert!(matches!(
+        registry::decide(ztunnel_selector, &refs, &cni).answer,
+        Answer::NotReached { .. }
+    ));
+}
+
+#[test]
+fn an_empty_graph_holds_for_the_note_and_drifts_for_the_traffic() {
+    let doc = doc();
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    let graph = |status: u16| {
+        Observation::Graph(judge::KialiGraph {
+            status,
+            body: serde_json::json!({"elements": {"nodes": [], "edges": []}}),
+        })
+    };
+    let empty = of(ClaimId::KialiGraphEmptyBeforeTraffic);
+    let traffic = of(ClaimId::KialiGraphShowsTraffic);
+    assert_eq!(
+        registry::decide(empty, &refs, &graph(200)).answer,
+        Answer::AsDocumented
+    );
+    assert!(matches!(
+        registry::decide(traffic, &refs, &graph(200)).answer,
+        Answer::Drifted { .. }
+    ));
+    // Near miss: an error is no graph, so no empty one either.
+    assert!(matches!(
+        registry::decide(empty, &refs, &graph(500)).answer,
+        Answer::Drifted { .. }
+    ));
+}

@@ -87,8 +87,8 @@ fn istiod_is_available(installed: Arc<World>) {
 }
 
 /// "one per node": the DaemonSet ready by Istio's rule, one ready pod on each node; and its node
-/// selector as the listing shows it.
-fn daemonset_claims(w: &World, component: Component, per_node: ClaimId, selector: ClaimId) {
+/// selector as the listing shows it (the claims of the component's DaemonSet row).
+fn daemonset_row(w: &World, component: Component) {
     let f = &w.facts;
     let (name, label) = match component {
         Component::Ztunnel => (f.ztunnel_daemonset, f.ztunnel_label),
@@ -101,52 +101,38 @@ fn daemonset_claims(w: &World, component: Component, per_node: ClaimId, selector
         label,
         w.timeout(300),
     ));
-    let id = "installation.get_all.daemonset";
-    let (one_per_node, node_selector) = match &seen {
-        Ok(o) => (
-            answers::one_pod_per_node(
-                &w.refs(),
-                component,
-                &o.daemonset,
-                &o.pods,
-                &w.cluster.node_names,
-            ),
-            answers::node_selector(&w.refs(), component, &o.daemonset),
-        ),
-        Err(e) => {
-            let expected = format!("daemonset {name} ready on every node");
-            (
-                answers::unobserved(&w.refs(), id, &expected, e),
-                answers::unobserved(&w.refs(), id, &expected, e),
+    let observed = seen
+        .map(|o| Observation::DaemonSet {
+            component,
+            daemonset: Box::new(o.daemonset),
+            pods: o.pods,
+            nodes: w.cluster.node_names.clone(),
+        })
+        .map_err(|e| {
+            format!(
+                "daemonset {name} ready on every node: {}",
+                support::errors::chain(&e)
             )
-        }
-    };
-    w.check(per_node, one_per_node);
-    w.check(selector, node_selector);
+        });
+    w.observed(
+        Kind::DaemonSet(component),
+        "installation.get_all.daemonset",
+        observed,
+    );
 }
 
 #[rstest]
 #[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn one_ztunnel_runs_on_each_node(installed: Arc<World>) {
-    daemonset_claims(
-        &installed,
-        Component::Ztunnel,
-        ClaimId::InstallationZtunnelOnePodPerNode,
-        ClaimId::InstallationZtunnelNodeSelector,
-    );
+    daemonset_row(&installed, Component::Ztunnel);
 }
 
 #[rstest]
 #[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn one_istio_cni_node_runs_on_each_node(installed: Arc<World>) {
-    daemonset_claims(
-        &installed,
-        Component::IstioCni,
-        ClaimId::InstallationIstioCniOnePodPerNode,
-        ClaimId::InstallationIstioCniNodeSelector,
-    );
+    daemonset_row(&installed, Component::IstioCni);
 }
 
 #[rstest]

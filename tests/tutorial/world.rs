@@ -548,14 +548,16 @@ impl World {
     }
 
     /// Records what one observation (of `kind`, or why none could be made: the error and its
-    /// causes) decides at the documented expectation `at` (see [`World::until_observed`]),
-    /// failing at the caller's line with every claim that failed.
+    /// causes, a drift of each claim: `registry::not_observed`) decides at the documented
+    /// expectation `at` (see [`World::until_observed`]), failing at the caller's line with every
+    /// claim that failed.
     #[track_caller]
     pub fn observed(&self, kind: Kind, at: &str, observed: Result<Observation, String>) {
         let claims: Vec<&Claim> = registry::claims_at(at, kind).collect();
+        let refs = self.refs();
         let decided = match &observed {
-            Ok(o) => registry::decide_all(at, o, &self.refs(), &self.provider()).decided,
-            Err(why) => Err(format!("could not observe: {why}")),
+            Ok(o) => registry::decide_all(at, o, &refs, &self.provider()).decided,
+            Err(why) => Ok(registry::not_observed(at, kind, &refs, why)),
         };
         self.record_decided(&claims, Some(decided), Location::caller());
     }
