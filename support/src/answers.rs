@@ -986,6 +986,19 @@ fn pod_row(d: &Documented, pod: PodRow) -> Option<&Row> {
     }
 }
 
+/// The documented expectation `id` and the pod row `pod` reads in it.
+fn documented_pod<'d>(
+    refs: &Refs<'d>,
+    id: &str,
+    pod: PodRow,
+) -> Result<(&'d Documented, &'d Row), Box<Answer>> {
+    let d = documented(refs, id)?;
+    match pod_row(d, pod) {
+        Some(row) => Ok((d, row)),
+        None => Err(Box::new(unreadable(d, "a pod line"))),
+    }
+}
+
 /// The Deployment the era names for a documented pod's (none: the document's, in every era).
 fn era_deployment(refs: &Refs, era: EraName) -> Option<&'static str> {
     match era {
@@ -997,12 +1010,9 @@ fn era_deployment(refs: &Refs, era: EraName) -> Option<&'static str> {
 /// A documented pod line: a pod of the row's Deployment with its READY, STATUS and RESTARTS (or
 /// the era's Deployment, where it renames it). The evidence is the pod's line.
 pub fn pod_line(refs: &Refs, id: &str, pod: PodRow, pods: &[Pod]) -> Decided {
-    let d = match documented(refs, id) {
-        Ok(d) => d,
+    let (d, row) = match documented_pod(refs, id, pod) {
+        Ok(found) => found,
         Err(answer) => return Decided::bare(*answer),
-    };
-    let Some(row) = pod_row(d, pod) else {
-        return Decided::bare(unreadable(d, "a pod line"));
     };
     let Some(columns) = pod_columns(row) else {
         return Decided::bare(unreadable(d, "READY, STATUS and RESTARTS"));
@@ -1025,12 +1035,9 @@ pub fn pod_line(refs: &Refs, id: &str, pod: PodRow, pods: &[Pod]) -> Decided {
 /// A documented pod by NAME alone: a pod of the row's Deployment (or the era's). The evidence is
 /// the pod's line.
 pub fn pod_named(refs: &Refs, id: &str, pod: PodRow, pods: &[Pod]) -> Decided {
-    let d = match documented(refs, id) {
-        Ok(d) => d,
+    let (d, row) = match documented_pod(refs, id, pod) {
+        Ok(found) => found,
         Err(answer) => return Decided::bare(*answer),
-    };
-    let Some(row) = pod_row(d, pod) else {
-        return Decided::bare(unreadable(d, "a pod line"));
     };
     let base = row.base_name();
     let doc = judge::pod_named(pods, base);
