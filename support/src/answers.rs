@@ -270,10 +270,17 @@ pub fn archive_available(refs: &Refs, status: &Result<u16, String>) -> Answer {
 
 /// The sleep and notsleep manifests the tutorial applies from GitHub still serve.
 pub fn manifests_available(refs: &Refs, statuses: &[(String, Result<u16, String>)]) -> Answer {
-    for id in [
+    let ids = [
         "demo_apps.sleep_manifest_url",
         "demo_apps.notsleep_manifest_url",
-    ] {
+    ];
+    urls_serve(refs, &ids, statuses)
+}
+
+/// Each URL the expectations `ids` document serves (HTTP 2xx): `statuses` holds what a request
+/// for each URL probed got (or why there was none); a documented URL not probed drifts.
+pub fn urls_serve(refs: &Refs, ids: &[&str], statuses: &[(String, Result<u16, String>)]) -> Answer {
+    for id in ids {
         let d = try_doc!(documented(refs, id));
         let Expected::Url { url } = &d.expected else {
             return unreadable(d, "a URL");

@@ -97,6 +97,8 @@ pub enum Decide {
     PerNode(Component),
     /// The NODE SELECTOR column of the component's DaemonSet row.
     NodeSelector(Component),
+    /// Every URL its anchors document serves (HTTP 2xx).
+    UrlsServe,
     /// Kiali's graph shows the edge `from → to` (`shown`), or no such edge.
     GraphEdge {
         from: &'static str,
@@ -137,6 +139,7 @@ impl Decide {
             Decide::PerNode(_) => "a DaemonSet, one pod per node",
             Decide::NodeSelector(_) => "a DaemonSet's node selector",
             Decide::GraphEdge { .. } => "an edge of Kiali's graph",
+            Decide::UrlsServe => "URLs that serve",
         }
     }
 
@@ -211,12 +214,12 @@ macro_rules! claims {
 // The kinds by their short names: a row of the table reads as its statement.
 use Decide::{
     CurlPage, Custom, GraphEdge, Inbound, ListedObject, NodeSelector, Outbound, PerNode, PodLine,
-    PodNamed,
+    PodNamed, UrlsServe,
 };
 
 claims! {
     InstallationIstioArchiveAvailable = "installation.istio_archive_available", Installation, Network,
-        ["installation.archive_url"], "the tutorial's archive URL serves its istioctl build", Custom;
+        ["installation.archive_url"], "the tutorial's archive URL serves its istioctl build", UrlsServe;
     InstallationIstioctlPrintsComponentLines = "installation.istioctl_prints_component_lines", Installation, Control,
         ["installation.install_output"], "istioctl install prints one ✔ line per component", Custom;
     InstallationIstiodAvailable = "installation.istiod_available", Installation, Data,
@@ -246,7 +249,7 @@ claims! {
     InstallationListedProxiesOnePerNode = "installation.listed_proxies_one_per_node", Installation, Data,
         ["installation.per_node_proxies"], "the pods listed as the ambient proxies run one per node", Custom;
     DemoAppsClientManifestsAvailable = "demo_apps.client_manifests_available", DemoApps, Network,
-        ["demo_apps.sleep_manifest_url", "demo_apps.notsleep_manifest_url"], "the sleep and notsleep manifest URLs serve", Custom;
+        ["demo_apps.sleep_manifest_url", "demo_apps.notsleep_manifest_url"], "the sleep and notsleep manifest URLs serve", UrlsServe;
     DemoAppsBookinfoAvailable = "demo_apps.bookinfo_available", DemoApps, Data,
         ["demo_apps.wait_for_pods"], "the Bookinfo deployments run", Custom;
     DemoAppsBookinfoGatewayApplied = "demo_apps.bookinfo_gateway_applied", DemoApps, Control,

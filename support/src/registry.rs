@@ -41,6 +41,9 @@ pub enum Observation {
     },
     /// Kiali's answer to a graph request.
     Graph(KialiGraph),
+    /// URLs the tutorial fetches, each with the HTTP status a request for it got (or why there
+    /// was none).
+    Urls(Vec<(String, Result<u16, String>)>),
     /// Objects a `kubectl get all` lists, as far as the step read them (ReplicaSets: each
     /// Deployment's current one).
     Listing(Listing),
@@ -82,10 +85,11 @@ pub enum Kind {
     Listing,
     DaemonSet(Component),
     Graph,
+    Urls,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Pods,
         Kind::ZtunnelLog,
         Kind::Curl,
@@ -93,6 +97,7 @@ impl Kind {
         Kind::DaemonSet(Component::Ztunnel),
         Kind::DaemonSet(Component::IstioCni),
         Kind::Graph,
+        Kind::Urls,
     ];
 }
 
@@ -105,6 +110,7 @@ impl Observation {
             Observation::Listing(_) => Kind::Listing,
             Observation::DaemonSet { component, .. } => Kind::DaemonSet(*component),
             Observation::Graph(_) => Kind::Graph,
+            Observation::Urls(_) => Kind::Urls,
         }
     }
 }
@@ -121,6 +127,7 @@ pub fn takes(decide: Decide, kind: Kind) -> bool {
             | (Decide::CurlPage, Kind::Curl)
             | (Decide::ListedObject { .. }, Kind::Listing)
             | (Decide::GraphEdge { .. }, Kind::Graph)
+            | (Decide::UrlsServe, Kind::Urls)
     ) || matches!(
         (decide, kind),
         (Decide::PerNode(c) | Decide::NodeSelector(c), Kind::DaemonSet(k)) if c == k
@@ -197,6 +204,9 @@ pub fn decide(claim: &Claim, refs: &Refs, o: &Observation) -> Decided {
         ) if c == *component => Decided::bare(answers::node_selector(refs, c, daemonset)),
         (Decide::GraphEdge { from, to, shown }, Observation::Graph(graph)) => {
             Decided::bare(answers::graph_edge(refs, at, (from, to), shown, graph))
+        }
+        (Decide::UrlsServe, Observation::Urls(statuses)) => {
+            Decided::bare(answers::urls_serve(refs, claim.anchors, statuses))
         }
         (kind, o) => Decided::bare(Answer::NotReached {
             why: format!(

@@ -513,3 +513,41 @@ fn an_empty_graph_holds_for_the_note_and_drifts_for_the_traffic() {
         Answer::Drifted { .. }
     ));
 }
+
+#[test]
+fn a_url_claim_holds_only_when_every_url_it_documents_serves() {
+    use support::tutorial::expectations::Expected;
+    let doc = doc();
+    let refs = Refs::new(&doc, support::eras::TUTORIAL_BUILD, Era::Experimental2022);
+    let url = |id: &str| match &doc.get(id).unwrap().expected {
+        Expected::Url { url } => url.clone(),
+        other => panic!("{id}: {other:?}"),
+    };
+    let (sleep, notsleep) = (
+        url("demo_apps.sleep_manifest_url"),
+        url("demo_apps.notsleep_manifest_url"),
+    );
+    let claim = of(ClaimId::DemoAppsClientManifestsAvailable);
+    let decide = |statuses: Vec<(String, Result<u16, String>)>| {
+        registry::decide(claim, &refs, &Observation::Urls(statuses)).answer
+    };
+    assert_eq!(
+        decide(vec![(sleep.clone(), Ok(200)), (notsleep.clone(), Ok(200))]),
+        Answer::AsDocumented
+    );
+    // Near misses: one of the two gone, one never probed.
+    let gone = decide(vec![(sleep.clone(), Ok(200)), (notsleep.clone(), Ok(404))]);
+    assert!(matches!(&gone, Answer::Drifted { actual, .. } if actual.contains("404")));
+    let unprobed = decide(vec![(sleep, Ok(200))]);
+    assert!(matches!(&unprobed, Answer::Drifted { actual, .. } if actual.contains("not probed")));
+    // Either URL's expectation finds the claim.
+    for at in [
+        "demo_apps.sleep_manifest_url",
+        "demo_apps.notsleep_manifest_url",
+    ] {
+        let found: Vec<&str> = registry::claims_at(at, Kind::Urls)
+            .map(|c| c.name())
+            .collect();
+        assert_eq!(found, ["demo_apps.client_manifests_available"]);
+    }
+}
