@@ -57,7 +57,7 @@ pub struct Claim {
     pub statement: &'static str,
     pub plane: Plane,
     /// The documented expectations (ids from `crate::tutorial::expectations`) it checks; the
-    /// first is the one its kind reads ([`Decide`]).
+    /// first is the one its kind reads ([`Decide`]; [`Decide::UrlsServe`] reads each).
     pub anchors: &'static [&'static str],
     /// What decides it (`crate::registry::decide`).
     pub decide: Decide,
