@@ -551,3 +551,45 @@ fn a_url_claim_holds_only_when_every_url_it_documents_serves() {
         assert_eq!(found, ["demo_apps.client_manifests_available"]);
     }
 }
+
+#[test]
+fn what_the_wait_says_names_each_claim_and_a_failed_observation_drifts_each_claim() {
+    use support::observe::Judgement;
+    let doc = doc();
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    let at = "l7.waypoint_pod_line";
+    let decisions = registry::decide_all(
+        at,
+        &Observation::Pods(Vec::new()),
+        &refs,
+        &facts(Provider::Kind),
+    );
+    let said = decisions.describe();
+    assert!(
+        said.contains("l7.waypoint_pod_named: expected:")
+            && said.contains("l7.waypoint_pod_running: expected:"),
+        "{said}"
+    );
+    let unobserved = registry::Decisions::unobserved("no pod list".into());
+    assert_eq!(unobserved.describe(), "no pod list");
+    assert!(!unobserved.settled());
+    // A step's one observation that failed: each claim it would decide drifts from its
+    // statement, anchored, with why.
+    let failed = registry::not_observed(at, Kind::Pods, &refs, "the API server refused");
+    let names: Vec<&str> = failed.iter().map(|(c, _)| c.name()).collect();
+    assert_eq!(names, ["l7.waypoint_pod_named", "l7.waypoint_pod_running"]);
+    for (c, d) in failed {
+        let Answer::Drifted {
+            expected,
+            actual,
+            documented,
+            ..
+        } = d.answer
+        else {
+            panic!("{}: not a drift", c.name())
+        };
+        assert_eq!(expected, c.statement);
+        assert_eq!(actual, "the API server refused");
+        assert_eq!(documented.unwrap().expectation, at);
+    }
+}
