@@ -16,7 +16,7 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Pod, Service};
 
-use crate::claims::{Anchor, Answer, Verdict};
+use crate::claims::{Anchor, Answer, EraName, PodRow, Verdict};
 use crate::eras::{
     Era, EraFacts, Fact, IstioVersion, TUTORIAL_BUILD, facts, facts_for, provenance,
 };
@@ -49,6 +49,25 @@ impl<'a> Refs<'a> {
             era,
             facts,
             pinned: istio_version == TUTORIAL_BUILD,
+        }
+    }
+}
+
+/// A claim's answer with the observed text it rests on: the line or row that decided it, as its
+/// snapshot stores it (none where nothing was matched), so the snapshot needs no second run of
+/// the judge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided {
+    pub answer: Answer,
+    pub evidence: Option<String>,
+}
+
+impl Decided {
+    /// An answer that rests on no matched text.
+    pub fn bare(answer: Answer) -> Self {
+        Decided {
+            answer,
+            evidence: None,
         }
     }
 }
@@ -152,8 +171,12 @@ pub fn provenance_of(f: &EraFacts, facts: &[Fact]) -> crate::claims::EraFact {
 
 /// Puts a claim's stored snapshot into its answer: an answer that holds (as documented, or a
 /// known change of this Istio) whose observation differs from the snapshot is a drift, with both
-/// texts. A missing snapshot, or an answer that does not hold, leaves the answer as it is.
+/// texts. A missing snapshot, or an answer that does not hold, leaves the answer as it is; a
+/// snapshot that could not be read leaves the claim not reached, with why.
 pub fn against_snapshot(answer: Answer, compared: &Compared) -> Answer {
+    if let Compared::Unreadable { why } = compared {
+        return Answer::NotReached { why: why.clone() };
+    }
     let Compared::Differs {
         path,
         stored,
@@ -205,9 +228,15 @@ pub fn unobserved(
     expected: &str,
     e: &(dyn std::error::Error + 'static),
 ) -> Answer {
+    not_observed(refs, id, expected, &crate::errors::chain(e))
+}
+
+/// A failed observation, by why (the error and its causes, in words): a drift from what the
+/// tutorial says.
+pub fn not_observed(refs: &Refs, id: &str, expected: &str, why: &str) -> Answer {
     Answer::Drifted {
         expected: expected.into(),
-        actual: crate::errors::chain(e),
+        actual: why.into(),
         era_expected: None,
         documented: refs.doc.get(id).map(anchor),
     }
@@ -241,10 +270,17 @@ pub fn archive_available(refs: &Refs, status: &Result<u16, String>) -> Answer {
 
 /// The sleep and notsleep manifests the tutorial applies from GitHub still serve.
 pub fn manifests_available(refs: &Refs, statuses: &[(String, Result<u16, String>)]) -> Answer {
-    for id in [
+    let ids = [
         "demo_apps.sleep_manifest_url",
         "demo_apps.notsleep_manifest_url",
-    ] {
+    ];
+    urls_serve(refs, &ids, statuses)
+}
+
+/// Each URL the expectations `ids` document serves (HTTP 2xx): `statuses` holds what a request
+/// for each URL probed got (or why there was none); a documented URL not probed drifts.
+pub fn urls_serve(refs: &Refs, ids: &[&str], statuses: &[(String, Result<u16, String>)]) -> Answer {
+    for id in ids {
         let d = try_doc!(documented(refs, id));
         let Expected::Url { url } = &d.expected else {
             return unreadable(d, "a URL");
@@ -342,19 +378,13 @@ fn per_node_with_restarts(
     judge::restarts(pods, restarts)
 }
 
-/// Which DaemonSet of the listing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Component {
-    Ztunnel,
-    IstioCni,
-}
+pub use crate::claims::Component;
 
-impl Component {
-    fn daemonset(self, f: &EraFacts) -> &'static str {
-        match self {
-            Component::Ztunnel => f.ztunnel_daemonset,
-            Component::IstioCni => f.cni_daemonset,
-        }
+/// The DaemonSet of a component in the era.
+fn component_daemonset(c: Component, f: &EraFacts) -> &'static str {
+    match c {
+        Component::Ztunnel => f.ztunnel_daemonset,
+        Component::IstioCni => f.cni_daemonset,
     }
 }
 
@@ -368,7 +398,7 @@ pub fn one_pod_per_node(
     nodes: &[String],
 ) -> Answer {
     let d = try_doc!(documented(refs, "installation.get_all.daemonset"));
-    let name = component.daemonset(&refs.facts);
+    let name = component_daemonset(component, &refs.facts);
     if row(d, name).is_none() {
         return unreadable(d, &format!("daemonset {name}"));
     }
@@ -386,7 +416,7 @@ pub fn one_pod_per_node(
 /// The NODE SELECTOR column of the DaemonSet's row.
 pub fn node_selector(refs: &Refs, component: Component, ds: &DaemonSet) -> Answer {
     let d = try_doc!(documented(refs, "installation.get_all.daemonset"));
-    let name = component.daemonset(&refs.facts);
+    let name = component_daemonset(component, &refs.facts);
     let Some(selector) = row(d, name).and_then(|r| r.get("NODE SELECTOR")) else {
         return unreadable(d, &format!("the node selector of daemonset {name}"));
     };
@@ -411,17 +441,22 @@ pub fn node_selector(refs: &Refs, component: Component, ds: &DaemonSet) -> Answe
 
 /// `service/istiod ClusterIP … 15010/TCP,15012/TCP,443/TCP,15014/TCP`.
 pub fn istiod_service(refs: &Refs, svc: Option<&Service>) -> Answer {
-    let d = try_doc!(documented(refs, "installation.get_all.service"));
-    let Some(r) = row(d, "istiod") else {
-        return unreadable(d, "service istiod");
+    listed_service(refs, "installation.get_all.service", "istiod", svc)
+}
+
+/// A listed Service (the row `name` of the table `id`): its TYPE and PORT(S).
+pub fn listed_service(refs: &Refs, id: &str, name: &str, svc: Option<&Service>) -> Answer {
+    let d = try_doc!(documented(refs, id));
+    let Some(r) = row(d, name) else {
+        return unreadable(d, &format!("service {name}"));
     };
     let (Some(type_), Some(ports)) = (r.get("TYPE"), r.get("PORT(S)")) else {
-        return unreadable(d, "the type and ports of service istiod");
+        return unreadable(d, &format!("the type and ports of service {name}"));
     };
     combine(
         refs,
         d,
-        judge::service(svc, "istiod", type_, &judge::ports_of(ports)),
+        judge::service(svc, name, type_, &judge::ports_of(ports)),
         || None,
     )
 }
@@ -567,8 +602,14 @@ fn count(r: &Row, column: &str) -> Option<i32> {
 
 /// `replicaset.apps/istiod-<hash> 1 1 1`.
 pub fn istiod_replicaset(refs: &Refs, rs: Option<&ReplicaSet>) -> Answer {
-    let d = try_doc!(documented(refs, "installation.get_all.replicaset"));
-    let counts = row(d, "istiod").and_then(|r| {
+    listed_replicaset(refs, "installation.get_all.replicaset", "istiod", rs)
+}
+
+/// A listed ReplicaSet (the row of Deployment `owner` in the table `id`): DESIRED, CURRENT and
+/// READY.
+pub fn listed_replicaset(refs: &Refs, id: &str, owner: &str, rs: Option<&ReplicaSet>) -> Answer {
+    let d = try_doc!(documented(refs, id));
+    let counts = row(d, owner).and_then(|r| {
         Some((
             count(r, "DESIRED")?,
             count(r, "CURRENT")?,
@@ -576,19 +617,31 @@ pub fn istiod_replicaset(refs: &Refs, rs: Option<&ReplicaSet>) -> Answer {
         ))
     });
     let Some(counts) = counts else {
-        return unreadable(d, "replicaset istiod-<hash>");
+        return unreadable(d, &format!("replicaset {owner}-<hash>"));
     };
-    combine(refs, d, judge::replicaset(rs, "istiod", counts), || None)
+    combine(refs, d, judge::replicaset(rs, owner, counts), || None)
 }
 
 /// `horizontalpodautoscaler.autoscaling/istiod Deployment/istiod <unknown>/80% 1 5 1`.
 pub fn istiod_autoscaler(refs: &Refs, hpa: Option<&HorizontalPodAutoscaler>) -> Answer {
-    let d = try_doc!(documented(
+    listed_autoscaler(
         refs,
-        "installation.get_all.horizontalpodautoscaler"
-    ));
-    let Some((target, min, max, cpu)) = row(d, "istiod").and_then(documented_autoscaler) else {
-        return unreadable(d, "the autoscaler of istiod");
+        "installation.get_all.horizontalpodautoscaler",
+        "istiod",
+        hpa,
+    )
+}
+
+/// A listed autoscaler (the row `name` of the table `id`): its target, range and CPU target.
+pub fn listed_autoscaler(
+    refs: &Refs,
+    id: &str,
+    name: &str,
+    hpa: Option<&HorizontalPodAutoscaler>,
+) -> Answer {
+    let d = try_doc!(documented(refs, id));
+    let Some((target, min, max, cpu)) = row(d, name).and_then(documented_autoscaler) else {
+        return unreadable(d, &format!("the autoscaler of {name}"));
     };
     combine(
         refs,
@@ -816,20 +869,7 @@ pub fn outbound_logged(
     lines: &[(String, AccessRecord)],
     traffic: &Traffic,
 ) -> Answer {
-    let (d, record) = try_doc!(documented_line(refs, id));
-    let records = judge::with_outcomes(lines);
-    let doc = judge::outbound_logged(&records, &as_documented(traffic, record)).0;
-    combine(refs, d, doc, || {
-        let (verdict, hit) = judge::outbound_logged(&records, &as_era(refs, traffic));
-        let facts = line_facts(refs, traffic, record, |t| {
-            judge::outbound_logged(&records, t).0 == Verdict::Holds
-        });
-        Some(EraSide {
-            verdict,
-            facts,
-            replacement: hit.map(|i| lines[i].0.clone()),
-        })
-    })
+    logged(refs, id, lines, traffic, judge::outbound_logged).answer
 }
 
 /// productpage's ztunnel logged the inbound connection (L4: from sleep; L7: from the waypoint).
@@ -840,20 +880,55 @@ pub fn inbound_logged(
     traffic: &Traffic,
     from: From,
 ) -> Answer {
-    let (d, record) = try_doc!(documented_line(refs, id));
+    logged(refs, id, lines, traffic, |r, t| {
+        judge::inbound_logged(r, t, from)
+    })
+    .answer
+}
+
+/// A ztunnel line judged against both references, with the line that decided it (as its
+/// snapshot stores it) as evidence. The judge runs once per reference; the facts that explain a
+/// stale document (two more runs, [`line_facts`]) only where the document's is stale.
+pub fn logged(
+    refs: &Refs,
+    id: &str,
+    lines: &[(String, AccessRecord)],
+    traffic: &Traffic,
+    judge: impl Fn(&[AccessRecord], &Traffic) -> (Verdict, Option<usize>),
+) -> Decided {
+    let (d, record) = match documented_line(refs, id) {
+        Ok(found) => found,
+        Err(answer) => return Decided::bare(*answer),
+    };
     let records = judge::with_outcomes(lines);
-    let doc = judge::inbound_logged(&records, &as_documented(traffic, record), from).0;
-    combine(refs, d, doc, || {
-        let (verdict, hit) = judge::inbound_logged(&records, &as_era(refs, traffic), from);
-        let facts = line_facts(refs, traffic, record, |t| {
-            judge::inbound_logged(&records, t, from).0 == Verdict::Holds
-        });
+    let (doc, doc_hit) = judge(&records, &as_documented(traffic, record));
+    let doc_failed = doc.is_failure();
+    let mut era_hit = None;
+    let answer = combine(refs, d, doc, || {
+        let (verdict, hit) = judge(&records, &as_era(refs, traffic));
+        era_hit = hit;
+        let facts = if doc_failed && verdict == Verdict::Holds {
+            line_facts(refs, traffic, record, |t| {
+                judge(&records, t).0 == Verdict::Holds
+            })
+        } else {
+            Vec::new()
+        };
         Some(EraSide {
             verdict,
             facts,
             replacement: hit.map(|i| lines[i].0.clone()),
         })
-    })
+    });
+    let hit = match answer {
+        Answer::AsDocumented => doc_hit,
+        Answer::DocStale { .. } => era_hit,
+        _ => None,
+    };
+    let evidence = hit
+        .and_then(|i| lines.get(i))
+        .map(|(line, _)| refs.facts.access_log.snapshot_text(line));
+    Decided { answer, evidence }
 }
 
 /// L7 step 1: what the cluster did with the tutorial's own declaration (judged by the conditions
@@ -890,44 +965,111 @@ fn pod_columns(row: &Row) -> Option<judge::PodColumns<'_>> {
 /// `kubectl get pod | grep waypoint`: the waypoint's pod, named as the tutorial shows, with its
 /// READY, STATUS and RESTARTS.
 pub fn waypoint_pod(refs: &Refs, waypoint_pods: &[Pod]) -> Answer {
-    let d = try_doc!(documented(refs, "l7.waypoint_pod_line"));
-    let Expected::PodLine { row } = &d.expected else {
-        return unreadable(d, "a pod line");
+    let row = PodRow {
+        row: None,
+        era: EraName::WaypointDeployment,
     };
-    let Some(columns) = pod_columns(row) else {
-        return unreadable(d, "READY, STATUS and RESTARTS");
-    };
-    let doc = judge::pod_line(waypoint_pods, row.base_name(), columns);
-    combine(refs, d, doc, || {
-        let era = refs.facts.waypoint.deployment;
-        let verdict = judge::pod_line(waypoint_pods, era, columns);
-        let replacement = era_pod_line(waypoint_pods, era);
-        Some(EraSide {
-            verdict,
-            facts: vec![Fact::WaypointDeployment],
-            replacement,
-        })
-    })
+    pod_line(refs, "l7.waypoint_pod_line", row, waypoint_pods).answer
 }
 
 /// The control plane's half of the waypoint pod line: the pod's NAME, which istiod decides (the
 /// Deployment it makes for the waypoint). Decidable where no container runs (sim), unlike the
 /// READY, STATUS and RESTARTS columns ([`waypoint_pod`]).
 pub fn waypoint_pod_named(refs: &Refs, waypoint_pods: &[Pod]) -> Answer {
-    let d = try_doc!(documented(refs, "l7.waypoint_pod_line"));
-    let Expected::PodLine { row } = &d.expected else {
-        return unreadable(d, "a pod line");
+    let row = PodRow {
+        row: None,
+        era: EraName::WaypointDeployment,
     };
-    let doc = judge::pod_named(waypoint_pods, row.base_name());
-    combine(refs, d, doc, || {
-        let era = refs.facts.waypoint.deployment;
-        let replacement = era_pod_line(waypoint_pods, era);
+    pod_named(refs, "l7.waypoint_pod_line", row, waypoint_pods).answer
+}
+
+/// The documented pod row `pod` reads in the expectation `id`: its one pod line, or the row of
+/// its listing named `pod.row`.
+fn pod_row(d: &Documented, pod: PodRow) -> Option<&Row> {
+    match (&d.expected, pod.row) {
+        (Expected::PodLine { row }, None) => Some(row),
+        (_, Some(base)) => row(d, base),
+        _ => None,
+    }
+}
+
+/// The documented expectation `id` and the pod row `pod` reads in it.
+fn documented_pod<'d>(
+    refs: &Refs<'d>,
+    id: &str,
+    pod: PodRow,
+) -> Result<(&'d Documented, &'d Row), Box<Answer>> {
+    let d = documented(refs, id)?;
+    match pod_row(d, pod) {
+        Some(row) => Ok((d, row)),
+        None => Err(Box::new(unreadable(d, "a pod line"))),
+    }
+}
+
+/// The Deployment the era names for a documented pod's (none: the document's, in every era).
+fn era_deployment(refs: &Refs, era: EraName) -> Option<&'static str> {
+    match era {
+        EraName::Documented => None,
+        EraName::WaypointDeployment => Some(refs.facts.waypoint.deployment),
+    }
+}
+
+/// A documented pod line: a pod of the row's Deployment with its READY, STATUS and RESTARTS (or
+/// the era's Deployment, where it renames it). The evidence is the pod's line.
+pub fn pod_line(refs: &Refs, id: &str, pod: PodRow, pods: &[Pod]) -> Decided {
+    let (d, row) = match documented_pod(refs, id, pod) {
+        Ok(found) => found,
+        Err(answer) => return Decided::bare(*answer),
+    };
+    let Some(columns) = pod_columns(row) else {
+        return Decided::bare(unreadable(d, "READY, STATUS and RESTARTS"));
+    };
+    let base = row.base_name();
+    let doc = judge::pod_line(pods, base, columns);
+    let era = era_deployment(refs, pod.era);
+    let answer = combine(refs, d, doc, || {
+        let era = era?;
         Some(EraSide {
-            verdict: judge::pod_named(waypoint_pods, era),
+            verdict: judge::pod_line(pods, era, columns),
             facts: vec![Fact::WaypointDeployment],
-            replacement,
+            replacement: era_pod_line(pods, era),
         })
-    })
+    });
+    let evidence = evidence_pod(&answer, pods, base, era);
+    Decided { answer, evidence }
+}
+
+/// A documented pod by NAME alone: a pod of the row's Deployment (or the era's). The evidence is
+/// the pod's line.
+pub fn pod_named(refs: &Refs, id: &str, pod: PodRow, pods: &[Pod]) -> Decided {
+    let (d, row) = match documented_pod(refs, id, pod) {
+        Ok(found) => found,
+        Err(answer) => return Decided::bare(*answer),
+    };
+    let base = row.base_name();
+    let doc = judge::pod_named(pods, base);
+    let era = era_deployment(refs, pod.era);
+    let answer = combine(refs, d, doc, || {
+        let era = era?;
+        Some(EraSide {
+            verdict: judge::pod_named(pods, era),
+            facts: vec![Fact::WaypointDeployment],
+            replacement: era_pod_line(pods, era),
+        })
+    });
+    let evidence = evidence_pod(&answer, pods, base, era);
+    Decided { answer, evidence }
+}
+
+/// The line of the pod an answer that holds rests on: the document's Deployment's, or the era's
+/// where the document is stale.
+fn evidence_pod(answer: &Answer, pods: &[Pod], base: &str, era: Option<&str>) -> Option<String> {
+    let deployment = match answer {
+        Answer::AsDocumented => base,
+        Answer::DocStale { .. } => era?,
+        _ => return None,
+    };
+    era_pod_line(pods, deployment).map(|l| crate::snapshot::redact(&l))
 }
 
 /// The line of the era's waypoint pod (its Deployment `era`), offered as the tutorial's new line.
@@ -982,22 +1124,39 @@ pub fn dashboard(refs: &Refs, status: &Result<u16, String>) -> Answer {
 /// "It could be that the graph does not show anything … no request in the past minute": with no
 /// request for a minute, the last minute's graph has no sleep → productpage edge.
 pub fn graph_empty(refs: &Refs, graph: &judge::KialiGraph) -> Answer {
-    let d = try_doc!(documented(refs, "kiali.graph_may_be_empty"));
-    combine(
+    graph_edge(
         refs,
-        d,
-        judge::graph_without_edge(graph, "sleep", "productpage"),
-        || None,
+        "kiali.graph_may_be_empty",
+        ("sleep", "productpage"),
+        false,
+        graph,
     )
 }
 
 /// "see the traffic flow": the graph shows sleep → productpage.
 pub fn graph_traffic(refs: &Refs, graph: &judge::KialiGraph) -> Answer {
-    let d = try_doc!(documented(refs, "kiali.graph_shows_traffic"));
-    combine(
+    graph_edge(
         refs,
-        d,
-        judge::graph_with_edge(graph, "sleep", "productpage"),
-        || None,
+        "kiali.graph_shows_traffic",
+        ("sleep", "productpage"),
+        true,
+        graph,
     )
+}
+
+/// Kiali's graph has the edge `from → to` (`shown`), or has none.
+pub fn graph_edge(
+    refs: &Refs,
+    id: &str,
+    (from, to): (&str, &str),
+    shown: bool,
+    graph: &judge::KialiGraph,
+) -> Answer {
+    let d = try_doc!(documented(refs, id));
+    let verdict = if shown {
+        judge::graph_with_edge(graph, from, to)
+    } else {
+        judge::graph_without_edge(graph, from, to)
+    };
+    combine(refs, d, verdict, || None)
 }

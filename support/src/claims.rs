@@ -56,8 +56,128 @@ pub struct Claim {
     /// What the tutorial says, in a few words (not its prose).
     pub statement: &'static str,
     pub plane: Plane,
-    /// The documented expectations (ids from `crate::tutorial::expectations`) it checks.
+    /// The documented expectations (ids from `crate::tutorial::expectations`) it checks; the
+    /// first is the one its kind reads ([`Decide`]; [`Decide::UrlsServe`] reads each).
     pub anchors: &'static [&'static str],
+    /// What decides it (`crate::registry::decide`).
+    pub decide: Decide,
+}
+
+/// What decides a claim: a kind of statement with its parameters. A step reports what it
+/// observed at a documented expectation, and every claim anchored there whose kind takes that
+/// observation is decided by its kind's judge (`crate::registry`): a new statement of a known
+/// kind is one row of the table below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decide {
+    /// Decided by its section through its own answer in `crate::answers`, on an observation no
+    /// other claim reads (a DaemonSet per node, an install's output, a declaration's conditions).
+    Custom,
+    /// A pod of a listing, by NAME alone: one pod of the Deployment the documented row names (or
+    /// the era's, where it renames it). The name is the controllers' decision, not a container's.
+    PodNamed(PodRow),
+    /// A pod of a listing, its NAME, READY, STATUS and RESTARTS as the documented row shows them.
+    PodLine(PodRow),
+    /// The client's ztunnel logged its outbound connection, straight to the service or to the
+    /// waypoint; `snapshot` names the stored shape of the line that shows it.
+    Outbound {
+        via: Via,
+        snapshot: Option<&'static str>,
+    },
+    /// The server's ztunnel logged the inbound connection, from the client or from the waypoint.
+    Inbound {
+        via: Via,
+        snapshot: Option<&'static str>,
+    },
+    /// curl's reply: HTTP 200 and the product page's title.
+    CurlPage,
+    /// An object of a `kubectl get all` listing, its fields as the documented row shows them.
+    ListedObject { row: &'static str, object: Listed },
+    /// "One per node": every node runs exactly one ready pod of the component's DaemonSet, with
+    /// the RESTARTS the listing shows.
+    PerNode(Component),
+    /// The NODE SELECTOR column of the component's DaemonSet row.
+    NodeSelector(Component),
+    /// Every URL its anchors document serves (HTTP 2xx).
+    UrlsServe,
+    /// Kiali's graph shows the edge `from → to` (`shown`), or no such edge.
+    GraphEdge {
+        from: &'static str,
+        to: &'static str,
+        shown: bool,
+    },
+}
+
+/// Istio's per-node components, each a DaemonSet of the listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Component {
+    Ztunnel,
+    IstioCni,
+}
+
+/// The kinds of object a listing shows, as far as claims read their fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// TYPE and PORT(S).
+    Service,
+    /// DESIRED, CURRENT and READY of the Deployment's current ReplicaSet.
+    ReplicaSet,
+    /// REFERENCE, TARGETS (the CPU target), MINPODS and MAXPODS.
+    Autoscaler,
+}
+
+impl Decide {
+    /// The kind in a few words, for the README's table.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Decide::Custom => "its own answer",
+            Decide::PodNamed(_) => "a listed pod, by name",
+            Decide::PodLine(_) => "a listed pod's line",
+            Decide::Outbound { .. } => "an outbound ztunnel line",
+            Decide::Inbound { .. } => "an inbound ztunnel line",
+            Decide::CurlPage => "curl's page",
+            Decide::ListedObject { .. } => "a listed object's fields",
+            Decide::PerNode(_) => "a DaemonSet, one pod per node",
+            Decide::NodeSelector(_) => "a DaemonSet's node selector",
+            Decide::GraphEdge { .. } => "an edge of Kiali's graph",
+            Decide::UrlsServe => "URLs that serve",
+        }
+    }
+
+    /// The stored snapshot of what the claim's observation rests on, where its kind keeps one
+    /// (`tutorial__<section>__<name>@<format>.snap`).
+    pub fn snapshot(self) -> Option<&'static str> {
+        match self {
+            Decide::Outbound { snapshot, .. } | Decide::Inbound { snapshot, .. } => snapshot,
+            _ => None,
+        }
+    }
+}
+
+/// Which documented pod row a pod kind reads, and who names the pod in the era.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PodRow {
+    /// The row's base name in a listing (`istiod` of `pod/istiod-<hash>-<suffix>`); `None` where
+    /// the expectation is one pod line.
+    pub row: Option<&'static str>,
+    pub era: EraName,
+}
+
+/// The name the era gives what the document names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EraName {
+    /// The document's name, in every era.
+    Documented,
+    /// The waypoint's Deployment (`crate::eras::WaypointFacts::deployment`).
+    WaypointDeployment,
+}
+
+/// How a connection goes between the client and the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// Straight (L4).
+    Direct,
+    /// Through the server's waypoint (L7).
+    Waypoint,
 }
 
 impl Claim {
@@ -67,7 +187,7 @@ impl Claim {
 }
 
 macro_rules! claims {
-    ($($variant:ident = $name:literal, $section:ident, $plane:ident, [$($anchor:literal),*], $statement:literal;)*) => {
+    ($($variant:ident = $name:literal, $section:ident, $plane:ident, [$($anchor:literal),*], $statement:literal, $decide:expr;)*) => {
         /// Every claim's id: a test can only name a claim that exists.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum ClaimId { $($variant),* }
@@ -86,77 +206,86 @@ macro_rules! claims {
             statement: $statement,
             plane: Plane::$plane,
             anchors: &[$($anchor),*],
+            decide: $decide,
         }),*];
     };
 }
 
+// The kinds by their short names: a row of the table reads as its statement.
+use Decide::{
+    CurlPage, Custom, GraphEdge, Inbound, ListedObject, NodeSelector, Outbound, PerNode, PodLine,
+    PodNamed, UrlsServe,
+};
+
 claims! {
     InstallationIstioArchiveAvailable = "installation.istio_archive_available", Installation, Network,
-        ["installation.archive_url"], "the tutorial's archive URL serves its istioctl build";
+        ["installation.archive_url"], "the tutorial's archive URL serves its istioctl build", UrlsServe;
     InstallationIstioctlPrintsComponentLines = "installation.istioctl_prints_component_lines", Installation, Control,
-        ["installation.install_output"], "istioctl install prints one ✔ line per component";
+        ["installation.install_output"], "istioctl install prints one ✔ line per component", Custom;
     InstallationIstiodAvailable = "installation.istiod_available", Installation, Data,
-        ["installation.get_all.pod", "installation.get_all.deployment"], "istiod runs in istio-system, 1/1 ready";
+        ["installation.get_all.pod", "installation.get_all.deployment"], "istiod runs in istio-system, 1/1 ready", Custom;
+    InstallationIstiodPodNamed = "installation.istiod_pod_named", Installation, Control,
+        ["installation.get_all.pod"], "istiod's pod is named after its Deployment", PodNamed(PodRow { row: Some("istiod"), era: EraName::Documented });
     InstallationZtunnelOnePodPerNode = "installation.ztunnel_one_pod_per_node", Installation, Data,
-        ["installation.get_all.pod", "installation.get_all.daemonset"], "one ztunnel per node";
+        ["installation.get_all.pod", "installation.get_all.daemonset"], "one ztunnel per node", PerNode(Component::Ztunnel);
     InstallationIstioCniOnePodPerNode = "installation.istio_cni_one_pod_per_node", Installation, Data,
-        ["installation.get_all.pod", "installation.get_all.daemonset"], "one istio-cni-node per node";
+        ["installation.get_all.pod", "installation.get_all.daemonset"], "one istio-cni-node per node", PerNode(Component::IstioCni);
     InstallationIstioCniNodeSelector = "installation.istio_cni_node_selector", Installation, Control,
-        ["installation.get_all.daemonset"], "the istio-cni-node DaemonSet selects kubernetes.io/os=linux";
+        ["installation.get_all.daemonset"], "the istio-cni-node DaemonSet selects kubernetes.io/os=linux", NodeSelector(Component::IstioCni);
     InstallationZtunnelNodeSelector = "installation.ztunnel_node_selector", Installation, Control,
-        ["installation.get_all.daemonset"], "the ztunnel DaemonSet has the node selector shown";
+        ["installation.get_all.daemonset"], "the ztunnel DaemonSet has the node selector shown", NodeSelector(Component::Ztunnel);
     InstallationIstiodService = "installation.istiod_service", Installation, Control,
-        ["installation.get_all.service"], "service istiod is a ClusterIP on 15010, 15012, 443 and 15014";
+        ["installation.get_all.service"], "service istiod is a ClusterIP on 15010, 15012, 443 and 15014", ListedObject { row: "istiod", object: Listed::Service };
     InstallationIngressGatewayAsEraSays = "installation.ingress_gateway_as_era_says", Installation, Control,
         ["installation.get_all.pod", "installation.get_all.service", "installation.get_all.deployment",
          "installation.get_all.replicaset", "installation.get_all.horizontalpodautoscaler"],
-        "istio-ingressgateway: pod, LoadBalancer service, deployment, replicaset and autoscaler";
+        "istio-ingressgateway: pod, LoadBalancer service, deployment, replicaset and autoscaler", Custom;
     InstallationIstiodReplicaset = "installation.istiod_replicaset", Installation, Control,
-        ["installation.get_all.replicaset"], "istiod's ReplicaSet: 1 desired, 1 current, 1 ready";
+        ["installation.get_all.replicaset"], "istiod's ReplicaSet: 1 desired, 1 current, 1 ready", ListedObject { row: "istiod", object: Listed::ReplicaSet };
     InstallationIstiodAutoscaler = "installation.istiod_autoscaler", Installation, Control,
-        ["installation.get_all.horizontalpodautoscaler"], "istiod's autoscaler: 1 to 5 replicas at 80% CPU";
+        ["installation.get_all.horizontalpodautoscaler"], "istiod's autoscaler: 1 to 5 replicas at 80% CPU", ListedObject { row: "istiod", object: Listed::Autoscaler };
     InstallationThreeZtunnelsOnThreeNodes = "installation.three_ztunnels_on_three_nodes", Installation, Data,
-        ["installation.per_node_proxies"], "three ambient proxies on the three-node cluster";
+        ["installation.per_node_proxies"], "three ambient proxies on the three-node cluster", Custom;
     InstallationListedProxiesOnePerNode = "installation.listed_proxies_one_per_node", Installation, Data,
-        ["installation.per_node_proxies"], "the pods listed as the ambient proxies run one per node";
+        ["installation.per_node_proxies"], "the pods listed as the ambient proxies run one per node", Custom;
     DemoAppsClientManifestsAvailable = "demo_apps.client_manifests_available", DemoApps, Network,
-        ["demo_apps.sleep_manifest_url", "demo_apps.notsleep_manifest_url"], "the sleep and notsleep manifest URLs serve";
-    DemoAppsBookinfoAvailable = "demo_apps.bookinfo_available", DemoApps, Control,
-        ["demo_apps.wait_for_pods"], "the Bookinfo deployments run";
+        ["demo_apps.sleep_manifest_url", "demo_apps.notsleep_manifest_url"], "the sleep and notsleep manifest URLs serve", UrlsServe;
+    DemoAppsBookinfoAvailable = "demo_apps.bookinfo_available", DemoApps, Data,
+        ["demo_apps.wait_for_pods"], "the Bookinfo deployments run", Custom;
     DemoAppsBookinfoGatewayApplied = "demo_apps.bookinfo_gateway_applied", DemoApps, Control,
-        ["demo_apps.bookinfo_gateway"], "the Bookinfo gateway's objects are in the cluster";
-    DemoAppsClientsAvailable = "demo_apps.clients_available", DemoApps, Control,
-        ["demo_apps.wait_for_pods"], "sleep and notsleep run";
+        ["demo_apps.bookinfo_gateway"], "the Bookinfo gateway's objects are in the cluster", Custom;
+    DemoAppsClientsAvailable = "demo_apps.clients_available", DemoApps, Data,
+        ["demo_apps.wait_for_pods"], "sleep and notsleep run", Custom;
     DemoAppsPodsEnrolled = "demo_apps.pods_enrolled", DemoApps, Data,
-        ["demo_apps.cni_routes"], "istio-cni adds each app pod to the ambient mesh";
+        ["demo_apps.cni_routes"], "istio-cni adds each app pod to the ambient mesh", Custom;
     DemoAppsNoSidecars = "demo_apps.no_sidecars", DemoApps, Data,
-        ["installation.non_ambient"], "app pods run without a sidecar, even pods created after the label";
+        ["installation.non_ambient"], "app pods run without a sidecar, even pods created after the label", Custom;
     L4CurlReturnsProductpage = "l4.curl_returns_productpage", L4, Data,
-        ["l4.curl_index_page"], "curl from sleep returns the product page";
+        ["l4.curl_index_page"], "curl from sleep returns the product page", CurlPage;
     L4SleepZtunnelLogsOutbound = "l4.sleep_ztunnel_logs_outbound", L4, Data,
-        ["l4.sleep_ztunnel_line"], "sleep's ztunnel logs the outbound connection, no waypoint";
+        ["l4.sleep_ztunnel_line"], "sleep's ztunnel logs the outbound connection, no waypoint", Outbound { via: Via::Direct, snapshot: Some("sleeps_ztunnel_logs_the_outbound_connection") };
     L4ProductpageZtunnelLogsInbound = "l4.productpage_ztunnel_logs_inbound", L4, Data,
-        ["l4.productpage_ztunnel_line"], "productpage's ztunnel logs the inbound connection from sleep";
+        ["l4.productpage_ztunnel_line"], "productpage's ztunnel logs the inbound connection from sleep", Inbound { via: Via::Direct, snapshot: Some("productpages_ztunnel_logs_the_inbound_connection") };
     L7WaypointDeclared = "l7.waypoint_declared", L7, Istiod,
-        ["l7.waypoint_declaration"], "the productpage waypoint declaration is accepted and acted on";
+        ["l7.waypoint_declaration"], "the productpage waypoint declaration is accepted and acted on", Custom;
     L7WaypointPodNamed = "l7.waypoint_pod_named", L7, Istiod,
-        ["l7.waypoint_pod_line"], "the waypoint's pod is named after the Deployment istiod makes for it";
+        ["l7.waypoint_pod_line"], "the waypoint's pod is named after the Deployment istiod makes for it", PodNamed(PodRow { row: None, era: EraName::WaypointDeployment });
     L7WaypointPodRunning = "l7.waypoint_pod_running", L7, Data,
-        ["l7.waypoint_pod_line"], "the waypoint pod is Running, 1/1 ready";
+        ["l7.waypoint_pod_line"], "the waypoint pod is Running, 1/1 ready", PodLine(PodRow { row: None, era: EraName::WaypointDeployment });
     L7CurlReturnsProductpage = "l7.curl_returns_productpage", L7, Data,
-        ["l7.curl_index_page"], "curl from sleep still returns the product page";
+        ["l7.curl_index_page"], "curl from sleep still returns the product page", CurlPage;
     L7SleepZtunnelLogsToWaypoint = "l7.sleep_ztunnel_logs_to_waypoint", L7, Data,
-        ["l7.sleep_ztunnel_line"], "sleep's ztunnel sends the connection to the server waypoint";
+        ["l7.sleep_ztunnel_line"], "sleep's ztunnel sends the connection to the server waypoint", Outbound { via: Via::Waypoint, snapshot: Some("sleep_ztunnel_to_waypoint") };
     L7ProductpageZtunnelLogsInbound = "l7.productpage_ztunnel_logs_inbound", L7, Data,
-        ["l7.productpage_ztunnel_line"], "productpage's ztunnel logs the inbound connection from the waypoint";
+        ["l7.productpage_ztunnel_line"], "productpage's ztunnel logs the inbound connection from the waypoint", Inbound { via: Via::Waypoint, snapshot: None };
     KialiRolloutCompletes = "kiali.rollout_completes", Kiali, Data,
-        ["kiali.addons", "kiali.rollout"], "samples/addons apply and kiali rolls out";
+        ["kiali.addons", "kiali.rollout"], "samples/addons apply and kiali rolls out", Custom;
     KialiDashboardReachable = "kiali.dashboard_reachable", Kiali, Data,
-        ["kiali.dashboard"], "istioctl dashboard kiali serves the dashboard";
+        ["kiali.dashboard"], "istioctl dashboard kiali serves the dashboard", Custom;
     KialiGraphEmptyBeforeTraffic = "kiali.graph_empty_before_traffic", Kiali, Data,
-        ["kiali.graph_may_be_empty"], "without a request in the past minute the graph shows no traffic";
+        ["kiali.graph_may_be_empty"], "without a request in the past minute the graph shows no traffic", GraphEdge { from: "sleep", to: "productpage", shown: false };
     KialiGraphShowsTraffic = "kiali.graph_shows_traffic", Kiali, Data,
-        ["kiali.graph_shows_traffic"], "the graph shows traffic from sleep to productpage";
+        ["kiali.graph_shows_traffic"], "the graph shows traffic from sleep to productpage", GraphEdge { from: "sleep", to: "productpage", shown: true };
 }
 
 /// Documented expectations no claim checks, each with the reason.
@@ -182,11 +311,11 @@ impl Plane {
 /// keeps the README's copy equal to this).
 pub fn markdown_table() -> String {
     let mut out = String::from(
-        "| claim | section | what the tutorial says | checked against | decided by |\n|---|---|---|---|---|\n",
+        "| claim | section | what the tutorial says | checked against | judged as | decided by |\n|---|---|---|---|---|---|\n",
     );
     for c in CLAIMS {
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} | {} |\n",
             c.name(),
             c.section.title(),
             c.statement,
@@ -195,12 +324,13 @@ pub fn markdown_table() -> String {
                 .map(|a| format!("`{a}`"))
                 .collect::<Vec<_>>()
                 .join(", "),
+            c.decide.describe(),
             c.plane.decided_by()
         ));
     }
     for (id, why) in UNCHECKED {
         out.push_str(&format!(
-            "| (none) | | `{id}` is not checked: {why} | | |\n"
+            "| (none) | | `{id}` is not checked: {why} | | | |\n"
         ));
     }
     out

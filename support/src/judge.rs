@@ -961,7 +961,7 @@ pub fn pod_line(pods: &[Pod], deployment: &str, want: PodColumns) -> Verdict {
         hit,
         expected,
         if seen.is_empty() {
-            "no pod named like a waypoint".into()
+            format!("no pod of {deployment}")
         } else {
             seen.join("; ")
         },
@@ -984,7 +984,7 @@ pub fn pod_named(pods: &[Pod], deployment: &str) -> Verdict {
         hit,
         format!("a pod {deployment}-<hash>-<suffix>"),
         if seen.is_empty() {
-            "no pod named like a waypoint".into()
+            format!("no pod of {deployment}")
         } else {
             seen.join(", ")
         },

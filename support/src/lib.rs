@@ -31,6 +31,7 @@ pub mod plan;
 pub mod process;
 pub mod progress;
 pub mod recorder;
+pub mod registry;
 pub mod report;
 pub mod secret_scan;
 pub mod run;

@@ -173,6 +173,11 @@ pub enum Compared {
         path: PathBuf,
         observed: String,
     },
+    /// The stored snapshot could not be read ([`Snapshot::compare`]'s error, with its causes):
+    /// the claim is not reached (`answers::against_snapshot`).
+    Unreadable {
+        why: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -21,6 +21,7 @@ mod progress;
 mod properties;
 mod provisioning;
 mod redaction;
+mod registry;
 mod secret_scan;
 mod timeline;
 mod timing;

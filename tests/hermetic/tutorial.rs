@@ -8,13 +8,14 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use support::answers::{self, Component, Refs};
-use support::claims::{Answer, CLAIMS, ClaimId, UNCHECKED};
+use support::claims::{Answer, CLAIMS, ClaimId, Decide, UNCHECKED};
 use support::eras::{Era, TUTORIAL_BUILD};
 use support::fixtures::{self, recorded_lines};
 use support::judge::{
     AppPod, DeclarationOutcome, From, IngressGatewayParts, Traffic, WaypointExpectation,
 };
 use support::logs::{AccessRecord, Enrollment, parse_access, parse_enrollment};
+use support::registry::{self, Kind};
 use support::tutorial::expectations::{Expectations, Expected, extract};
 
 fn seed() -> String {
@@ -108,8 +109,25 @@ fn every_claim_is_checked_and_anchored_and_every_expectation_is_claimed() {
     let e = reference();
     let sources = claims_checked_by_tests();
     for c in CLAIMS {
-        let variant = format!("ClaimId::{:?}", c.id);
-        assert!(sources.contains(&variant), "no test checks {}", c.name());
+        if c.decide == Decide::Custom {
+            // Decided by its own section: the section names it.
+            let variant = format!("ClaimId::{:?}", c.id);
+            assert!(sources.contains(&variant), "no test checks {}", c.name());
+        } else {
+            // Decided by its kind: some step observes what its kind reads where it is anchored.
+            let kind = Kind::ALL
+                .into_iter()
+                .find(|k| registry::takes(c.decide, *k))
+                .unwrap_or_else(|| panic!("{}: no observation takes {:?}", c.name(), c.decide));
+            let at = format!("{:?}", c.anchors[0]);
+            let kind_name = format!("{kind:?}");
+            let variant = kind_name.split('(').next().unwrap_or_default();
+            assert!(
+                sources.contains(&format!("Kind::{variant}")) && sources.contains(&at),
+                "no step observes {kind:?} at {at}, which {} reads",
+                c.name()
+            );
+        }
         for a in c.anchors {
             assert!(
                 e.get(a).is_some(),

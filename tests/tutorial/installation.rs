@@ -12,6 +12,7 @@ use support::judge::IngressGatewayParts;
 use support::k8s::conditions::pod_ready;
 use support::k8s::pods;
 use support::observe;
+use support::registry::{Kind, Listing, Observation};
 use support::tutorial::expectations::Expected;
 
 use crate::world::{World, installed, world};
@@ -21,18 +22,13 @@ use crate::world::{World, installed, world};
 #[serial(cluster)]
 fn the_tutorials_istio_archive_still_downloads(world: Arc<World>) {
     let w = &world;
-    let url = match w.tutorial.expectations.get("installation.archive_url") {
-        Some(d) => match &d.expected {
-            Expected::Url { url } => url.clone(),
-            _ => String::new(),
-        },
-        None => String::new(),
+    let at = "installation.archive_url";
+    let url = match w.tutorial.expectations.get(at).map(|d| &d.expected) {
+        Some(Expected::Url { url }) => url.clone(),
+        _ => String::new(),
     };
     let status = w.run(observe::probe_url(&url, w.timeout(60)));
-    w.check(
-        ClaimId::InstallationIstioArchiveAvailable,
-        answers::archive_available(&w.refs(), &status),
-    );
+    w.observed(Kind::Urls, at, Ok(Observation::Urls(vec![(url, status)])));
 }
 
 #[rstest]
@@ -66,6 +62,11 @@ fn istiod_is_available(installed: Arc<World>) {
     let istiod = w
         .run(pods::wait_deployment(c, ns, "istiod", w.timeout(300)))
         .and_then(|d| Ok((d, w.run(pods::of_deployment(c, ns, "istiod"))?)));
+    // The listing's pod rows, as far as istiod's pods show them.
+    let listed = (istiod.as_ref())
+        .map(|(_, p)| Observation::Pods(p.clone()))
+        .map_err(|e| support::errors::chain(e));
+    w.observed(Kind::Pods, "installation.get_all.pod", listed);
     w.check(
         ClaimId::InstallationIstiodAvailable,
         match &istiod {
@@ -81,8 +82,8 @@ fn istiod_is_available(installed: Arc<World>) {
 }
 
 /// "one per node": the DaemonSet ready by Istio's rule, one ready pod on each node; and its node
-/// selector as the listing shows it.
-fn daemonset_claims(w: &World, component: Component, per_node: ClaimId, selector: ClaimId) {
+/// selector as the listing shows it (the claims of the component's DaemonSet row).
+fn daemonset_row(w: &World, component: Component) {
     let f = &w.facts;
     let (name, label) = match component {
         Component::Ztunnel => (f.ztunnel_daemonset, f.ztunnel_label),
@@ -95,52 +96,38 @@ fn daemonset_claims(w: &World, component: Component, per_node: ClaimId, selector
         label,
         w.timeout(300),
     ));
-    let id = "installation.get_all.daemonset";
-    let (one_per_node, node_selector) = match &seen {
-        Ok(o) => (
-            answers::one_pod_per_node(
-                &w.refs(),
-                component,
-                &o.daemonset,
-                &o.pods,
-                &w.cluster.node_names,
-            ),
-            answers::node_selector(&w.refs(), component, &o.daemonset),
-        ),
-        Err(e) => {
-            let expected = format!("daemonset {name} ready on every node");
-            (
-                answers::unobserved(&w.refs(), id, &expected, e),
-                answers::unobserved(&w.refs(), id, &expected, e),
+    let observed = seen
+        .map(|o| Observation::DaemonSet {
+            component,
+            daemonset: Box::new(o.daemonset),
+            pods: o.pods,
+            nodes: w.cluster.node_names.clone(),
+        })
+        .map_err(|e| {
+            format!(
+                "daemonset {name} ready on every node: {}",
+                support::errors::chain(&e)
             )
-        }
-    };
-    w.check(per_node, one_per_node);
-    w.check(selector, node_selector);
+        });
+    w.observed(
+        Kind::DaemonSet(component),
+        "installation.get_all.daemonset",
+        observed,
+    );
 }
 
 #[rstest]
 #[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn one_ztunnel_runs_on_each_node(installed: Arc<World>) {
-    daemonset_claims(
-        &installed,
-        Component::Ztunnel,
-        ClaimId::InstallationZtunnelOnePodPerNode,
-        ClaimId::InstallationZtunnelNodeSelector,
-    );
+    daemonset_row(&installed, Component::Ztunnel);
 }
 
 #[rstest]
 #[ignore = "needs a cluster (docker + kind, or AMBIENT_PROVIDER=sim|k3s|existing): see README"]
 #[serial(cluster)]
 fn one_istio_cni_node_runs_on_each_node(installed: Arc<World>) {
-    daemonset_claims(
-        &installed,
-        Component::IstioCni,
-        ClaimId::InstallationIstioCniOnePodPerNode,
-        ClaimId::InstallationIstioCniNodeSelector,
-    );
+    daemonset_row(&installed, Component::IstioCni);
 }
 
 #[rstest]
@@ -155,32 +142,22 @@ fn istiods_service_replicaset_and_autoscaler_are_as_listed(installed: Arc<World>
         pods::wait_deployment(c, ns, "istiod", w.timeout(300)).await?;
         observe::istiod_objects(c, ns).await
     });
-    let refs = w.refs();
-    let (service, replicaset, autoscaler) = match &seen {
-        Ok(o) => (
-            answers::istiod_service(&refs, o.service.as_ref()),
-            answers::istiod_replicaset(&refs, o.replicaset.as_ref()),
-            answers::istiod_autoscaler(&refs, o.autoscaler.as_ref()),
-        ),
-        Err(e) => (
-            answers::unobserved(&refs, "installation.get_all.service", "service istiod", e),
-            answers::unobserved(
-                &refs,
-                "installation.get_all.replicaset",
-                "replicaset istiod",
-                e,
-            ),
-            answers::unobserved(
-                &refs,
-                "installation.get_all.horizontalpodautoscaler",
-                "autoscaler istiod",
-                e,
-            ),
-        ),
-    };
-    w.check(ClaimId::InstallationIstiodService, service);
-    w.check(ClaimId::InstallationIstiodReplicaset, replicaset);
-    w.check(ClaimId::InstallationIstiodAutoscaler, autoscaler);
+    let listing = seen
+        .map(|o| {
+            Observation::Listing(Listing {
+                services: o.service.into_iter().collect(),
+                replicasets: o.replicaset.into_iter().collect(),
+                autoscalers: o.autoscaler.into_iter().collect(),
+            })
+        })
+        .map_err(|e| support::errors::chain(&e));
+    for at in [
+        "installation.get_all.service",
+        "installation.get_all.replicaset",
+        "installation.get_all.horizontalpodautoscaler",
+    ] {
+        w.observed(Kind::Listing, at, listing.clone());
+    }
 }
 
 #[rstest]

@@ -11,6 +11,7 @@ use serial_test::serial;
 use support::answers;
 use support::claims::ClaimId;
 use support::observe::{self, kiali};
+use support::registry::{Kind, Observation};
 use support::steps::{self, APPS_NAMESPACE, CLIENT, PRODUCTPAGE_URL};
 
 use crate::world::{World, apps};
@@ -65,25 +66,27 @@ fn kiali_shows_the_traffic(apps: Arc<World>) {
 
     // The note under step 2: with no request in the past minute the graph shows nothing. The
     // earlier sections' requests leave the window within a minute or so.
-    w.until_judged(
-        ClaimId::KialiGraphEmptyBeforeTraffic,
+    w.until_observed(
+        Kind::Graph,
+        "kiali.graph_may_be_empty",
         w.data_plane_timeout(180),
         || async {
             let d = dashboard.as_ref().map_err(Arc::clone)?;
-            d.graph(APPS_NAMESPACE, PAST_MINUTE).await.map_err(Arc::new)
+            let graph = d.graph(APPS_NAMESPACE, PAST_MINUTE).await;
+            graph.map(Observation::Graph).map_err(Arc::new)
         },
-        |graph| answers::graph_empty(&w.refs(), graph),
     );
 
     // Steps 3 and 4: traffic, then the graph shows it.
-    w.until_judged(
-        ClaimId::KialiGraphShowsTraffic,
+    w.until_observed(
+        Kind::Graph,
+        "kiali.graph_shows_traffic",
         w.data_plane_timeout(240),
         || async {
             let d = dashboard.as_ref().map_err(Arc::clone)?;
             let _ = observe::curl(c, APPS_NAMESPACE, CLIENT, PRODUCTPAGE_URL, w.timeout(60)).await;
-            d.graph(APPS_NAMESPACE, PAST_MINUTE).await.map_err(Arc::new)
+            let graph = d.graph(APPS_NAMESPACE, PAST_MINUTE).await;
+            graph.map(Observation::Graph).map_err(Arc::new)
         },
-        |graph| answers::graph_traffic(&w.refs(), graph),
     );
 }

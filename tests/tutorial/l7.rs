@@ -13,8 +13,9 @@ use rstest::rstest;
 use serial_test::serial;
 use support::answers;
 use support::claims::ClaimId;
-use support::judge::{self, From, WaypointExpectation};
+use support::judge::{self, WaypointExpectation};
 use support::observe;
+use support::registry::{Kind, Observation};
 use support::steps::{self, APPS_NAMESPACE, CLIENT, PRODUCTPAGE_URL};
 use support::tutorial::expectations::Expected;
 
@@ -78,38 +79,26 @@ fn l7_processing_through_the_productpage_waypoint(apps: Arc<World>) {
 
     // Step 2: `kubectl get pod | grep waypoint`: the pod's name (istiod's Deployment), then its
     // READY, STATUS and RESTARTS (a running container's).
-    w.until_judged(
-        ClaimId::L7WaypointPodNamed,
+    w.until_observed(
+        Kind::Pods,
+        "l7.waypoint_pod_line",
         w.istiod_timeout(300),
-        || observe::pods_named_like(c, APPS_NAMESPACE, "waypoint"),
-        |pods| answers::waypoint_pod_named(&w.refs(), pods),
-    );
-    w.until_judged(
-        ClaimId::L7WaypointPodRunning,
-        w.istiod_timeout(300),
-        || observe::pods_named_like(c, APPS_NAMESPACE, "waypoint"),
-        |pods| answers::waypoint_pod(&w.refs(), pods),
+        || async {
+            let pods = observe::pods_named_like(c, APPS_NAMESPACE, "waypoint").await?;
+            Ok::<_, observe::ObserveError>(Observation::Pods(pods))
+        },
     );
     let waypoint = w.run(observe::waypoint_pods(c, APPS_NAMESPACE, wp.deployment));
 
     // Step 3: curl still returns the page.
-    let reply = w.run(observe::curl(
-        c,
-        APPS_NAMESPACE,
-        CLIENT,
-        PRODUCTPAGE_URL,
-        w.timeout(60),
-    ));
-    w.check(
-        ClaimId::L7CurlReturnsProductpage,
-        match &reply {
-            Ok(r) => answers::curl_page(&w.refs(), "l7.curl_index_page", &r.stdout),
-            Err(e) => answers::unobserved(
-                &w.refs(),
-                "l7.curl_index_page",
-                "HTTP 200 and the product page",
-                e,
-            ),
+    w.until_observed(
+        Kind::Curl,
+        "l7.curl_index_page",
+        w.data_plane_timeout(60),
+        || async {
+            let reply = observe::curl(c, APPS_NAMESPACE, CLIENT, PRODUCTPAGE_URL, w.timeout(60));
+            let stdout = reply.await?.stdout;
+            Ok::<_, observe::ObserveError>(Observation::Curl { stdout })
         },
     );
 
@@ -123,52 +112,27 @@ fn l7_processing_through_the_productpage_waypoint(apps: Arc<World>) {
         deployment: Some(wp.deployment.to_string()),
     };
     let traffic = w.expect(w.run(observe::tutorial_traffic(c, &w.facts, Some(expectation))));
-    let format = w.facts.access_log;
-    let snapshot = w.snapshot("l7", "sleep_ztunnel_to_waypoint", format.snapshot_suffix());
     // Every request the step makes is judged: the log is read from before its first curl, so a
     // request that went around the waypoint stays in what each retry judges ("sometimes through
     // the waypoint" never holds). Retries only wait for lines to arrive.
-    let since = |()| Timestamp::now() - Duration::from_secs(2);
-    let outbound_since = since(());
-    w.until_judged_with_snapshot(
-        ClaimId::L7SleepZtunnelLogsToWaypoint,
-        w.data_plane_timeout(120),
-        || {
-            let timeout = w.timeout(60);
-            observe::curl_then_ztunnel_log_since(
+    let ztunnel_line = |log_of: &'static str, at: &str| {
+        let since = Timestamp::now() - Duration::from_secs(2);
+        w.until_observed(Kind::ZtunnelLog, at, w.data_plane_timeout(120), || async {
+            let url = PRODUCTPAGE_URL;
+            let log = observe::curl_then_ztunnel_log_since(
                 c,
                 &w.facts,
-                PRODUCTPAGE_URL,
-                CLIENT,
-                outbound_since,
-                timeout,
-            )
-        },
-        |log| answers::outbound_logged(&w.refs(), "l7.sleep_ztunnel_line", &log.lines, &traffic),
-        &snapshot,
-        |log| {
-            let (_, hit) = judge::outbound_logged(&log.records(), &traffic);
-            log.line(hit).map(|l| format.snapshot_text(l))
-        },
-    );
-    let inbound_since = since(());
-    w.until_judged(
-        ClaimId::L7ProductpageZtunnelLogsInbound,
-        w.data_plane_timeout(120),
-        || {
-            let (log_of, timeout) = ("productpage-v1", w.timeout(60));
-            observe::curl_then_ztunnel_log_since(
-                c,
-                &w.facts,
-                PRODUCTPAGE_URL,
+                url,
                 log_of,
-                inbound_since,
-                timeout,
-            )
-        },
-        |log| {
-            let id = "l7.productpage_ztunnel_line";
-            answers::inbound_logged(&w.refs(), id, &log.lines, &traffic, From::Waypoint)
-        },
-    );
+                since,
+                w.timeout(60),
+            );
+            Ok::<_, observe::ObserveError>(Observation::ZtunnelLog {
+                lines: log.await?.lines,
+                traffic: traffic.clone(),
+            })
+        });
+    };
+    ztunnel_line(CLIENT, "l7.sleep_ztunnel_line");
+    ztunnel_line("productpage-v1", "l7.productpage_ztunnel_line");
 }

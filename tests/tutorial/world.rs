@@ -13,14 +13,16 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use rstest::fixture;
+use support::answers::Decided;
 use support::answers::{self, Refs};
-use support::claims::{Answer, ClaimId};
+use support::claims::{Answer, Claim, ClaimId};
 use support::cluster::{self, Cluster, ClusterError};
 use support::eras::{EraFacts, IstioVersion, TUTORIAL_BUILD, VersionError, facts_for};
 use support::istio::{AcquireError, Acquirer, InstallError, InstallReport, IstioRelease};
 use support::observe;
 use support::process::Tools;
 use support::recorder::Recorder;
+use support::registry::{self, Kind, Observation};
 use support::settings::{IstioSource, Settings, SettingsError};
 use support::snapshot::{Compared, Snapshot};
 use support::steps::{self, BOOKINFO, CLIENTS, StepError};
@@ -330,10 +332,14 @@ impl World {
                 .as_ref()
                 .map(|_| ())
                 .map_err(|e| support::errors::chain(e));
-            self.record(
-                id,
-                &answers::deployments_available(&self.refs(), group, &seen),
-            );
+            // Recorded, not checked: a failure fails the fixture below, with its cause.
+            let decided = Decided {
+                answer: answers::deployments_available(&self.refs(), group, &seen),
+                evidence: seen
+                    .is_ok()
+                    .then(|| format!("the API server reports {} available", group.join(", "))),
+            };
+            self.record(id, &self.settle(id, decided, None));
             if let Err(e) = waited {
                 first_error.get_or_insert(e);
             }
@@ -412,64 +418,61 @@ impl World {
 
     /// Records a claim's answer; a drift (or, with `AMBIENT_DOCS=strict`, a stale tutorial) fails
     /// the test at the caller's line, with what was expected and seen and a diagnostics bundle.
-    /// A claim this provider cannot decide (sim: no data plane, no network) is recorded as not
-    /// applicable, with what was observed, and never fails. Returns whether the claim held
-    /// (as documented, or a known change of this Istio) on a provider that can decide it.
+    /// What is recorded is decided in support (`registry::settle`): a claim this provider cannot
+    /// decide (sim: no data plane, no network) is not applicable, with what was observed, and
+    /// never fails. Returns whether the claim held (as documented, or a known change of this
+    /// Istio) on a provider that can decide it.
     #[track_caller]
     pub fn check(&self, id: ClaimId, answer: Answer) -> bool {
+        let answer = self.settle(id, Decided::bare(answer), None);
         self.check_at(id, answer, Location::caller())
     }
 
-    #[track_caller]
-    /// A claim whose statement the tutorial page does not make (none of its anchors is
-    /// documented: another page as `AMBIENT_TUTORIAL`) is not applicable, with why, without
-    /// waiting for an observation that could never settle it.
-    fn undocumented(&self, id: ClaimId) -> Option<Answer> {
-        let c = support::claims::of(id);
-        let e = &self.tutorial.expectations;
-        c.anchors
-            .iter()
-            .all(|a| e.get(a).is_none())
-            .then(|| Answer::NotApplicable {
-                why: format!(
-                    "the tutorial {} documents none of {}: it does not make this statement",
-                    self.tutorial.path.display(),
-                    c.anchors.join(", ")
-                ),
-            })
+    /// The answer recorded for a claim (`registry::settle`).
+    fn settle(&self, id: ClaimId, decided: Decided, snapshot: Option<&Compared>) -> Answer {
+        registry::settle(
+            support::claims::of(id),
+            &self.provider(),
+            &self.tutorial.expectations,
+            &self.tutorial.path,
+            decided,
+            snapshot,
+        )
+    }
+
+    fn provider(&self) -> cluster::provider::ProviderFacts {
+        cluster::provider::facts(self.settings.provider)
     }
 
     fn check_at(&self, id: ClaimId, answer: Answer, at: &Location) -> bool {
-        let c = support::claims::of(id);
-        let provider = cluster::provider::facts(self.settings.provider);
-        let answer = if provider.decides(c.plane) {
-            answer
-        } else {
-            Answer::NotApplicable {
-                why: format!(
-                    "{}: cannot decide a {:?}-plane claim (observed: {})",
-                    self.settings.provider.id(),
-                    c.plane,
-                    answer.describe()
-                ),
-            }
-        };
-        self.record(id, &answer);
-        if answer.is_failure(self.settings.strict_docs) {
-            let bundle = block_on_aside(self.diagnostics(c.name()));
-            panic!(
-                "claim {} ({}: {}) does not hold on Istio {} (era {}, {}), checked at {at}:\n{}\ndiagnostics: {}",
-                c.name(),
-                c.section.title(),
-                c.statement,
-                self.release.version,
-                self.facts.era,
-                self.settings.provider.id(),
-                answer.describe(),
-                bundle.display()
-            );
+        let (held, failure) = self.record_checked(id, &answer);
+        if let Some(failure) = failure {
+            panic!("{failure}, checked at {at}:\n{}", answer.describe());
         }
-        matches!(answer, Answer::AsDocumented | Answer::DocStale { .. })
+        held
+    }
+
+    /// Records a settled answer; returns whether it held, and the failure it is (with its
+    /// diagnostics bundle), if it is one.
+    fn record_checked(&self, id: ClaimId, answer: &Answer) -> (bool, Option<String>) {
+        let c = support::claims::of(id);
+        self.record(id, answer);
+        let held = matches!(answer, Answer::AsDocumented | Answer::DocStale { .. });
+        if !answer.is_failure(self.settings.strict_docs) {
+            return (held, None);
+        }
+        let bundle = block_on_aside(self.diagnostics(c.name()));
+        let failure = format!(
+            "claim {} ({}: {}) does not hold on Istio {} (era {}, {}); diagnostics: {}",
+            c.name(),
+            c.section.title(),
+            c.statement,
+            self.release.version,
+            self.facts.era,
+            self.settings.provider.id(),
+            bundle.display()
+        );
+        (held, Some(failure))
     }
 
     /// Observes until the claim's answer settles (as documented, or a known change of this Istio)
@@ -491,14 +494,128 @@ impl World {
         J: Fn(&O) -> Answer,
     {
         let at = Location::caller();
-        if let Some(answer) = self.undocumented(id) {
+        let c = support::claims::of(id);
+        if let Some(answer) =
+            registry::undocumented(&self.tutorial.expectations, &self.tutorial.path, c)
+        {
             self.check_at(id, answer, at);
             return None;
         }
         let what = format!("claim {} to hold", id.name());
         let judged = block_on(observe::until_judged(&what, timeout, observe, judge));
-        let held = self.check_at(id, judged.verdict, at);
+        let answer = self.settle(id, Decided::bare(judged.verdict), None);
+        let held = self.check_at(id, answer, at);
         judged.observed.filter(|_| held)
+    }
+
+    /// Observes (`observe`, an observation of `kind`) until every claim it decides at the
+    /// documented expectation `at` settles (`support::registry`: the claims anchored there whose
+    /// kind takes it, each judged once per reference) or `timeout` passes; records each claim's
+    /// answer, with its snapshot where its kind keeps one, then fails at the caller's line with
+    /// every claim that failed. Returns the observation where every claim that can be decided
+    /// here held.
+    #[track_caller]
+    pub fn until_observed<E, F, Fut>(
+        &self,
+        kind: Kind,
+        at: &str,
+        timeout: Duration,
+        observe: F,
+    ) -> Option<Observation>
+    where
+        E: std::error::Error + 'static,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<Observation, E>>,
+    {
+        let caller = Location::caller();
+        let claims: Vec<&Claim> = registry::claims_at(at, kind).collect();
+        let doc = &self.tutorial.expectations;
+        let refs = self.refs();
+        let provider = self.provider();
+        let judged = if claims.iter().all(|c| !registry::documents(doc, c)) {
+            // The page makes none of these statements: nothing to wait for.
+            None
+        } else {
+            let what = format!("the claims at {at} to hold");
+            let decide = |o: &Observation| registry::decide_all(at, o, &refs, &provider);
+            Some(block_on(observe::until_judged(
+                &what, timeout, observe, decide,
+            )))
+        };
+        let decided = judged.as_ref().map(|j| j.verdict.decided.clone());
+        let held = self.record_decided(&claims, decided, caller);
+        judged.and_then(|j| j.observed).filter(|_| held)
+    }
+
+    /// Records what one observation (of `kind`, or why none could be made: the error and its
+    /// causes, a drift of each claim: `registry::not_observed`) decides at the documented
+    /// expectation `at` (see [`World::until_observed`]), failing at the caller's line with every
+    /// claim that failed.
+    #[track_caller]
+    pub fn observed(&self, kind: Kind, at: &str, observed: Result<Observation, String>) {
+        let claims: Vec<&Claim> = registry::claims_at(at, kind).collect();
+        let refs = self.refs();
+        let decided = match &observed {
+            Ok(o) => registry::decide_all(at, o, &refs, &self.provider()).decided,
+            Err(why) => Ok(registry::not_observed(at, kind, &refs, why)),
+        };
+        self.record_decided(&claims, Some(decided), Location::caller());
+    }
+
+    /// Settles and records each claim's answer (none observed: `settle` answers each claim the
+    /// page does not make); fails with every claim that failed. Returns whether every claim this
+    /// provider decides held.
+    fn record_decided(
+        &self,
+        claims: &[&'static Claim],
+        decided: Option<Result<Vec<(&'static Claim, Decided)>, String>>,
+        caller: &Location,
+    ) -> bool {
+        let bare = |why: &str| {
+            claims
+                .iter()
+                .map(|c| (*c, Decided::bare(Answer::NotReached { why: why.into() })))
+                .collect()
+        };
+        let decided: Vec<(&Claim, Decided)> = match decided {
+            Some(Ok(all)) => all,
+            Some(Err(why)) => bare(&why),
+            None => bare(""),
+        };
+        let (doc, page) = (&self.tutorial.expectations, &self.tutorial.path);
+        let provider = self.provider();
+        let mut held = true;
+        let mut failures = Vec::new();
+        for (c, d) in decided {
+            let compared = self.compare_snapshot(c, &d, caller);
+            let answer = registry::settle(c, &provider, doc, page, d, compared.as_ref());
+            let (ok, failure) = self.record_checked(c.id, &answer);
+            held &= ok || !provider.decides(c.plane);
+            failures.extend(failure.map(|f| format!("{f}:\n{}", answer.describe())));
+        }
+        if !failures.is_empty() {
+            panic!("checked at {caller}:\n{}", failures.join("\n\n"));
+        }
+        held
+    }
+
+    /// The claim's evidence held against its stored snapshot, where its kind keeps one and the
+    /// provider decides it (`registry::compares_snapshot`).
+    fn compare_snapshot(&self, c: &Claim, d: &Decided, caller: &Location) -> Option<Compared> {
+        let name = c.decide.snapshot()?;
+        let observed = d.evidence.as_deref()?;
+        if !registry::compares_snapshot(c, &self.provider()) {
+            return None;
+        }
+        let section = c.name().split('.').next().unwrap_or_default();
+        let snapshot = Snapshot::new(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tutorial/snapshots"),
+            &format!("tutorial__{section}"),
+            name,
+            self.facts.access_log.snapshot_suffix(),
+            caller.file(),
+        );
+        Some(self.compared(c.id, &snapshot, observed))
     }
 
     async fn diagnostics(&self, label: &str) -> std::path::PathBuf {
@@ -566,65 +683,27 @@ impl World {
         snapshot: &Snapshot,
         observed: Option<String>,
     ) -> bool {
-        let answer = self.against_snapshot(id, answer, snapshot, observed);
+        let c = support::claims::of(id);
+        let compared = observed
+            .filter(|_| registry::compares_snapshot(c, &self.provider()))
+            .map(|o| self.compared(id, snapshot, &o));
+        let answer = self.settle(id, Decided::bare(answer), compared.as_ref());
         self.check_at(id, answer, Location::caller())
     }
 
-    /// [`World::until_judged`], then [`World::check_with_snapshot`] on the observation that
-    /// settled: `text` picks what of it the snapshot holds.
-    #[track_caller]
-    pub fn until_judged_with_snapshot<O, E, F, Fut, J>(
-        &self,
-        id: ClaimId,
-        timeout: Duration,
-        observe: F,
-        judge: J,
-        snapshot: &Snapshot,
-        text: impl FnOnce(&O) -> Option<String>,
-    ) -> Option<O>
-    where
-        E: std::error::Error + 'static,
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<O, E>>,
-        J: Fn(&O) -> Answer,
-    {
-        let at = Location::caller();
-        if let Some(answer) = self.undocumented(id) {
-            self.check_at(id, answer, at);
-            return None;
-        }
-        let what = format!("claim {} to hold", id.name());
-        let judged = block_on(observe::until_judged(&what, timeout, observe, judge));
-        let observed = judged.observed.as_ref().and_then(text);
-        let answer = self.against_snapshot(id, judged.verdict, snapshot, observed);
-        let held = self.check_at(id, answer, at);
-        judged.observed.filter(|_| held)
-    }
-
-    fn against_snapshot(
-        &self,
-        id: ClaimId,
-        answer: Answer,
-        snapshot: &Snapshot,
-        observed: Option<String>,
-    ) -> Answer {
-        let provider = cluster::provider::facts(self.settings.provider);
-        let Some(observed) = observed else {
-            return answer;
-        };
-        if !provider.decides(support::claims::of(id).plane) {
-            return answer;
-        }
-        let compared = match snapshot.compare(&observed) {
+    /// The observation held against the stored snapshot; a new or changed one is left as
+    /// `.snap.new` for `cargo insta review` (not under `CI`), and said.
+    fn compared(&self, id: ClaimId, snapshot: &Snapshot, observed: &str) -> Compared {
+        let compared = match snapshot.compare(observed) {
             Ok(c) => c,
             Err(e) => {
-                return Answer::NotReached {
+                return Compared::Unreadable {
                     why: support::errors::chain(&e),
                 };
             }
         };
         if let Compared::Missing { path, .. } | Compared::Differs { path, .. } = &compared {
-            let left = match snapshot.write_pending(&observed, support::snapshot::on_ci()) {
+            let left = match snapshot.write_pending(observed, support::snapshot::on_ci()) {
                 Ok(Some(p)) => format!("left {} for `cargo insta review`", p.display()),
                 Ok(None) => "CI is set: nothing written".to_string(),
                 Err(e) => format!("could not write the pending snapshot: {e}"),
@@ -636,7 +715,7 @@ impl World {
             };
             support::progress::say(format!("{}: {} {state}; {left}", id.name(), path.display()));
         }
-        answers::against_snapshot(answer, &compared)
+        compared
     }
 }
 
