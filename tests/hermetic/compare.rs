@@ -890,3 +890,19 @@ fn tables_are_compared_in_linear_time() {
         "500 rows: {small:?}, 2,000 rows: {large:?}: not linear"
     );
 }
+
+// ---------------------------------------------------------------- how a difference reads
+
+#[test]
+fn a_difference_names_what_differs_and_both_sides() {
+    let d = Difference::new("STATUS of pod/istiod", "Running", "CrashLoopBackOff");
+    assert_eq!(
+        d.to_string(),
+        r#"STATUS of pod/istiod: expected "Running", seen "CrashLoopBackOff""#
+    );
+    // An empty side is shown as empty, not dropped.
+    assert_eq!(
+        Difference::new("row missing", "", "x").to_string(),
+        r#"row missing: expected "", seen "x""#
+    );
+}
