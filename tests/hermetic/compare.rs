@@ -911,8 +911,14 @@ fn a_difference_names_what_differs_and_both_sides() {
 fn an_age_or_an_address_stands_only_for_another_age_or_address() {
     // verify.sh lets elapsed times and IPv4 addresses differ, nothing else in their place.
     assert!(like::token_like("12m", "3d4h"));
-    assert!(!like::token_like("12m", "Running"), "an age is not any word");
-    assert!(!like::token_like("Running", "12m"), "any word is not an age");
+    assert!(
+        !like::token_like("12m", "Running"),
+        "an age is not any word"
+    );
+    assert!(
+        !like::token_like("Running", "12m"),
+        "any word is not an age"
+    );
     assert!(like::token_like("10.96.15.172", "10.96.1.2"));
     assert!(like::token_like("10.96.15.172", "<none>"));
     assert!(like::token_like("10.96.15.172", "<pending>"));
@@ -976,7 +982,8 @@ fn a_documented_waypoint_must_be_the_seen_one() {
         what(&other_identity),
         "log line (dst.identity, waypoint.identity differ)"
     );
-    let other_workload = documented.replace("\"waypoint-7594b5b786", "\"reviews-waypoint-7594b5b786");
+    let other_workload =
+        documented.replace("\"waypoint-7594b5b786", "\"reviews-waypoint-7594b5b786");
     assert_eq!(
         what(&other_workload),
         "log line (dst.workload, waypoint.workload differ)"
@@ -1003,4 +1010,26 @@ fn a_waypoint_seen_where_the_page_says_none_differs_only_where_the_page_says_so(
     let undirected = via.replace(" direction=\"outbound\"", "");
     assert_ne!(undirected, via);
     assert_eq!(logs::compare(&undirected, &via), Comparison::Matches);
+}
+
+#[test]
+fn a_denial_that_is_not_there_quotes_the_first_line_printed() {
+    let d = only(&marker::rbac_denied("\n  \nupstream connect error\n"));
+    assert_eq!(d.seen, "upstream connect error");
+}
+
+#[test]
+fn a_dash_after_nothing_or_after_a_kind_is_no_generated_suffix() {
+    for name in ["-x2q7b", "pod/-x2q7b"] {
+        let g = names::generated(name);
+        assert!(!g.suffix && !g.hash, "{name}: {g:?}");
+    }
+    assert!(names::generated("pod/istiod-x2q7b").suffix);
+}
+
+#[test]
+fn an_address_starts_after_neither_a_letter_nor_a_dot() {
+    assert_eq!(names::mask_ipv4("x.10.96.0.1"), "x.10.96.0.1");
+    assert_eq!(names::mask_ipv4("v10.96.0.1"), "v10.96.0.1");
+    assert_eq!(names::mask_ipv4("at 10.96.0.1"), "at <ip>");
 }
