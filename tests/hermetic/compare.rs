@@ -890,3 +890,146 @@ fn tables_are_compared_in_linear_time() {
         "500 rows: {small:?}, 2,000 rows: {large:?}: not linear"
     );
 }
+
+// ---------------------------------------------------------------- how a difference reads
+
+#[test]
+fn a_difference_names_what_differs_and_both_sides() {
+    let d = Difference::new("STATUS of pod/istiod", "Running", "CrashLoopBackOff");
+    assert_eq!(
+        d.to_string(),
+        r#"STATUS of pod/istiod: expected "Running", seen "CrashLoopBackOff""#
+    );
+    // An empty side is shown as empty, not dropped.
+    assert_eq!(
+        Difference::new("row missing", "", "x").to_string(),
+        r#"row missing: expected "", seen "x""#
+    );
+}
+
+#[test]
+fn an_age_or_an_address_stands_only_for_another_age_or_address() {
+    // verify.sh lets elapsed times and IPv4 addresses differ, nothing else in their place.
+    assert!(like::token_like("12m", "3d4h"));
+    assert!(
+        !like::token_like("12m", "Running"),
+        "an age is not any word"
+    );
+    assert!(
+        !like::token_like("Running", "12m"),
+        "any word is not an age"
+    );
+    assert!(like::token_like("10.96.15.172", "10.96.1.2"));
+    assert!(like::token_like("10.96.15.172", "<none>"));
+    assert!(like::token_like("10.96.15.172", "<pending>"));
+    assert!(
+        !like::token_like("10.96.15.172", "ClusterIP"),
+        "an address is not any word"
+    );
+}
+
+#[test]
+fn install_lines_without_the_completion_line_are_still_compared() {
+    // A page may show the component lines and leave "Installation complete" out.
+    let shown = "✔ Istio core installed\n✔ Istiod installed";
+    assert_eq!(install::compare(shown, shown), Comparison::Matches);
+    let d = only(&install::compare(shown, "✔ Istio core installed"));
+    assert_eq!(d.expected, "✔ Istiod installed");
+}
+
+#[test]
+fn a_generated_name_stands_only_for_the_same_name_and_an_ipv6_address_for_nothing() {
+    assert!(like::token_like(
+        "istiod-dd667dbb7-5vkb6",
+        "istiod-5c8d9f7b4-x2q7b"
+    ));
+    assert!(
+        !like::token_like("istiod-dd667dbb7-5vkb6", "ztunnel-5c8d9f7b4-x2q7b"),
+        "another workload's pod"
+    );
+    // verify.sh normalizes IPv4 addresses only.
+    assert!(!like::token_like("fd00::1", "10.96.1.2"));
+    assert!(!like::token_like("fd00::1", "fd00::2"));
+}
+
+/// A real 1.22+ outbound line through a waypoint (fixtures/recorded/ztunnel-access-waypoint.log):
+/// the tunnel target (`dst.hbone_addr`) is not the address dialled, so dst is the waypoint.
+fn through_waypoint() -> String {
+    fixture("recorded/ztunnel-access-waypoint.log")
+        .lines()
+        .find(|l| l.contains("direction=\"outbound\""))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_documented_waypoint_must_be_the_seen_one() {
+    let documented = through_waypoint();
+    let rerun = documented
+        .replace("waypoint-7594b5b786-vgjwz", "waypoint-5c9d8f7b64-x2q7b")
+        .replace("10.28.2.18:51960", "10.28.1.7:40100");
+    assert_eq!(logs::compare(&documented, &rerun), Comparison::Matches);
+    let what = |seen: &str| only(&logs::compare(&documented, seen)).what;
+    // Straight to the service: the same dst, but the tunnel goes where it dialled.
+    let direct = documented.replace(
+        "dst.hbone_addr=34.118.226.6:9080",
+        "dst.hbone_addr=10.28.2.14:9080",
+    );
+    assert_eq!(what(&direct), "log line (waypoint differ)");
+    // Another waypoint: its identity, or its workload.
+    let other_identity = documented.replace("sa/waypoint\"", "sa/reviews-waypoint\"");
+    assert_eq!(
+        what(&other_identity),
+        "log line (dst.identity, waypoint.identity differ)"
+    );
+    let other_workload =
+        documented.replace("\"waypoint-7594b5b786", "\"reviews-waypoint-7594b5b786");
+    assert_eq!(
+        what(&other_workload),
+        "log line (dst.workload, waypoint.workload differ)"
+    );
+    // A failed connection where the page shows a completed one.
+    let failed = format!("{documented} error=\"connection timed out\"");
+    assert_eq!(what(&failed), "log line (error differ)");
+}
+
+#[test]
+fn a_waypoint_seen_where_the_page_says_none_differs_only_where_the_page_says_so() {
+    let via = through_waypoint();
+    // The page's line goes straight to the service (outbound: it says there was no waypoint).
+    let direct = via.replace(
+        "dst.hbone_addr=34.118.226.6:9080",
+        "dst.hbone_addr=10.28.2.14:9080",
+    );
+    assert_eq!(
+        only(&logs::compare(&direct, &via)).what,
+        "log line (waypoint differ)"
+    );
+    // A line without a direction cannot say whether a waypoint was on the path: the seen
+    // waypoint is not held against it.
+    let undirected = via.replace(" direction=\"outbound\"", "");
+    assert_ne!(undirected, via);
+    assert_eq!(logs::compare(&undirected, &via), Comparison::Matches);
+}
+
+#[test]
+fn a_denial_that_is_not_there_quotes_the_first_line_printed() {
+    let d = only(&marker::rbac_denied("\n  \nupstream connect error\n"));
+    assert_eq!(d.seen, "upstream connect error");
+}
+
+#[test]
+fn a_dash_after_nothing_or_after_a_kind_is_no_generated_suffix() {
+    for name in ["-x2q7b", "pod/-x2q7b"] {
+        let g = names::generated(name);
+        assert!(!g.suffix && !g.hash, "{name}: {g:?}");
+    }
+    assert!(names::generated("pod/istiod-x2q7b").suffix);
+}
+
+#[test]
+fn an_address_starts_after_neither_a_letter_nor_a_dot() {
+    assert_eq!(names::mask_ipv4("x.10.96.0.1"), "x.10.96.0.1");
+    assert_eq!(names::mask_ipv4("v10.96.0.1"), "v10.96.0.1");
+    assert_eq!(names::mask_ipv4("at 10.96.0.1"), "at <ip>");
+}

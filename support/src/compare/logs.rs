@@ -3,7 +3,8 @@
 //!
 //! Each documented line must have a seen line of the same kind that agrees on every field the
 //! documented line has: for a connection the event, direction, each side's workload, namespace,
-//! identity and service, the waypoint and the error; for an enrollment the pod and namespace.
+//! identity and service, the waypoint, and the error (a seen error where the documented
+//! line has none differs too); for an enrollment the pod and namespace.
 //! Normalized: timestamps, addresses and ports, byte counts and durations (they differ on every
 //! run), generated suffixes of workload and pod names ([`super::names::generated`]), and
 //! `kubectl logs --prefix` prefixes (the readers strip them). Seen lines of other kinds, and
@@ -82,7 +83,8 @@ fn access_differences(e: &AccessRecord, s: &AccessRecord) -> Vec<String> {
         (None, Some(_)) if e.waypoint_known() => out.push("waypoint".to_string()),
         _ => {}
     }
-    if e.error.is_some() && e.error != s.error {
+    // A seen error where the page shows none is a failed connection, not the one shown.
+    if e.error != s.error {
         out.push("error".to_string());
     }
     out

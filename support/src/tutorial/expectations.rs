@@ -203,7 +203,6 @@ pub fn from_script(text: &str, script: &Script) -> Expectations {
                 group_block = None;
                 let shown = Block {
                     heading: o.block.heading.clone(),
-                    lang: o.block.lang.clone(),
                     lines: o.lines,
                     content: o.text.clone(),
                     lead: o.lead.clone(),
