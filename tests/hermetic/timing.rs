@@ -1,5 +1,11 @@
 //! Timing for the linearity tests: processor time of the calling thread, which bounds the work
 //! done and holds on a machine busy with other builds (wall time there can be many times longer).
+//!
+//! A linearity test runs its subject on an input and on a few times that input: linear work costs
+//! that many times as much, quadratic work that many times squared once its quadratic part
+//! dominates. With sizes where it does (each test says what a quadratic variant measured), the
+//! ratio tells them apart in a fraction of the time an absolute bound on a huge input needs, and
+//! on a busy machine.
 
 use std::time::Duration;
 
@@ -26,4 +32,55 @@ pub fn best_of_three(n: usize, f: &dyn Fn(usize)) -> Duration {
         .map(|_| cpu_time(|| f(n)).1)
         .min()
         .unwrap_or_default()
+}
+
+/// Asserts that `large` (the subject on `times` times the input of `small`) costs less than twice
+/// `times` times as much processor time as `small`, each the best of three runs: linear work
+/// measures about `times` (a little more with caches and the allocator), quadratic work about
+/// `times` squared once its quadratic part dominates. Returns `small`'s result.
+///
+/// `large` runs again only while it is over the bound: the least of three runs is under the
+/// bound exactly when one of them is, so stopping at the first one under it decides the same.
+pub fn assert_linear<T>(what: &str, times: u32, small: impl Fn() -> T, large: impl Fn() -> T) -> T {
+    let mut out = None;
+    let mut small_cost = Duration::MAX;
+    for _ in 0..3 {
+        let (t, took) = cpu_time(&small);
+        small_cost = small_cost.min(took);
+        out = Some(t);
+    }
+    let bound = small_cost * 2 * times;
+    let mut costs = Vec::new();
+    for _ in 0..3 {
+        let ((), took) = cpu_time(|| drop(large()));
+        costs.push(took);
+        if took < bound {
+            return out.expect("three runs");
+        }
+    }
+    panic!(
+        "{what}: {small_cost:?}, on {times} times the input {costs:?} (at most {bound:?}): not linear"
+    );
+}
+
+#[test]
+fn a_quadratic_subject_fails_the_linearity_bound_and_a_linear_one_holds() {
+    use std::hint::black_box;
+    // Sums over `n` numbers, and over every pair of them.
+    let linear = |n: usize| (0..n).map(black_box).fold(0usize, usize::wrapping_add);
+    let quadratic = |n: usize| {
+        (0..n)
+            .flat_map(|i| (0..n).map(move |j| black_box(i ^ j)))
+            .fold(0usize, usize::wrapping_add)
+    };
+    assert_linear("a sum", 8, || linear(20_000), || linear(160_000));
+    let failed = std::panic::catch_unwind(|| {
+        assert_linear("a sum over pairs", 8, || quadratic(100), || quadratic(800))
+    });
+    let message = failed.expect_err("a quadratic subject passed");
+    let message = message.downcast_ref::<String>().map_or("", String::as_str);
+    assert!(
+        message.contains("a sum over pairs") && message.contains("not linear"),
+        "{message}"
+    );
 }
