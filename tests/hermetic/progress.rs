@@ -100,15 +100,17 @@ fn a_short_wait_says_nothing() {
 
 /// The child side of the tests below (does nothing unless they start it): progress through the
 /// process's own output, as the suite uses it: a download, a line, and the suite's one bounded
-/// wait (`until`) lasting long enough to be shown.
+/// wait (`until`), which lasts until the test has seen it shown and creates the file
+/// `PROGRESS_CHILD` names.
 #[test]
 fn progress_child() {
-    if std::env::var_os("PROGRESS_CHILD").is_none() {
+    let Some(shown) = std::env::var_os("PROGRESS_CHILD") else {
         return;
-    }
+    };
+    let shown = std::path::PathBuf::from(shown);
     let _ = progress::init(
         Progress::detect()
-            .with_wait_intervals(Duration::from_millis(30), Duration::from_millis(60)),
+            .with_wait_intervals(Duration::from_millis(10), Duration::from_millis(20)),
     );
     let mut d = progress::download("Istio child", Some(4 << 20));
     for _ in 0..4 {
@@ -116,7 +118,6 @@ fn progress_child() {
     }
     d.finish();
     progress::say("child says hello");
-    let start = Instant::now();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -125,8 +126,7 @@ fn progress_child() {
         "the child's wait",
         Duration::from_secs(30),
         || async {
-            // Long enough for the first line and two "still waiting" ones (this wait is about time).
-            if start.elapsed() > Duration::from_millis(200) {
+            if shown.exists() {
                 Probe::Ready(())
             } else {
                 Probe::NotYet("not yet".into())
@@ -136,7 +136,8 @@ fn progress_child() {
     .unwrap();
 }
 
-fn child() -> Command {
+/// The child, told to end its wait once `shown` exists.
+fn child(shown: &std::path::Path) -> Command {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
         "progress::progress_child",
@@ -144,18 +145,46 @@ fn child() -> Command {
         "--nocapture",
         "--test-threads=1",
     ])
-    .env("PROGRESS_CHILD", "1")
+    .env("PROGRESS_CHILD", shown)
     .env("TERM", "xterm-256color")
     .stdin(Stdio::null())
     .stdout(Stdio::null());
     cmd
 }
 
+/// Reads `from` to its end (EIO, on Linux, once a terminal's other end is closed), creating
+/// `shown` once what was read contains every one of `awaited`.
+fn read_until_shown(mut from: impl Read, shown: &std::path::Path, awaited: &[&str]) -> Vec<u8> {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut told = false;
+    while let Ok(n) = from.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        seen.extend_from_slice(&buf[..n]);
+        if !told {
+            let text = String::from_utf8_lossy(&seen);
+            if awaited.iter().all(|a| text.contains(a)) {
+                std::fs::write(shown, "").unwrap();
+                told = true;
+            }
+        }
+    }
+    seen
+}
+
 #[test]
 fn a_pipe_gets_plain_lines_from_the_real_output() {
-    let out = child().stderr(Stdio::piped()).output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let text = String::from_utf8(out.stderr).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let shown = dir.path().join("shown");
+    let mut running = child(&shown).stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = running.stderr.take().unwrap();
+    // The wait goes on until its "still waiting" line has been read.
+    let seen = read_until_shown(stderr, &shown, &["still waiting for the child's wait: "]);
+    let status = running.wait().unwrap();
+    let text = String::from_utf8(seen).unwrap();
+    assert!(status.success(), "{status:?}\n{text}");
     assert_plain(&text);
     for expected in [
         "Istio child: 4.0 MiB in ",
@@ -170,22 +199,20 @@ fn a_pipe_gets_plain_lines_from_the_real_output() {
 
 #[test]
 fn a_terminal_gets_a_spinner_and_a_bar() {
-    let (mut master, slave) = pty();
-    let mut cmd = child();
+    let dir = tempfile::tempdir().unwrap();
+    let shown = dir.path().join("shown");
+    let (master, slave) = pty();
+    let mut cmd = child(&shown);
     cmd.stderr(Stdio::from(slave));
     let mut running = cmd.spawn().unwrap();
     drop(cmd); // the parent's copy of the terminal's other end
+    // The wait goes on until its spinner has been drawn.
     let reader = std::thread::spawn(move || {
-        let mut seen = Vec::new();
-        let mut buf = [0u8; 4096];
-        // Until the child's end closes (EIO on Linux).
-        while let Ok(n) = master.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            seen.extend_from_slice(&buf[..n]);
-        }
-        seen
+        read_until_shown(
+            master,
+            &shown,
+            &["waiting for the child's wait", "of 30.0s"],
+        )
     });
     assert!(running.wait().unwrap().success());
     let seen = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
