@@ -1,9 +1,9 @@
 //! Progress of long steps: drawn on a terminal, plain timestamped lines anywhere else (a CI log
 //! must never receive an escape sequence or a carriage return).
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::process::{Command, Stdio};
+use std::process::{ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -100,14 +100,14 @@ fn a_short_wait_says_nothing() {
 
 /// The child side of the tests below (does nothing unless they start it): progress through the
 /// process's own output, as the suite uses it: a download, a line, and the suite's one bounded
-/// wait (`until`), which lasts until the test has seen it shown and creates the file
-/// `PROGRESS_CHILD` names.
+/// wait (`until`), which lasts until the test has seen it shown and closes the child's input.
+/// On a terminal the first probe waits for that (the spinner draws itself meanwhile); elsewhere
+/// the first probe says "not yet" and a later one finds the input closed.
 #[test]
 fn progress_child() {
-    let Some(shown) = std::env::var_os("PROGRESS_CHILD") else {
+    if std::env::var_os("PROGRESS_CHILD").is_none() {
         return;
-    };
-    let shown = std::path::PathBuf::from(shown);
+    }
     let _ = progress::init(
         Progress::detect()
             .with_wait_intervals(Duration::from_millis(10), Duration::from_millis(20)),
@@ -118,26 +118,34 @@ fn progress_child() {
     }
     d.finish();
     progress::say("child says hello");
+    let (closed, shown) = tokio::sync::watch::channel(false);
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        let _ = closed.send(true);
+    });
+    let on_terminal = std::io::stderr().is_terminal();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(until(
-        "the child's wait",
-        Duration::from_secs(30),
-        || async {
-            if shown.exists() {
+    rt.block_on(until("the child's wait", Duration::from_secs(30), || {
+        let mut shown = shown.clone();
+        async move {
+            if on_terminal {
+                let _ = shown.wait_for(|&closed| closed).await;
+            }
+            if *shown.borrow() {
                 Probe::Ready(())
             } else {
                 Probe::NotYet("not yet".into())
             }
-        },
-    ))
+        }
+    }))
     .unwrap();
 }
 
-/// The child, told to end its wait once `shown` exists.
-fn child(shown: &std::path::Path) -> Command {
+/// The child, its input a pipe the test closes once it has seen what it waits for.
+fn child() -> Command {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
         "progress::progress_child",
@@ -145,29 +153,28 @@ fn child(shown: &std::path::Path) -> Command {
         "--nocapture",
         "--test-threads=1",
     ])
-    .env("PROGRESS_CHILD", shown)
+    .env("PROGRESS_CHILD", "1")
     .env("TERM", "xterm-256color")
-    .stdin(Stdio::null())
+    .stdin(Stdio::piped())
     .stdout(Stdio::null());
     cmd
 }
 
-/// Reads `from` to its end (EIO, on Linux, once a terminal's other end is closed), creating
-/// `shown` once what was read contains every one of `awaited`.
-fn read_until_shown(mut from: impl Read, shown: &std::path::Path, awaited: &[&str]) -> Vec<u8> {
+/// Reads `from` to its end (EIO, on Linux, once a terminal's other end is closed), closing the
+/// child's `input` once what was read contains every one of `awaited`.
+fn read_until_shown(mut from: impl Read, input: ChildStdin, awaited: &[&str]) -> Vec<u8> {
     let mut seen = Vec::new();
     let mut buf = [0u8; 4096];
-    let mut told = false;
+    let mut input = Some(input);
     while let Ok(n) = from.read(&mut buf) {
         if n == 0 {
             break;
         }
         seen.extend_from_slice(&buf[..n]);
-        if !told {
+        if input.is_some() {
             let text = String::from_utf8_lossy(&seen);
             if awaited.iter().all(|a| text.contains(a)) {
-                std::fs::write(shown, "").unwrap();
-                told = true;
+                drop(input.take());
             }
         }
     }
@@ -176,12 +183,13 @@ fn read_until_shown(mut from: impl Read, shown: &std::path::Path, awaited: &[&st
 
 #[test]
 fn a_pipe_gets_plain_lines_from_the_real_output() {
-    let dir = tempfile::tempdir().unwrap();
-    let shown = dir.path().join("shown");
-    let mut running = child(&shown).stderr(Stdio::piped()).spawn().unwrap();
-    let stderr = running.stderr.take().unwrap();
+    let mut running = child().stderr(Stdio::piped()).spawn().unwrap();
+    let (stderr, input) = (
+        running.stderr.take().unwrap(),
+        running.stdin.take().unwrap(),
+    );
     // The wait goes on until its "still waiting" line has been read.
-    let seen = read_until_shown(stderr, &shown, &["still waiting for the child's wait: "]);
+    let seen = read_until_shown(stderr, input, &["still waiting for the child's wait: "]);
     let status = running.wait().unwrap();
     let text = String::from_utf8(seen).unwrap();
     assert!(status.success(), "{status:?}\n{text}");
@@ -199,20 +207,15 @@ fn a_pipe_gets_plain_lines_from_the_real_output() {
 
 #[test]
 fn a_terminal_gets_a_spinner_and_a_bar() {
-    let dir = tempfile::tempdir().unwrap();
-    let shown = dir.path().join("shown");
     let (master, slave) = pty();
-    let mut cmd = child(&shown);
+    let mut cmd = child();
     cmd.stderr(Stdio::from(slave));
     let mut running = cmd.spawn().unwrap();
     drop(cmd); // the parent's copy of the terminal's other end
+    let input = running.stdin.take().unwrap();
     // The wait goes on until its spinner has been drawn.
     let reader = std::thread::spawn(move || {
-        read_until_shown(
-            master,
-            &shown,
-            &["waiting for the child's wait", "of 30.0s"],
-        )
+        read_until_shown(master, input, &["waiting for the child's wait", "of 30.0s"])
     });
     assert!(running.wait().unwrap().success());
     let seen = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();

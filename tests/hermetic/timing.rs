@@ -73,9 +73,9 @@ fn a_quadratic_subject_fails_the_linearity_bound_and_a_linear_one_holds() {
             .flat_map(|i| (0..n).map(move |j| black_box(i ^ j)))
             .fold(0usize, usize::wrapping_add)
     };
-    assert_linear("a sum", 8, || linear(20_000), || linear(160_000));
+    assert_linear("a sum", 8, || linear(10_000), || linear(80_000));
     let failed = std::panic::catch_unwind(|| {
-        assert_linear("a sum over pairs", 8, || quadratic(100), || quadratic(800))
+        assert_linear("a sum over pairs", 8, || quadratic(50), || quadratic(400))
     });
     let message = failed.expect_err("a quadratic subject passed");
     let message = message.downcast_ref::<String>().map_or("", String::as_str);
