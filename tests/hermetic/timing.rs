@@ -35,13 +35,24 @@ pub fn best_of_three(n: usize, f: &dyn Fn(usize)) -> Duration {
 }
 
 /// Asserts that `large` (the subject on `times` times the input of `small`) costs less than twice
-/// `times` times as much processor time as `small`, each the best of three runs: linear work
-/// measures about `times` (a little more with caches and the allocator), quadratic work about
-/// `times` squared once its quadratic part dominates. Returns `small`'s result.
+/// `times` times as much processor time as `small`: see [`linear`]. Returns `small`'s result.
+pub fn assert_linear<T>(what: &str, times: u32, small: impl Fn() -> T, large: impl Fn() -> T) -> T {
+    linear(what, times, small, large).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `small`'s result if `large` (the subject on `times` times the input of `small`) costs less
+/// than twice `times` times as much processor time as `small`, each the best of three runs:
+/// linear work measures about `times` (a little more with caches and the allocator), quadratic
+/// work about `times` squared once its quadratic part dominates; otherwise what was measured.
 ///
 /// `large` runs again only while it is over the bound: the least of three runs is under the
 /// bound exactly when one of them is, so stopping at the first one under it decides the same.
-pub fn assert_linear<T>(what: &str, times: u32, small: impl Fn() -> T, large: impl Fn() -> T) -> T {
+pub fn linear<T>(
+    what: &str,
+    times: u32,
+    small: impl Fn() -> T,
+    large: impl Fn() -> T,
+) -> Result<T, String> {
     let mut out = None;
     let mut small_cost = Duration::MAX;
     for _ in 0..3 {
@@ -55,32 +66,34 @@ pub fn assert_linear<T>(what: &str, times: u32, small: impl Fn() -> T, large: im
         let ((), took) = cpu_time(|| drop(large()));
         costs.push(took);
         if took < bound {
-            return out.expect("three runs");
+            return Ok(out.expect("three runs"));
         }
     }
-    panic!(
+    Err(format!(
         "{what}: {small_cost:?}, on {times} times the input {costs:?} (at most {bound:?}): not linear"
-    );
+    ))
 }
 
 #[test]
 fn a_quadratic_subject_fails_the_linearity_bound_and_a_linear_one_holds() {
     use std::hint::black_box;
     // Sums over `n` numbers, and over every pair of them.
-    let linear = |n: usize| (0..n).map(black_box).fold(0usize, usize::wrapping_add);
-    let quadratic = |n: usize| {
+    let linear_sum = |n: usize| (0..n).map(black_box).fold(0usize, usize::wrapping_add);
+    let quadratic_sum = |n: usize| {
         (0..n)
             .flat_map(|i| (0..n).map(move |j| black_box(i ^ j)))
             .fold(0usize, usize::wrapping_add)
     };
-    assert_linear("a sum", 8, || linear(10_000), || linear(80_000));
-    let failed = std::panic::catch_unwind(|| {
-        assert_linear("a sum over pairs", 8, || quadratic(50), || quadratic(400))
-    });
-    let message = failed.expect_err("a quadratic subject passed");
-    let message = message.downcast_ref::<String>().map_or("", String::as_str);
+    assert_linear("a sum", 8, || linear_sum(10_000), || linear_sum(80_000));
+    let refused = linear(
+        "a sum over pairs",
+        8,
+        || quadratic_sum(50),
+        || quadratic_sum(400),
+    )
+    .expect_err("a quadratic subject passed");
     assert!(
-        message.contains("a sum over pairs") && message.contains("not linear"),
-        "{message}"
+        refused.starts_with("a sum over pairs: ") && refused.ends_with("not linear"),
+        "{refused}"
     );
 }
