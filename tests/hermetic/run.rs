@@ -958,10 +958,6 @@ fn the_guard_reads_in_linear_time() {
         assert_eq!(script.heredocs.len(), n);
         assert_eq!(applicability::check(&script, Provider::Sim), None);
     };
-    let best = |n: usize| crate::timing::best_of_three(n, &run);
-    let (small, large) = (best(500), best(2_000));
-    assert!(
-        large < small * 9,
-        "500 commands: {small:?}, 2,000: {large:?}: not linear"
-    );
+    crate::timing::linear("500 commands, then 2,000", 9, || run(500), || run(2_000))
+        .unwrap_or_else(|e| panic!("{e}"));
 }

@@ -26,30 +26,23 @@ pub fn cpu_time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (out, now() - start)
 }
 
-/// The least processor time of three runs of `f(n)`.
-pub fn best_of_three(n: usize, f: &dyn Fn(usize)) -> Duration {
-    (0..3)
-        .map(|_| cpu_time(|| f(n)).1)
-        .min()
-        .unwrap_or_default()
-}
-
 /// Asserts that `large` (the subject on `times` times the input of `small`) costs less than twice
 /// `times` times as much processor time as `small`: see [`linear`]. Returns `small`'s result.
 pub fn assert_linear<T>(what: &str, times: u32, small: impl Fn() -> T, large: impl Fn() -> T) -> T {
-    linear(what, times, small, large).unwrap_or_else(|e| panic!("{e}"))
+    linear(what, 2 * times, small, large).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// `small`'s result if `large` (the subject on `times` times the input of `small`) costs less
-/// than twice `times` times as much processor time as `small`, each the best of three runs:
-/// linear work measures about `times` (a little more with caches and the allocator), quadratic
-/// work about `times` squared once its quadratic part dominates; otherwise what was measured.
+/// `small`'s result if `large` (the subject on a few times the input of `small`) costs less than
+/// `max_ratio` times as much processor time as `small`, each the best of three runs; otherwise
+/// what was measured. Linear work measures about as many times as the input is larger (a little
+/// more with caches and the allocator), quadratic work that squared once its quadratic part
+/// dominates; a bound of twice the size ratio tells them apart.
 ///
 /// `large` runs again only while it is over the bound: the least of three runs is under the
 /// bound exactly when one of them is, so stopping at the first one under it decides the same.
 pub fn linear<T>(
     what: &str,
-    times: u32,
+    max_ratio: u32,
     small: impl Fn() -> T,
     large: impl Fn() -> T,
 ) -> Result<T, String> {
@@ -60,7 +53,7 @@ pub fn linear<T>(
         small_cost = small_cost.min(took);
         out = Some(t);
     }
-    let bound = small_cost * 2 * times;
+    let bound = small_cost * max_ratio;
     let mut costs = Vec::new();
     for _ in 0..3 {
         let ((), took) = cpu_time(|| drop(large()));
@@ -70,7 +63,7 @@ pub fn linear<T>(
         }
     }
     Err(format!(
-        "{what}: {small_cost:?}, on {times} times the input {costs:?} (at most {bound:?}): not linear"
+        "{what}: {small_cost:?}, on the larger input {costs:?} (at most {bound:?}): not linear"
     ))
 }
 
