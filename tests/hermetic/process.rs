@@ -51,54 +51,67 @@ async fn a_failing_tool_surfaces_status_and_stderr() {
 async fn a_hung_tool_is_killed_at_the_timeout_with_its_children() {
     let bin = FakeBin::new();
     let pid_file = bin.dir.path().join("child.pid");
-    // The fake starts a child of its own and waits on it.
+    // The fake starts a child of its own, says which, and waits on it.
     bin.script(
         "kind",
         &format!("sleep 30 &\necho $! > '{}'\nwait", pid_file.display()),
     );
-    let started = Instant::now();
-    let err = bin
-        .tools()
-        .command("kind")
-        .args(["create", "cluster"])
-        .timeout(Duration::from_millis(500))
-        .run()
-        .await
-        .unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
-    assert!(matches!(err, ProcessError::Timeout { .. }));
-    assert_eq!(
-        err.to_string(),
-        "`kind create cluster` did not finish within 500ms; it was killed"
-    );
-    let child: u32 = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    // The grandchild belonged to the killed process group: it must be gone (or a zombie) once the
-    // kernel has delivered the signal.
-    let gone = support::k8s::wait::until(
-        "the hung tool's child to die",
-        Duration::from_secs(3),
-        || async move {
-            let state = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
-            match state.split_whitespace().nth(2) {
-                Some(s) if s != "Z" => support::k8s::wait::Probe::NotYet(state.clone()),
-                _ => support::k8s::wait::Probe::Ready(()),
-            }
-        },
-    )
-    .await;
-    assert!(
-        gone.is_ok(),
-        "child {child} of the hung tool survived: {gone:?}"
-    );
+    // The kill must come after the child started: a short timeout first, a longer one only if
+    // the kill came before the child's number was written (a busy machine).
+    for timeout in CHILD_STARTED_WITHIN.map(Duration::from_millis) {
+        let _ = std::fs::remove_file(&pid_file);
+        let started = Instant::now();
+        let err = bin
+            .tools()
+            .command("kind")
+            .args(["create", "cluster"])
+            .timeout(timeout)
+            .run()
+            .await
+            .unwrap_err();
+        assert!(
+            started.elapsed() < timeout + Duration::from_secs(5),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert!(matches!(err, ProcessError::Timeout { .. }));
+        assert_eq!(
+            err.to_string(),
+            format!("`kind create cluster` did not finish within {timeout:?}; it was killed")
+        );
+        let Some(child) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|pid| pid.trim().parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // The grandchild belonged to the killed process group: it must be gone (or a zombie)
+        // once the kernel has delivered the signal.
+        let gone = support::k8s::wait::until(
+            "the hung tool's child to die",
+            Duration::from_secs(3),
+            || async move {
+                let state =
+                    std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+                match state.split_whitespace().nth(2) {
+                    Some(s) if s != "Z" => support::k8s::wait::Probe::NotYet(state.clone()),
+                    _ => support::k8s::wait::Probe::Ready(()),
+                }
+            },
+        )
+        .await;
+        assert!(
+            gone.is_ok(),
+            "child {child} of the hung tool survived: {gone:?}"
+        );
+        return;
+    }
+    panic!("the hung tool never wrote its child's number within {CHILD_STARTED_WITHIN:?} ms");
 }
+
+/// Timeouts (ms) for a hung tool that starts a child first: the first is usually long enough for
+/// a shell to start one, each next is tried only if the one before ended the tool earlier.
+pub const CHILD_STARTED_WITHIN: [u64; 4] = [50, 200, 800, 3_200];
 
 #[tokio::test]
 async fn arguments_reach_the_tool_unchanged() {
@@ -135,10 +148,12 @@ async fn a_tool_that_leaves_a_background_child_does_not_hang_the_run() {
 #[tokio::test]
 async fn a_tool_that_floods_its_output_cannot_grow_the_suite() {
     let bin = FakeBin::new();
-    // 38 MB of lines on stdout (19 times what is kept), then 10 MB without a newline on stderr.
+    // 9.5 MB of lines on stdout (over four times what is kept), then 1 MB without a newline on
+    // stderr (15 times the longest line kept): any more kept than the bound fails as surely as
+    // with more input, which only costs time.
     bin.script(
         "istioctl",
-        "yes 'flooding the pipe with a line of text' | head -n 1000000\nhead -c 10000000 /dev/zero | tr '\\0' 'x' >&2",
+        "yes 'flooding the pipe with a line of text' | head -n 250000\nhead -c 1000000 /dev/zero | tr '\\0' 'x' >&2",
     );
     let out = bin
         .tools()

@@ -1,9 +1,9 @@
 //! Progress of long steps: drawn on a terminal, plain timestamped lines anywhere else (a CI log
 //! must never receive an escape sequence or a carriage return).
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::process::{Command, Stdio};
+use std::process::{ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -100,7 +100,9 @@ fn a_short_wait_says_nothing() {
 
 /// The child side of the tests below (does nothing unless they start it): progress through the
 /// process's own output, as the suite uses it: a download, a line, and the suite's one bounded
-/// wait (`until`) lasting long enough to be shown.
+/// wait (`until`), which lasts until the test has seen it shown and closes the child's input.
+/// On a terminal the first probe waits for that (the spinner draws itself meanwhile); elsewhere
+/// the first probe says "not yet" and a later one finds the input closed.
 #[test]
 fn progress_child() {
     if std::env::var_os("PROGRESS_CHILD").is_none() {
@@ -108,7 +110,7 @@ fn progress_child() {
     }
     let _ = progress::init(
         Progress::detect()
-            .with_wait_intervals(Duration::from_millis(30), Duration::from_millis(60)),
+            .with_wait_intervals(Duration::from_millis(10), Duration::from_millis(20)),
     );
     let mut d = progress::download("Istio child", Some(4 << 20));
     for _ in 0..4 {
@@ -116,26 +118,33 @@ fn progress_child() {
     }
     d.finish();
     progress::say("child says hello");
-    let start = Instant::now();
+    let (closed, shown) = tokio::sync::watch::channel(false);
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        let _ = closed.send(true);
+    });
+    let on_terminal = std::io::stderr().is_terminal();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(until(
-        "the child's wait",
-        Duration::from_secs(30),
-        || async {
-            // Long enough for the first line and two "still waiting" ones (this wait is about time).
-            if start.elapsed() > Duration::from_millis(200) {
+    rt.block_on(until("the child's wait", Duration::from_secs(30), || {
+        let mut shown = shown.clone();
+        async move {
+            if on_terminal {
+                let _ = shown.wait_for(|&closed| closed).await;
+            }
+            if *shown.borrow() {
                 Probe::Ready(())
             } else {
                 Probe::NotYet("not yet".into())
             }
-        },
-    ))
+        }
+    }))
     .unwrap();
 }
 
+/// The child, its input a pipe the test closes once it has seen what it waits for.
 fn child() -> Command {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
@@ -146,16 +155,44 @@ fn child() -> Command {
     ])
     .env("PROGRESS_CHILD", "1")
     .env("TERM", "xterm-256color")
-    .stdin(Stdio::null())
+    .stdin(Stdio::piped())
     .stdout(Stdio::null());
     cmd
 }
 
+/// Reads `from` to its end (EIO, on Linux, once a terminal's other end is closed), closing the
+/// child's `input` once what was read contains every one of `awaited`.
+fn read_until_shown(mut from: impl Read, input: ChildStdin, awaited: &[&str]) -> Vec<u8> {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut input = Some(input);
+    while let Ok(n) = from.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        seen.extend_from_slice(&buf[..n]);
+        if input.is_some() {
+            let text = String::from_utf8_lossy(&seen);
+            if awaited.iter().all(|a| text.contains(a)) {
+                drop(input.take());
+            }
+        }
+    }
+    seen
+}
+
 #[test]
 fn a_pipe_gets_plain_lines_from_the_real_output() {
-    let out = child().stderr(Stdio::piped()).output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let text = String::from_utf8(out.stderr).unwrap();
+    let mut running = child().stderr(Stdio::piped()).spawn().unwrap();
+    let (stderr, input) = (
+        running.stderr.take().unwrap(),
+        running.stdin.take().unwrap(),
+    );
+    // The wait goes on until its "still waiting" line has been read.
+    let seen = read_until_shown(stderr, input, &["still waiting for the child's wait: "]);
+    let status = running.wait().unwrap();
+    let text = String::from_utf8(seen).unwrap();
+    assert!(status.success(), "{status:?}\n{text}");
     assert_plain(&text);
     for expected in [
         "Istio child: 4.0 MiB in ",
@@ -170,22 +207,15 @@ fn a_pipe_gets_plain_lines_from_the_real_output() {
 
 #[test]
 fn a_terminal_gets_a_spinner_and_a_bar() {
-    let (mut master, slave) = pty();
+    let (master, slave) = pty();
     let mut cmd = child();
     cmd.stderr(Stdio::from(slave));
     let mut running = cmd.spawn().unwrap();
     drop(cmd); // the parent's copy of the terminal's other end
+    let input = running.stdin.take().unwrap();
+    // The wait goes on until its spinner has been drawn.
     let reader = std::thread::spawn(move || {
-        let mut seen = Vec::new();
-        let mut buf = [0u8; 4096];
-        // Until the child's end closes (EIO on Linux).
-        while let Ok(n) = master.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            seen.extend_from_slice(&buf[..n]);
-        }
-        seen
+        read_until_shown(master, input, &["waiting for the child's wait", "of 30.0s"])
     });
     assert!(running.wait().unwrap().success());
     let seen = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();

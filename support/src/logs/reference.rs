@@ -687,11 +687,15 @@ mod tests {
         "istio-cni.log",
     ];
 
-    fn real_lines() -> Vec<String> {
-        LOGS.iter()
-            .flat_map(|f| recorded_lines(f).unwrap())
-            .map(|l| l.text)
-            .collect()
+    /// Read once: the property tests below pick from them in every case.
+    fn real_lines() -> &'static [String] {
+        static LINES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        LINES.get_or_init(|| {
+            LOGS.iter()
+                .flat_map(|f| recorded_lines(f).unwrap())
+                .map(|l| l.text)
+                .collect()
+        })
     }
 
     fn old_convert(input: &[u8]) -> Vec<u8> {
@@ -849,14 +853,26 @@ mod tests {
         }
     }
 
-    proptest! {
-        // Shrinking runs both paths on every candidate: bounded, so that a failure is reported soon.
-        #![proptest_config(ProptestConfig {
-            cases: 1024,
+    /// Cases of the cheaper properties in `cargo test` (a quarter of them for the dearer ones).
+    const QUICK_CASES: u32 = 256;
+
+    /// `quick` cases in `cargo test`; `PROPTEST_CASES` (the nightly's 4096) for the long search.
+    /// Shrinking runs both paths on every candidate: bounded, so that a failure is reported soon.
+    fn config(quick: u32) -> ProptestConfig {
+        let cases = match std::env::var_os("PROPTEST_CASES") {
+            Some(_) => ProptestConfig::default().cases,
+            None => quick,
+        };
+        ProptestConfig {
+            cases,
             failure_persistence: None,
             max_shrink_time: 30_000,
             ..ProptestConfig::default()
-        })]
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config(QUICK_CASES))]
 
         #[test]
         fn arbitrary_text_reads_alike(s in any::<String>()) {
@@ -885,12 +901,7 @@ mod tests {
 
     // These two cost more a case (strings built from a regex, whole streams through both paths).
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: 256,
-            failure_persistence: None,
-            max_shrink_time: 30_000,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(config(QUICK_CASES / 4))]
 
         #[test]
         fn log_shaped_text_reads_alike(s in concat!(
