@@ -1029,3 +1029,39 @@ fn an_address_starts_after_neither_a_letter_nor_a_dot() {
     assert_eq!(names::mask_ipv4("v10.96.0.1"), "v10.96.0.1");
     assert_eq!(names::mask_ipv4("at 10.96.0.1"), "at <ip>");
 }
+
+#[test]
+fn a_dotted_quad_has_octets_of_at_most_three_digits_and_ends_where_the_address_does() {
+    assert_eq!(names::mask_ipv4("1234.10.0.1"), "1234.10.0.1");
+    assert_eq!(names::mask_ipv4("10.0.0.1.5"), "10.0.0.1.5");
+    // A sentence may end right after an address.
+    assert_eq!(names::mask_ipv4("at 10.0.0.1."), "at <ip>.");
+}
+
+#[test]
+fn only_a_numeric_node_port_is_masked() {
+    assert_eq!(names::mask_node_ports("80:32654/TCP"), "80:<nodeport>/TCP");
+    assert_eq!(names::mask_node_ports("80:abc/TCP"), "80:abc/TCP");
+    assert_eq!(names::mask_node_ports("80:/TCP"), "80:/TCP");
+}
+
+#[test]
+fn a_json_array_is_its_items_and_only_a_list_with_items_is_flattened() {
+    let docs = object::documents(r#"[{"kind": "Pod"}, {"kind": "Service"}]"#).unwrap();
+    assert_eq!(docs.len(), 2, "{docs:?}");
+    // A kind that ends in List without items, and items under another kind, stay one object.
+    assert_eq!(
+        object::documents("kind: PodList\nmetadata: {}\n")
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        object::documents("kind: Config\nitems: [1, 2]\n")
+            .unwrap()
+            .len(),
+        1
+    );
+    let list = "kind: PodList\nitems:\n- kind: Pod\n- kind: Pod\n";
+    assert_eq!(object::documents(list).unwrap().len(), 2);
+}
