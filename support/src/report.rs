@@ -432,7 +432,9 @@ fn mark(a: Option<&Answer>) -> &'static str {
         Some(Answer::DocStale { .. }) => "doc stale",
         Some(Answer::Drifted { .. }) => "**DRIFTED**",
         Some(Answer::NotApplicable { .. }) => "n/a",
-        Some(Answer::NotReached { .. }) | None => "not reached",
+        Some(Answer::NotReached { .. }) => "not reached",
+        // Not the same as not reached: the build has no record of that claim.
+        None => "no record",
     }
 }
 
@@ -661,7 +663,10 @@ impl Report {
             out.push('\n');
         };
         let mut section: Option<Section> = None;
-        for claim in CLAIMS {
+        // A claim no shown build recorded (a page run as written alone, say) is no row: the
+        // table would only say "no record" across.
+        let recorded = |id: &str| builds.iter().any(|b| index.contains_key(&(id, b)));
+        for claim in CLAIMS.iter().filter(|c| recorded(c.name())) {
             if section != Some(claim.section) {
                 section = Some(claim.section);
                 out.push_str(&format!(

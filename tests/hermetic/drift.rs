@@ -503,3 +503,38 @@ fn a_page_run_as_written_is_its_own_part_of_the_report_with_its_lines() {
         "{md}"
     );
 }
+
+#[test]
+fn a_claim_a_build_did_not_record_says_so_and_a_claim_no_build_recorded_is_no_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.jsonl");
+    let record = |claim: &str, version: &str| {
+        serde_json::json!({
+            "format": 2, "run_id": version, "claim": claim, "section": "l7", "era": "1.24",
+            "istio_version": version, "provider": "sim", "at": "2026-12-06T00:00:00Z",
+            "answer": "as_documented",
+        })
+        .to_string()
+            + "\n"
+    };
+    let text = [
+        record("l7.waypoint_pod_named", "1.30.0"),
+        record("l7.waypoint_pod_named", "1.31-dev"),
+        record("l7.curl_returns_productpage", "1.31-dev"),
+    ]
+    .concat();
+    std::fs::write(&path, text).unwrap();
+    let md = build(&load(&[&path]).unwrap()).markdown();
+    let row = |name: &str| {
+        md.lines()
+            .find(|l| l.starts_with(&format!("| `{name}`")))
+            .map(str::to_string)
+    };
+    let curl = row("l7.curl_returns_productpage").expect(&md);
+    assert!(curl.contains("| no record |"), "{curl}");
+    assert!(!curl.contains("not reached"), "{curl}");
+    assert!(row("l7.waypoint_pod_named").is_some(), "{md}");
+    // Kiali: no build recorded any of its claims.
+    assert_eq!(row("kiali.graph_shows_traffic"), None, "{md}");
+    assert!(!md.contains("| **Kiali dashboard** |"), "{md}");
+}
