@@ -1065,3 +1065,91 @@ fn a_json_array_is_its_items_and_only_a_list_with_items_is_flattened() {
     let list = "kind: PodList\nitems:\n- kind: Pod\n- kind: Pod\n";
     assert_eq!(object::documents(list).unwrap().len(), 2);
 }
+
+#[test]
+fn an_empty_document_is_no_object_and_a_single_pair_is_compared_field_by_field() {
+    assert!(matches!(
+        object::compare("", "kind: Pod\n"),
+        Comparison::Unreadable { .. }
+    ));
+    // One documented object against one seen: paired whatever their names, so a renamed
+    // object reads as its name, not as a missing object.
+    let a = "kind: Pod\nmetadata:\n  name: a\n";
+    let b = "kind: Pod\nmetadata:\n  name: b\n";
+    assert_eq!(only(&object::compare(a, b)).what, "metadata.name");
+    assert_eq!(
+        only(&object::compare("spec:\n  a: 1\n", "spec:\n  a: 2\n")).what,
+        "spec.a"
+    );
+}
+
+#[test]
+fn only_the_api_servers_own_metadata_is_ignored() {
+    let shown = "metadata:\n  name: a\n  uid: x\n  annotations:\n    team: mesh\n    kubectl.kubernetes.io/last-applied-configuration: '{}'\nspec:\n  uid: u1\n";
+    let seen = "metadata:\n  name: a\n  uid: y\n  annotations:\n    team: mesh\n    kubectl.kubernetes.io/last-applied-configuration: '{\"a\":1}'\nspec:\n  uid: u1\n";
+    assert_eq!(object::compare(shown, seen), Comparison::Matches);
+    // Another annotation, and a field named like volatile metadata outside metadata, count.
+    let other_annotation = seen.replace("team: mesh", "team: web");
+    assert_eq!(
+        only(&object::compare(shown, &other_annotation)).what,
+        "metadata.annotations.team"
+    );
+    let other_spec = seen.replace("uid: u1", "uid: u2");
+    assert_eq!(only(&object::compare(shown, &other_spec)).what, "spec.uid");
+}
+
+#[test]
+fn lists_are_matched_by_key_only_when_both_sides_carry_it() {
+    // The seen conditions lack `type`: compared element by element.
+    let shown = "status:\n  conditions:\n  - type: Ready\n    status: 'True'\n";
+    let untyped = "status:\n  conditions:\n  - status: 'True'\n";
+    assert_eq!(
+        only(&object::compare(shown, untyped)).what,
+        "status.conditions[0].type"
+    );
+    // Scalars are no keyed objects: order counts.
+    let d = differences(&object::compare("args: [a, b]\n", "args: [b, a]\n"));
+    let what: Vec<&str> = d.iter().map(|d| d.what.as_str()).collect();
+    assert_eq!(what, ["args[0]", "args[1]"]);
+    // An empty documented list is a value: a seen element differs.
+    assert_eq!(
+        only(&object::compare("items: []\n", "items:\n- type: A\n")).what,
+        "items (length)"
+    );
+}
+
+#[test]
+fn a_long_value_is_cut_after_200_bytes_and_one_of_200_is_not() {
+    let exact = "x".repeat(198); // 200 bytes with its quotes
+    let d = only(&object::compare(&format!("a: {exact}\n"), "a: other\n"));
+    assert_eq!(d.expected, format!("\"{exact}\""));
+    let long = "x".repeat(400);
+    let d = only(&object::compare(&format!("a: {long}\n"), "a: other\n"));
+    assert!(d.expected.ends_with('…'), "{}", d.expected);
+    assert_eq!(d.expected.len(), 200 + '…'.len_utf8());
+}
+
+#[test]
+fn a_table_names_its_kind_from_the_name_column_wherever_it_is() {
+    let t = table::parse(
+        "NAMESPACE      NAME              READY\nistio-system   pod/istiod-x2q7b  1/1\n",
+    );
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].kind(), Some("pod"));
+}
+
+#[test]
+fn a_header_is_upper_case_and_two_cells_or_a_lone_name() {
+    // A lone NAME is a header (kubectl get ... -o name is not, but `NAME` alone is).
+    let t = table::parse("NAME\nistiod\n");
+    assert_eq!(t[0].header, vec!["NAME"]);
+    // A lone upper-case word that is not NAME is a row.
+    let t = table::parse("ERROR\n");
+    assert!(t[0].header.is_empty(), "{t:?}");
+    let t = table::parse("NAME   READY\nistiod   1/1\n");
+    assert_eq!(t[0].header, vec!["NAME", "READY"]);
+    // Capitalized words are values, not a header.
+    let t = table::parse("Running   Completed\n");
+    assert!(t[0].header.is_empty(), "{t:?}");
+    assert_eq!(t[0].rows.len(), 1);
+}
