@@ -1153,3 +1153,34 @@ fn a_header_is_upper_case_and_two_cells_or_a_lone_name() {
     assert!(t[0].header.is_empty(), "{t:?}");
     assert_eq!(t[0].rows.len(), 1);
 }
+
+#[test]
+fn a_row_knows_its_line() {
+    let t = table::parse("NAME     READY\nistiod   1/1\n");
+    assert_eq!(t[0].rows[0].line, 2);
+}
+
+#[test]
+fn a_cell_without_a_header_stands_only_for_an_age_or_an_address_of_its_kind() {
+    assert!(table::cell_equal("", "12m", "3d4h"));
+    assert!(table::cell_equal("", "10.0.0.1", "10.0.0.2"));
+    assert!(!table::cell_equal("", "12m", "Running"));
+    assert!(!table::cell_equal("", "10.0.0.1", "Running"));
+    assert!(!table::cell_equal("", "Running", "10.0.0.1"));
+}
+
+#[test]
+fn an_external_address_is_pending_an_address_or_a_dotted_host_name() {
+    assert!(table::cell_equal(
+        "EXTERNAL-IP",
+        "<pending>",
+        "lb.example.com"
+    ));
+    assert!(table::cell_equal("EXTERNAL-IP", "<pending>", "172.18.0.9"));
+    assert!(!table::cell_equal("EXTERNAL-IP", "<pending>", "localhost"));
+    assert!(!table::cell_equal(
+        "EXTERNAL-IP",
+        "<pending>",
+        "lb.example.com/x"
+    ));
+}
