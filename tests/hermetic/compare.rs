@@ -1184,3 +1184,14 @@ fn an_external_address_is_pending_an_address_or_a_dotted_host_name() {
         "lb.example.com/x"
     ));
 }
+
+#[test]
+fn a_documented_table_pairs_with_the_seen_table_of_its_header_before_another_of_its_kind() {
+    let documented = "NAME    READY\npod/a   1/1\n";
+    // The same kind under another header comes first.
+    let seen = "NAME    STATUS\npod/b   Running\n\nNAME    READY\npod/a   1/1\n";
+    assert_eq!(
+        table::compare(documented, seen, Extent::AlongTheLines),
+        Comparison::Matches
+    );
+}
