@@ -42,7 +42,7 @@ fn patch_of_the_run() -> String {
 }
 
 /// The seed with `patch` applied by `git apply`, as a maintainer would.
-fn apply(patch: &str) -> String {
+pub(crate) fn apply(patch: &str) -> String {
     let repo = tempfile::tempdir().unwrap();
     std::fs::write(repo.path().join("tutorial.md"), seed()).unwrap();
     let git = |args: &[&str]| {

@@ -826,24 +826,7 @@ fn docpatch_rewrites_what_it_saw_and_git_applies_it() {
         patch.notes
     );
     // `git apply` accepts it, and the patched tutorial documents what 1.31 does.
-    let repo = tempfile::tempdir().unwrap();
-    std::fs::write(repo.path().join("tutorial.md"), seed()).unwrap();
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(args)
-            .current_dir(repo.path())
-            .output()
-            .unwrap()
-    };
-    assert!(git(&["init", "-q"]).status.success());
-    std::fs::write(repo.path().join("fix.patch"), patch.render("1.31-dev")).unwrap();
-    let applied = git(&["apply", "fix.patch"]);
-    assert!(
-        applied.status.success(),
-        "{}",
-        String::from_utf8_lossy(&applied.stderr)
-    );
-    let patched = std::fs::read_to_string(repo.path().join("tutorial.md")).unwrap();
+    let patched = crate::patch_runs::apply(&patch.render("1.31-dev"));
     let after = replay_1_31(&extract(&patched));
     for id in [
         ClaimId::InstallationIstioctlPrintsComponentLines,
