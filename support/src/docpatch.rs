@@ -494,6 +494,37 @@ mod tests {
     use crate::eras::{Era, facts};
 
     #[test]
+    fn a_records_era_fact_is_looked_up_in_its_own_eras_table_only() {
+        use super::era_fact_of_table;
+        use crate::eras::provenance;
+        // A version that does not parse (a build name): the record's era decides the table.
+        let mut refused = 0;
+        for era in Era::ALL {
+            let table = facts(era);
+            for fact in FACTS {
+                let claimed = provenance(&table, fact);
+                let found = era_fact_of_table("a-build-name", era.id(), &claimed);
+                assert!(
+                    found.is_some_and(|(_, _, ours)| ours == claimed),
+                    "{era:?} {fact:?}"
+                );
+                // Near miss: the same fact claimed for another era whose table has no such fact.
+                for other in Era::ALL.iter().filter(|o| **o != era) {
+                    let theirs = facts(*other);
+                    if FACTS.iter().all(|f| provenance(&theirs, *f) != claimed) {
+                        assert!(
+                            era_fact_of_table("a-build-name", other.id(), &claimed).is_none(),
+                            "{fact:?} of {era:?} claimed for {other:?}"
+                        );
+                        refused += 1;
+                    }
+                }
+            }
+        }
+        assert!(refused > 20, "{refused}");
+    }
+
+    #[test]
     fn a_records_expectation_is_named_by_the_claims_own_anchors_or_their_table() {
         use super::own_expectation;
         let anchors = &["installation.get_all.pod", "installation.get_all.service"];

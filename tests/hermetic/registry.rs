@@ -593,3 +593,96 @@ fn what_the_wait_says_names_each_claim_and_a_failed_observation_drifts_each_clai
         assert_eq!(documented.unwrap().expectation, at);
     }
 }
+
+/// The tutorial's own cluster as its L4 lines show it: sleep at 10.244.1.4 behind the ztunnel at
+/// 10.244.1.2, productpage at 10.244.2.4.
+fn tutorial_traffic() -> Traffic {
+    Traffic {
+        client_sa: "sleep".into(),
+        client_ips: vec!["10.244.1.4".into(), "10.244.1.2".into()],
+        service_host: "productpage.default.svc.cluster.local".into(),
+        server_ips: vec!["10.244.2.4".into()],
+        ..Traffic::default()
+    }
+}
+
+#[test]
+fn an_answer_as_documented_rests_on_the_line_the_documents_judge_matched() {
+    let doc = doc();
+    let refs = Refs::new(&doc, support::eras::TUTORIAL_BUILD, Era::Experimental2022);
+    // The tutorial's own L4 lines: productpage's inbound line, then sleep's outbound one.
+    let lines: Vec<(String, AccessRecord)> = recorded_lines("ztunnel-envoy-2022.log").unwrap()[..2]
+        .iter()
+        .map(|l| (l.text.clone(), parse_access(&l.text).unwrap()))
+        .collect();
+    let decide = |id: ClaimId| {
+        let o = Observation::ZtunnelLog {
+            lines: lines.clone(),
+            traffic: tutorial_traffic(),
+        };
+        registry::decide(of(id), &refs, &o)
+    };
+    let snapshot = |i: usize| {
+        era_facts(Era::Experimental2022)
+            .access_log
+            .snapshot_text(&lines[i].0)
+    };
+    let outbound = decide(ClaimId::L4SleepZtunnelLogsOutbound);
+    assert_eq!(outbound.answer, Answer::AsDocumented);
+    assert_eq!(outbound.evidence, Some(snapshot(1)));
+    let inbound = decide(ClaimId::L4ProductpageZtunnelLogsInbound);
+    assert_eq!(inbound.answer, Answer::AsDocumented);
+    assert_eq!(inbound.evidence, Some(snapshot(0)));
+}
+
+#[test]
+fn istiods_pod_is_decided_by_its_row_in_the_listing_with_its_line_as_evidence() {
+    let doc = doc();
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    let claim = of(ClaimId::InstallationIstiodPodNamed);
+    let pods = captured::<Pod>("istio-system-pods.json");
+    let decided = registry::decide(claim, &refs, &Observation::Pods(pods.clone()));
+    assert_eq!(decided.answer, Answer::AsDocumented);
+    let evidence = decided.evidence.unwrap();
+    assert!(evidence.starts_with("istiod-"), "{evidence}");
+    // Near miss: the same pods without istiod's is a drift resting on no line.
+    let others: Vec<Pod> = pods
+        .into_iter()
+        .filter(|p| !p.metadata.name.as_deref().unwrap().starts_with("istiod-"))
+        .collect();
+    let decided = registry::decide(claim, &refs, &Observation::Pods(others));
+    assert!(matches!(decided.answer, Answer::Drifted { .. }));
+    assert_eq!(decided.evidence, None);
+}
+
+#[test]
+fn a_stale_l7_line_cites_the_waypoint_identity_only_where_the_identity_decided() {
+    let doc = doc();
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    let claim = of(ClaimId::L7SleepZtunnelLogsToWaypoint);
+    let identity_fact =
+        "the waypoint presents the identity of service account productpage-waypoint";
+    let fact_of = |lines: Vec<(String, AccessRecord)>, traffic: Traffic| {
+        let o = Observation::ZtunnelLog { lines, traffic };
+        match registry::decide(claim, &refs, &o).answer {
+            Answer::DocStale { era, .. } => era.fact,
+            other => panic!("expected a stale document, got {}", other.describe()),
+        }
+    };
+    // The waypoint found by its address: only the format explains the stale line.
+    let by_address = fact_of(l7_lines(), to_waypoint("10.28.2.14"));
+    assert!(!by_address.contains(identity_fact), "{by_address}");
+    assert!(by_address.contains("ztunnel"), "{by_address}");
+    // The waypoint found by the identity the era gives it (the line's identity edited to the
+    // era's service account, the address unknown): the identity is cited too.
+    let lines: Vec<(String, AccessRecord)> = l7_lines()
+        .into_iter()
+        .map(|(text, _)| {
+            let text = text.replace("sa/waypoint\"", "sa/productpage-waypoint\"");
+            let record = parse_access(&text).unwrap();
+            (text, record)
+        })
+        .collect();
+    let by_identity = fact_of(lines, to_waypoint("10.28.2.99"));
+    assert!(by_identity.contains(identity_fact), "{by_identity}");
+}

@@ -752,6 +752,70 @@ fn a_route_through_another_device_or_table_is_not_the_redirection() {
     }
 }
 
+/// The seed with its istio-cni lines rewritten by `edit`, as a maintainer might.
+fn doc_with_cni_lines(edit: impl Fn(&str) -> String) -> Expectations {
+    let text = fixtures::read("tutorial/ambient-tutorial.md").unwrap();
+    let edited: String = text
+        .lines()
+        .map(|l| {
+            if l.contains("Adding route for ") {
+                edit(l)
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    extract(&edited)
+}
+
+#[test]
+fn a_documented_node_route_without_its_table_and_device_is_read_as_no_route() {
+    let pod = AppPod {
+        name: "productpage-v1-7c548b785b-thqvj".into(),
+        namespace: "default".into(),
+        node: "ambient-worker2".into(),
+        ip: Some("10.244.2.9".into()),
+    };
+    let seen = "2022-11-26T19:44:13.500330Z     info    ambient Adding route for productpage-v1-7c548b785b-thqvj/default: [table 100 10.244.2.9/32 via 192.168.126.2 dev istioin src 10.244.2.1]";
+    let by_node = BTreeMap::from([(
+        "ambient-worker2".to_string(),
+        vec![parse_enrollment(seen).unwrap()],
+    )]);
+    // The route lines with the table and device cut: still the node-route format, but what the
+    // claim compares is gone. Not judged against some other route: unreadable, and why.
+    let cut = doc_with_cni_lines(|l| l.replace("table 100 ", "").replace(" dev istioin", ""));
+    let refs = Refs::new(&cut, TUTORIAL_BUILD, Era::Experimental2022);
+    let answer = answers::pods_enrolled(&refs, std::slice::from_ref(&pod), &by_node);
+    assert!(
+        matches!(&answer, Answer::NotApplicable { why } if why.contains("the route's table and device")),
+        "{}",
+        answer.describe()
+    );
+    // Near miss: a format that names no route (1.23+, `adding pod to the mesh`) is judged, and
+    // holds on the same pod announced that way on its node.
+    let to_mesh = |l: &str| {
+        let pod = l
+            .split("Adding route for ")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .unwrap();
+        format!(
+            "2024-07-23T14:21:03.450051Z\tinfo\tcni\tadding pod to the mesh\tns=default name={pod}"
+        )
+    };
+    let later = doc_with_cni_lines(to_mesh);
+    let refs = Refs::new(&later, TUTORIAL_BUILD, Era::Experimental2022);
+    let announced = BTreeMap::from([(
+        "ambient-worker2".to_string(),
+        vec![parse_enrollment(&to_mesh(seen)).unwrap()],
+    )]);
+    assert_eq!(
+        answers::pods_enrolled(&refs, std::slice::from_ref(&pod), &announced),
+        Answer::AsDocumented
+    );
+}
+
 // ---- demo_apps.bookinfo_gateway_applied --------------------------------------------------------
 
 #[test]
