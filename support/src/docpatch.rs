@@ -590,6 +590,20 @@ mod tests {
         assert!(prose_naming_the_old_class(&fenced, 7, old, new).is_some());
         fenced[4] = "   ```";
         assert_eq!(prose_naming_the_old_class(&fenced, 7, old, new), None);
+        // A tilde fence or a heading between them ends it too; a line of prose does not.
+        for (between, found) in [
+            ("   ~~~", false),
+            ("#### Waypoints", false),
+            ("   and", true),
+        ] {
+            let mut page = page.to_vec();
+            page.insert(4, between);
+            assert_eq!(
+                prose_naming_the_old_class(&page, 7, old, new).is_some(),
+                found,
+                "{between}"
+            );
+        }
         // A block without a class names none.
         assert_eq!(
             prose_naming_the_old_class(&page, 6, "kubectl get pod", new),
