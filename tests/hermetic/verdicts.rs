@@ -816,6 +816,38 @@ fn a_documented_node_route_without_its_table_and_device_is_read_as_no_route() {
     );
 }
 
+#[test]
+fn the_route_expected_is_named_for_the_node_route_format_only() {
+    let doc = doc();
+    let pod = AppPod {
+        name: "productpage-v1-7c548b785b-thqvj".into(),
+        namespace: "default".into(),
+        node: "ambient-worker2".into(),
+        ip: Some("10.244.2.9".into()),
+    };
+    // No enrollment line at all on 1.31: the document expects the route; the era (which
+    // announces pods without one) does not.
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    let Answer::Drifted {
+        expected,
+        era_expected,
+        ..
+    } = answers::pods_enrolled(&refs, std::slice::from_ref(&pod), &BTreeMap::new())
+    else {
+        panic!("expected a drift")
+    };
+    assert!(
+        expected.contains("a route via table 100 dev istioin"),
+        "{expected}"
+    );
+    let era_expected = era_expected.unwrap();
+    assert!(
+        era_expected.contains("an enrollment line"),
+        "{era_expected}"
+    );
+    assert!(!era_expected.contains("route via"), "{era_expected}");
+}
+
 // ---- demo_apps.bookinfo_gateway_applied --------------------------------------------------------
 
 #[test]
