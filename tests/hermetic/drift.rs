@@ -408,6 +408,9 @@ fn a_file_that_is_not_utf8_names_its_line() {
     std::fs::write(&path, bytes).unwrap();
     let err = load(&[&path]).unwrap_err().to_string();
     assert!(err.contains("claims.jsonl:3: not UTF-8"), "{err}");
+    // The byte is counted from the start of the file: two lines, then `{"claim": "` (11 bytes).
+    let byte = 2 * (first.len() + 1) + 11;
+    assert!(err.contains(&format!("(byte {byte} of the file)")), "{err}");
 }
 
 #[test]

@@ -301,6 +301,56 @@ fn distinct_claims_and_builds(n: usize) -> Vec<ClaimRecord> {
 }
 
 #[test]
+fn the_table_says_it_is_cut_when_either_its_builds_or_its_unknown_claims_are() {
+    use support::report::{MAX_TABLE_BUILDS, MAX_TABLE_UNKNOWN};
+    let markdown = |records: Vec<ClaimRecord>| {
+        support::report::build(&support::report::Loaded {
+            records,
+            notes: vec![],
+        })
+        .markdown()
+    };
+    let says_cut = |md: &str| md.contains("The table shows ");
+    // Builds over the limit, claims within it (each build records the same claim).
+    let builds: Vec<ClaimRecord> = distinct_claims_and_builds(MAX_TABLE_BUILDS + 1)
+        .into_iter()
+        .map(|mut r| {
+            r.claim = "x.claim".into();
+            r
+        })
+        .collect();
+    let md = markdown(builds);
+    assert!(
+        md.contains(&format!(
+            "The table shows {MAX_TABLE_BUILDS} of {} builds and 1 of 1 claims",
+            MAX_TABLE_BUILDS + 1
+        )),
+        "{}",
+        &md[..1_000.min(md.len())]
+    );
+    // Unknown claims over the limit, on one build.
+    let claims: Vec<ClaimRecord> = distinct_claims_and_builds(MAX_TABLE_UNKNOWN + 1)
+        .into_iter()
+        .map(|mut r| {
+            r.istio_version = "1.24.0".into();
+            r
+        })
+        .collect();
+    let md = markdown(claims);
+    assert!(
+        md.contains(&format!(
+            "The table shows 1 of 1 builds and {MAX_TABLE_UNKNOWN} of {} claims",
+            MAX_TABLE_UNKNOWN + 1
+        )),
+        "{}",
+        &md[..1_000.min(md.len())]
+    );
+    // The near miss: both at their limits, nothing cut and nothing said.
+    let both: Vec<ClaimRecord> = distinct_claims_and_builds(MAX_TABLE_BUILDS);
+    assert!(!says_cut(&markdown(both)));
+}
+
+#[test]
 fn the_report_is_linear_in_records_and_bounded_in_claims_times_builds() {
     // 3,000 records of distinct claims and builds took 268 s and printed 128 MB of Markdown when
     // every table cell searched every record (and the table had a cell per claim × build); 1,000
@@ -480,7 +530,11 @@ fn a_huge_field_is_read_once_and_cut_and_a_huge_name_is_refused() {
     std::fs::write(&path, format!("{}\n", serde_json::to_string(&r).unwrap())).unwrap();
     let loaded = support::report::load(&[&path]).unwrap();
     assert!(loaded.notes.is_empty(), "{:?}", loaded.notes);
-    // An id, version or time is short: a huge one is not a record of the suite.
+    // An id, version or time is short: a huge one is not a record of the suite. The near miss:
+    // one of exactly 4 KiB is read.
+    r.istio_version = "1".repeat(4 << 10);
+    std::fs::write(&path, format!("{}\n", serde_json::to_string(&r).unwrap())).unwrap();
+    assert!(support::report::load(&[&path]).is_ok());
     r.istio_version = "1".repeat(5 << 10);
     std::fs::write(&path, format!("{}\n", serde_json::to_string(&r).unwrap())).unwrap();
     let e = support::report::load(&[&path]).unwrap_err().to_string();
@@ -521,4 +575,145 @@ fn a_patch_printed_with_commands_in_it_is_guarded_and_still_applies() {
     let patched = std::fs::read_to_string(repo.path().join("tutorial.md")).unwrap();
     assert!(patched.contains("##[error]from a record"));
     assert!(!patched.contains(token));
+}
+
+#[test]
+fn every_text_of_a_record_is_cut_when_read_and_the_note_counts_each_byte_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.jsonl");
+    let kept = support::report::MAX_RECORD_TEXT;
+    let over = |n: usize| "z".repeat(kept + n);
+    let load = |r: &ClaimRecord| {
+        std::fs::write(&path, format!("{}\n", serde_json::to_string(r).unwrap())).unwrap();
+        support::report::load(&[&path]).unwrap()
+    };
+    let cut_note = |bytes: usize| format!("claims.jsonl:1: {bytes} bytes of the record's text cut");
+    let stale = record(
+        ClaimId::L4CurlReturnsProductpage,
+        "1.24.2",
+        Answer::DocStale {
+            documented: Anchor {
+                expectation: "l4.curl_index_page".into(),
+                lines: Lines { start: 1, end: 1 },
+                text: over(1),
+            },
+            observed: over(2),
+            era: EraFact {
+                fact: over(4),
+                since: over(8),
+                source: over(16),
+            },
+            replacement: Some(over(32)),
+        },
+    );
+    let loaded = load(&stale);
+    // Each text keeps its first bytes and says how many were cut; a replacement too long to
+    // apply whole is dropped, all of it counted.
+    assert_eq!(loaded.notes.len(), 1, "{:?}", loaded.notes);
+    let total = 1 + 2 + 4 + 8 + 16 + (kept + 32);
+    assert!(
+        loaded.notes[0].contains(&cut_note(total)),
+        "{:?}",
+        loaded.notes
+    );
+    let Answer::DocStale {
+        documented,
+        observed,
+        era,
+        replacement,
+    } = &loaded.records[0].answer
+    else {
+        panic!("{:?}", loaded.records[0].answer)
+    };
+    for (text, cut) in [
+        (&documented.text, 1),
+        (observed, 2),
+        (&era.fact, 4),
+        (&era.since, 8),
+        (&era.source, 16),
+    ] {
+        assert!(
+            text.ends_with(&format!("({cut} bytes cut when read)")),
+            "{cut}"
+        );
+    }
+    assert_eq!(replacement, &None);
+    // The near miss: a replacement of exactly the limit is kept, and nothing is noted.
+    let mut at_limit = stale.clone();
+    if let Answer::DocStale {
+        documented,
+        observed,
+        era,
+        replacement,
+    } = &mut at_limit.answer
+    {
+        for text in [
+            &mut documented.text,
+            observed,
+            &mut era.fact,
+            &mut era.since,
+            &mut era.source,
+        ] {
+            text.truncate(8);
+        }
+        *replacement = Some("r".repeat(kept));
+    }
+    let loaded = load(&at_limit);
+    assert!(loaded.notes.is_empty(), "{:?}", loaded.notes);
+    assert!(matches!(
+        &loaded.records[0].answer,
+        Answer::DocStale { replacement: Some(r), .. } if r.len() == kept
+    ));
+    // A drift's texts, the era's expectation and the documented block included.
+    let drifted = record(
+        ClaimId::L4CurlReturnsProductpage,
+        "1.24.2",
+        Answer::Drifted {
+            expected: over(64),
+            actual: over(128),
+            era_expected: Some(over(256)),
+            documented: Some(Anchor {
+                expectation: "l4.curl_index_page".into(),
+                lines: Lines { start: 1, end: 1 },
+                text: over(512),
+            }),
+        },
+    );
+    let loaded = load(&drifted);
+    assert!(
+        loaded.notes[0].contains(&cut_note(64 + 128 + 256 + 512)),
+        "{:?}",
+        loaded.notes
+    );
+}
+
+#[test]
+fn a_field_is_shown_to_its_limit_on_a_char_and_redacting_it_costs_no_more_for_a_larger_one() {
+    use support::report::md::{MAX_FIELD, fenced_redacted};
+    // A four-byte char across the limit: the field is cut before it, never inside it.
+    let mut field = "a".repeat(MAX_FIELD - 2);
+    field.push('\u{1F600}');
+    field.push_str(&"b".repeat(2000));
+    let shown = fenced_redacted(&field);
+    let cut = field.len() - (MAX_FIELD - 2);
+    assert!(
+        shown.contains(&format!("{}… ({cut} bytes cut)", "a".repeat(64))),
+        "{}",
+        &shown[shown.len() - 200..]
+    );
+    assert!(!shown.contains('\u{1F600}'));
+    // The near miss: a field a little over the limit shows the limit exactly.
+    let plain = "c".repeat(MAX_FIELD + 500);
+    let shown = fenced_redacted(&plain);
+    assert!(shown.contains(&format!("{}… (500 bytes cut)", "c".repeat(MAX_FIELD))));
+    // Only what is shown is redacted: sixty-four times the field costs about the same.
+    let small = "d ".repeat(512 << 10);
+    let large = "d ".repeat(32 << 20);
+    crate::timing::linear(
+        "redacting a shown field",
+        4,
+        || fenced_redacted(&small),
+        || fenced_redacted(&large),
+    )
+    .unwrap();
 }

@@ -481,6 +481,15 @@ fn every_rule_of_the_table_has_a_command_it_matches_and_a_near_miss_it_does_not(
             None,
         ),
         ("kubectl kustomize github.com/a/b/c", None),
+        // The same remote target after kubectl's other verbs, or another program's `build`.
+        (
+            "kubectl get github.com/kubernetes-sigs/gateway-api/config/crd?ref=v1.2.0",
+            None,
+        ),
+        (
+            "make build github.com/kubernetes-sigs/gateway-api/config/crd?ref=v1.2.0",
+            None,
+        ),
     ] {
         assert_eq!(not_applicable(text, Provider::Sim), rule, "{text}");
     }
