@@ -284,3 +284,25 @@ fn cni_lines_name_the_enrolled_pod() {
         Err(e) => serde_json::json!({ "not_enrollment": e }),
     }));
 }
+
+#[test]
+fn an_outbound_line_of_1_22_says_whether_a_waypoint_was_on_the_path_and_an_inbound_one_does_not() {
+    let records: Vec<_> = lines("ztunnel-access-1.22.log")
+        .iter()
+        .filter_map(|l| parse_access(&l.text).ok())
+        .collect();
+    let direct = records
+        .iter()
+        .find(|r| r.direction == Some(Direction::Outbound) && r.waypoint.is_none())
+        .expect("a direct outbound line of 1.22");
+    assert!(direct.dst.addr.is_some());
+    assert!(direct.waypoint_known());
+    // Near misses: the same line inbound, or without its destination, tells nothing of a
+    // waypoint.
+    let mut inbound = direct.clone();
+    inbound.direction = Some(Direction::Inbound);
+    assert!(!inbound.waypoint_known());
+    let mut nowhere = direct.clone();
+    nowhere.dst.addr = None;
+    assert!(!nowhere.waypoint_known());
+}

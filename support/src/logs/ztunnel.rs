@@ -374,6 +374,13 @@ mod tests {
     }
 
     #[test]
+    fn words_one_space_apart_go_out_as_one_piece() {
+        let mut pieces = Vec::new();
+        MessageView::Words("  a b  c d\te ").for_each_piece(|p| pieces.push(p.to_string()));
+        assert_eq!(pieces, ["a b", " ", "c d", " ", "e"]);
+    }
+
+    #[test]
     fn kubectl_prefix_is_ignored() {
         let line = "[pod/ztunnel-5qpn7/istio-proxy] 2024-07-23T14:21:03.450051Z\tinfo\taccess\tconnection complete\tsrc.addr=10.12.0.8:37522 direction=\"outbound\"";
         let r = parse_access(line).unwrap();
