@@ -306,3 +306,22 @@ fn an_outbound_line_of_1_22_says_whether_a_waypoint_was_on_the_path_and_an_inbou
     nowhere.dst.addr = None;
     assert!(!nowhere.waypoint_known());
 }
+
+#[test]
+fn a_1_18_outbound_line_says_whether_a_waypoint_was_on_the_path_by_its_event() {
+    let records: Vec<_> = lines("ztunnel-tracing-1.18.log")
+        .iter()
+        .filter_map(|l| parse_access(&l.text).ok())
+        .collect();
+    for event in ["proxy to", "proxying to"] {
+        let direct = records
+            .iter()
+            .find(|r| r.event == event && r.waypoint.is_none())
+            .unwrap_or_else(|| panic!("a 1.18 `{event}` line without a waypoint"));
+        assert!(direct.waypoint_known(), "{event}");
+        // Near miss: another event of the same line says nothing of a waypoint.
+        let mut other = direct.clone();
+        other.event = "got CONNECT request".into();
+        assert!(!other.waypoint_known(), "{event}");
+    }
+}
