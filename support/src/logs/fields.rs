@@ -416,5 +416,9 @@ mod tests {
         assert!(is_timestamp("2024-07-23T14:21:03.450051Z"));
         assert!(!is_timestamp("2024-07-23 14:21:03"));
         assert!(!is_timestamp("é"));
+        // Near misses: an offset for the zone, a Z after anything else, a char that is not ASCII.
+        assert!(!is_timestamp("2024-07-23T14:21:03.450051+00:00"));
+        assert!(!is_timestamp("2024-07-23 at 14 o'clock, UTC: Z"));
+        assert!(!is_timestamp("2024-07-23T14:21:03.4é0051Z"));
     }
 }

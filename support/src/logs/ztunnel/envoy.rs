@@ -172,3 +172,27 @@ fn endpoints<'a>(
     }
     (src, dst, waypoint)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rest_of_a_line_is_borrowed_where_written_one_space_apart() {
+        let event = "capture outbound (no waypoint proxy)";
+        assert!(matches!(joined(envoy_tokens(event)), Cow::Borrowed(e) if e == event));
+        // Near misses: two spaces, a quoted token first or inside: the words joined by single
+        // spaces, copied.
+        for (text, words) in [
+            ("capture  inbound", "capture inbound"),
+            ("a \"b c\" d", "a b c d"),
+            ("\"a\" b", "a b"),
+        ] {
+            assert!(
+                matches!(joined(envoy_tokens(text)), Cow::Owned(w) if w == words),
+                "{text}"
+            );
+        }
+        assert_eq!(joined(envoy_tokens("  ")), "");
+    }
+}
