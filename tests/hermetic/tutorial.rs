@@ -94,6 +94,95 @@ fn the_tutorial_reads_into_documented_expectations() {
 }
 
 /// `ClaimId::Variant` names used by the tutorial tier's sources.
+// ---- reading the tutorial: the near misses of each shape it reads -----------------------------
+
+/// The seed with `from` replaced by `to` (once, and it must be there).
+fn seed_with(from: &str, to: &str) -> Expectations {
+    let seed = seed();
+    assert!(seed.contains(from), "{from}");
+    extract(&seed.replacen(from, to, 1))
+}
+
+#[test]
+fn istio_cni_output_is_read_after_either_the_grep_or_the_component() {
+    let seed_command = "kubectl logs <istio-cni-node-id> -n istio-system|grep route";
+    for command in [
+        seed_command,
+        // The component's logs, not grepped.
+        "kubectl logs ds/istio-cni-node -n istio-system",
+        // A grep for the routes of some other pod's log.
+        "kubectl logs <node-agent> -n kube-system | grep route",
+    ] {
+        let e = seed_with(seed_command, command);
+        assert!(
+            matches!(
+                e.get("demo_apps.cni_routes").map(|d| &d.expected),
+                Some(Expected::Enrollments { lines }) if lines.len() == 6
+            ),
+            "{command}"
+        );
+    }
+    // Near miss: another command's output is not read as enrollments.
+    let e = seed_with(seed_command, "kubectl get pods -n istio-system");
+    assert!(e.get("demo_apps.cni_routes").is_none());
+}
+
+#[test]
+fn a_heredoc_loses_its_common_indentation_whatever_its_blank_lines() {
+    use support::tutorial::expectations::heredoc;
+    let block =
+        "   kubectl apply -f - <<EOF\n     kind: Gateway\n\n     metadata:\n       name: w\n   EOF";
+    assert_eq!(
+        heredoc(block).as_deref(),
+        Some("kind: Gateway\n\nmetadata:\n  name: w\n")
+    );
+    // Near miss: no heredoc, no body.
+    assert_eq!(heredoc("   kubectl apply -f gateway.yaml"), None);
+}
+
+#[test]
+fn an_inline_declaration_keeps_the_words_before_it_as_its_note_and_only_those() {
+    let e = reference();
+    let Some(Expected::Declaration { note, .. }) =
+        e.get("l7.waypoint_declaration").map(|d| &d.expected)
+    else {
+        panic!("the seed declares its waypoint inline")
+    };
+    assert!(
+        note.as_deref()
+            .is_some_and(|n| n.contains("gatewayClassName")),
+        "{note:?}"
+    );
+    // Near miss: a declaration right after another block has no words before it: no note.
+    let page = "## L7 processing in ambient mode\n\n```bash\nkubectl get pod\n```\n```bash\nkubectl apply -f - <<EOF\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: w\nspec:\n  gatewayClassName: istio-waypoint\nEOF\n```\n";
+    let e = extract(page);
+    assert!(
+        matches!(
+            e.get("l7.waypoint_declaration").map(|d| &d.expected),
+            Some(Expected::Declaration { note: None, .. })
+        ),
+        "{:?}",
+        e.documented
+    );
+}
+
+#[test]
+fn apply_without_a_target_or_from_a_file_on_stdin_declares_nothing() {
+    for command in [
+        "kubectl apply -f",
+        "kubectl apply -f - < productpage-waypoint.yaml",
+    ] {
+        let page = format!("## L7 processing in ambient mode\n\n```bash\n{command}\n```\n");
+        let e = extract(&page);
+        assert!(e.documented.is_empty(), "{command}: {:?}", e.documented);
+        assert!(
+            e.not_understood.is_empty(),
+            "{command}: {:?}",
+            e.not_understood
+        );
+    }
+}
+
 fn claims_checked_by_tests() -> String {
     let dir = support::settings::workspace_root().join("tests/tutorial");
     std::fs::read_dir(&dir)
