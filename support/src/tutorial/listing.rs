@@ -49,21 +49,26 @@ impl Table {
     }
 }
 
+/// A table line's cells: two or more spaces, or a tab, end a cell; one space is inside it
+/// (`NODE SELECTOR`).
 fn cells(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cell = String::new();
     let mut spaces = 0;
+    let mut tab = false;
     for c in line.trim().chars() {
         if c.is_whitespace() {
             spaces += 1;
+            tab |= c == '\t';
             continue;
         }
-        if spaces >= 2 || (spaces == 1 && c == '\t') {
+        if spaces >= 2 || tab {
             out.push(std::mem::take(&mut cell));
         } else if spaces == 1 {
             cell.push(' ');
         }
         spaces = 0;
+        tab = false;
         cell.push(c);
     }
     if !cell.is_empty() {
@@ -176,6 +181,20 @@ mod tests {
         );
         assert_eq!(base_name("istiod"), "istiod");
         assert_eq!(base_name("reviews-v1"), "reviews-v1");
+    }
+
+    #[test]
+    fn a_tab_or_two_spaces_end_a_cell_and_one_space_does_not() {
+        assert_eq!(
+            cells("NAME\tREADY\tNODE SELECTOR"),
+            ["NAME", "READY", "NODE SELECTOR"]
+        );
+        assert_eq!(
+            cells("  NODE SELECTOR  AGE \t X"),
+            ["NODE SELECTOR", "AGE", "X"]
+        );
+        assert_eq!(cells("a b"), ["a b"]);
+        assert!(cells("   ").is_empty());
     }
 
     #[test]
