@@ -181,6 +181,23 @@ mod tests {
         );
         assert_eq!(base_name("istiod"), "istiod");
         assert_eq!(base_name("reviews-v1"), "reviews-v1");
+        // Near misses: five letters not all of the generator's; the generator's letters, four.
+        assert_eq!(base_name("istio-proxy"), "istio-proxy");
+        assert_eq!(base_name("app-bcdf"), "app-bcdf");
+    }
+
+    #[test]
+    fn a_header_starts_a_new_table_and_a_header_with_no_rows_is_no_table() {
+        let t = parse(
+            "NAME  READY\npod/a  1/1\nNAME  TYPE\nservice/b  ClusterIP\n",
+            1,
+            None,
+        );
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[0].kind(), t[1].kind()), ("pod", "service"));
+        let t = parse("NAME  READY\nNAME  TYPE\nservice/b  ClusterIP\n", 1, None);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].kind(), "service");
     }
 
     #[test]
