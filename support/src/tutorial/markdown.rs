@@ -677,6 +677,49 @@ mod tests {
     const DOC: &str = "# T\n\n## Setup\n1. Install\n    ```bash\n    tool install\n    ```\n    You should see:\n    ```bash\n    ok one\n    ok two\n    ```\n> A note\n> on two lines.\n";
 
     #[test]
+    fn headings_compare_by_text_and_are_made_from_text() {
+        let a = Heading::new("Setup");
+        assert_eq!(a, Heading::new("Setup"));
+        assert_ne!(a, Heading::new("Set up"));
+        assert!(<Heading as PartialEq<str>>::eq(&a, "Setup"));
+        assert!(!<Heading as PartialEq<str>>::eq(&a, "Set up"));
+        assert!(a == "Setup" && a != "Set up");
+        assert_eq!(Heading::from("Setup"), a);
+        assert_eq!(Heading::from(String::from("Setup")), a);
+        // The same heading, not an equal text.
+        assert!(a.is(&a.clone()) && !a.is(&Heading::new("Setup")));
+    }
+
+    #[test]
+    fn indentation_counts_a_tab_as_four_columns_and_dedent_takes_at_most_those_asked() {
+        assert_eq!(indentation("\t  x"), 6);
+        assert_eq!(indentation("  x"), 2);
+        assert_eq!(indentation("x  "), 0);
+        assert_eq!(dedent("\t  x", 4), "  x");
+        assert_eq!(dedent("    x", 2), "  x");
+        assert_eq!(dedent("  x", 4), "x");
+        assert_eq!(dedent("\tx", 2), "x");
+        assert_eq!(dedent("   ", 2), " ");
+        assert_eq!(dedent(" ", 4), "");
+    }
+
+    #[test]
+    fn headings_fences_and_their_near_misses() {
+        assert_eq!(atx_heading("   ## Title"), Some((2, "Title".to_string())));
+        for not_a_heading in ["    ## Title", "     ## Title", "##Title", "####### Seven"] {
+            assert_eq!(atx_heading(not_a_heading), None, "{not_a_heading}");
+        }
+        assert_eq!(fence_open("```bash"), Some(('`', 3, "bash")));
+        assert_eq!(fence_open("  ~~~~ a`b"), Some(('~', 4, "a`b")));
+        for not_a_fence in ["``x", "``` a`b", "*** x", "--- x"] {
+            assert_eq!(fence_open(not_a_fence), None, "{not_a_fence}");
+        }
+        assert!(fence_closes("  ```  ", '`', 3) && fence_closes("````", '`', 3));
+        assert!(!fence_closes("``", '`', 3) && !fence_closes("``` x", '`', 3));
+        assert!(!fence_closes("~~~", '`', 3));
+    }
+
+    #[test]
     fn blocks_and_prose_know_their_lines() {
         let doc = parse(DOC);
         assert_eq!(doc.headings[1].0, "Setup");
