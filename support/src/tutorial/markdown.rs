@@ -571,7 +571,7 @@ fn new_block(
         fence: Fence::Markdown,
         attrs,
         opened_at,
-        lines: Lines::one(opened_at + 1),
+        lines: Lines::default(), // known when it closes ([`finish`])
         content: String::new(),
         lead: std::mem::take(&mut reader.lead),
     }
@@ -660,21 +660,61 @@ impl Source {
     }
 }
 
-/// The file's own lines `lines` (with their indentation), joined by newlines: the verbatim text.
-/// Reads `text` from its start: to quote many ranges, use [`Source`].
-pub fn verbatim(text: &str, lines: Lines) -> String {
-    text.lines()
-        .skip(lines.start.saturating_sub(1))
-        .take((lines.end + 1).saturating_sub(lines.start))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const DOC: &str = "# T\n\n## Setup\n1. Install\n    ```bash\n    tool install\n    ```\n    You should see:\n    ```bash\n    ok one\n    ok two\n    ```\n> A note\n> on two lines.\n";
+
+    #[test]
+    fn inline_markdown_reads_as_its_text() {
+        for (markdown, text) in [
+            (
+                "Run **this** and __that__ with `kubectl`",
+                "Run this and that with kubectl",
+            ),
+            (
+                "see [the page](https://x.y/a) and ![img](i.png) now",
+                "see the page and img now",
+            ),
+            (
+                "a {{< gloss >}}waypoint{{< /gloss >}} b {{% note %}}c",
+                "a waypoint b c",
+            ),
+            ("open {{< never closed", "open {{< never closed"),
+            // A link that never closes keeps its text as written.
+            ("an [unclosed](link", "an unclosed](link"),
+        ] {
+            assert_eq!(inline_text(markdown), text, "{markdown}");
+        }
+    }
+
+    #[test]
+    fn comments_and_front_matter_are_not_prose() {
+        let doc = parse(
+            "---\ntitle: T\n---\n# H\n<!-- one line -->\nText one.\n\n<!--\nhidden\n-->\nText two.\n",
+        );
+        let texts: Vec<&str> = doc.prose.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(texts, ["Text one.", "Text two."]);
+        assert_eq!(front_matter_end(&["---", "a: b", "---", "x"]), 3);
+        assert_eq!(front_matter_end(&["x", "---", "y", "---"]), 0);
+        assert_eq!(front_matter_end(&["---", "a: b"]), 0);
+    }
+
+    #[test]
+    fn verbatim_lines_and_their_edges() {
+        let text = "a\nb\nc\n";
+        let source = Source::new(text);
+        for (lines, want) in [
+            (Lines { start: 2, end: 3 }, "b\nc"),
+            (Lines { start: 1, end: 1 }, "a"),
+            (Lines { start: 3, end: 2 }, ""),
+            (Lines { start: 0, end: 0 }, ""),
+            (Lines { start: 4, end: 9 }, ""),
+        ] {
+            assert_eq!(source.verbatim(lines), want, "{lines:?}");
+        }
+    }
 
     #[test]
     fn headings_compare_by_text_and_are_made_from_text() {
@@ -729,7 +769,10 @@ mod tests {
         assert_eq!(doc.blocks[0].lead, "Install");
         assert_eq!(doc.blocks[1].lines, Lines { start: 10, end: 11 });
         assert_eq!(doc.blocks[1].lead, "You should see:");
-        assert_eq!(verbatim(DOC, doc.blocks[1].lines), "    ok one\n    ok two");
+        assert_eq!(
+            Source::new(DOC).verbatim(doc.blocks[1].lines),
+            "    ok one\n    ok two"
+        );
         let source = Source::new(DOC);
         assert_eq!(
             source.verbatim(doc.blocks[1].lines),

@@ -986,6 +986,50 @@ $ kubectl apply -f @samples/addons/kiali.yaml@ --version {{< istio_full_version 
     }
 
     #[test]
+    fn each_kind_of_output_and_its_near_misses() {
+        use OutputKind::*;
+        for (text, lang, kind) in [
+            // An Envoy access line starts with `[`: a log line, not a JSON array.
+            (
+                "[2022-11-29T19:43:56.477Z] \"- - HTTP/2\" 0 - x\n",
+                "",
+                LogLines,
+            ),
+            ("[\n  {\"a\": 1}\n]\n", "", Json),
+            ("not json\n", "json", Json),
+            ("<html lang=\"en\">\n", "", Html),
+            ("<!doctype html>\n", "", Html),
+            ("<a href=\"x\">\n", "", Text),
+            ("< HTTP/2 200\n< server: envoy\n", "", Http),
+            ("HTTPS is on\n", "", Text),
+            // A ✔ or ✘ on any line.
+            ("Installing\n✘ Istiod failed\n", "", IstioctlChecks),
+            ("Installing\n✔ Istio core installed\n", "", IstioctlChecks),
+            ("2022-11-26 19:44:13 info x\n", "", LogLines),
+            ("2022-11-26_19:44:13 info x\n", "", Text),
+            ("a: 1\n", "yaml", Yaml),
+            ("a: 1\n", "yml", Yaml),
+            ("apiVersion: v1\n", "", Yaml),
+            ("a: 1\n", "", Text),
+            ("NAMESPACE   NAME   READY\n", "", KubectlTable),
+            ("NAME   READY\n", "", KubectlTable),
+            // Three columns or more, as many on every line.
+            ("a  b  c\nd  e  f\n", "", KubectlTable),
+            ("a  b  c\nd  e\n", "", Text),
+            ("a  b\nd  e\n", "", Text),
+            (
+                "namespace/default labeled\npod/x created\n",
+                "",
+                ResourceActions,
+            ),
+            ("namespace/default labeled\nsome text\n", "", Text),
+            ("", "", Text),
+        ] {
+            assert_eq!(OutputKind::of(text, lang), kind, "{text:?} {lang}");
+        }
+    }
+
+    #[test]
     fn an_output_format_the_command_asks_for_names_its_kind() {
         let s = read(
             "```bash\n$ kubectl get gtw w -o yaml\n...\nstatus:\n  x: y\n$ kubectl get gtw w -o wide\nstatus: y\n```\n",
