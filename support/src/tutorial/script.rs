@@ -1007,6 +1007,8 @@ $ kubectl apply -f @samples/addons/kiali.yaml@ --version {{< istio_full_version 
             ("Installing\n✔ Istio core installed\n", "", IstioctlChecks),
             ("2022-11-26 19:44:13 info x\n", "", LogLines),
             ("2022-11-26_19:44:13 info x\n", "", Text),
+            ("2022/11-26T19:44:13Z x\n", "", Text),
+            ("2022-11/26T19:44:13Z x\n", "", Text),
             ("a: 1\n", "yaml", Yaml),
             ("a: 1\n", "yml", Yaml),
             ("apiVersion: v1\n", "", Yaml),
@@ -1026,6 +1028,33 @@ $ kubectl apply -f @samples/addons/kiali.yaml@ --version {{< istio_full_version 
             ("", "", Text),
         ] {
             assert_eq!(OutputKind::of(text, lang), kind, "{text:?} {lang}");
+        }
+    }
+
+    #[test]
+    fn every_spelling_of_an_output_format_names_its_kind() {
+        use OutputKind::*;
+        for (flags, output, kind) in [
+            ("-o yaml", "status:\n  x: y", Yaml),
+            ("--output yaml", "status:\n  x: y", Yaml),
+            ("-oyaml", "status:\n  x: y", Yaml),
+            ("--output=yaml", "status:\n  x: y", Yaml),
+            ("-o json", "\"status\": 1", Json),
+            ("--output json", "\"status\": 1", Json),
+            ("-ojson", "\"status\": 1", Json),
+            ("--output=json", "\"status\": 1", Json),
+            // Near misses: another format, another flag, an output whose own shape is known.
+            ("-o wide", "status:\n  x: y", Text),
+            ("-x yaml", "status:\n  x: y", Text),
+            ("--output=jsonpath", "status:\n  x: y", Text),
+            ("-o yaml", "NAME   READY", KubectlTable),
+            ("-o json", "NAME   READY", KubectlTable),
+        ] {
+            let s = read(&format!(
+                "```bash\n$ kubectl get gtw w {flags}\n{output}\n```\n"
+            ));
+            let kinds: Vec<OutputKind> = s.outputs().map(|o| o.kind).collect();
+            assert_eq!(kinds, [kind], "{flags}: {output}");
         }
     }
 
