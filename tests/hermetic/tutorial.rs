@@ -93,7 +93,6 @@ fn the_tutorial_reads_into_documented_expectations() {
     insta::assert_snapshot!(listing);
 }
 
-/// `ClaimId::Variant` names used by the tutorial tier's sources.
 // ---- reading the tutorial: the near misses of each shape it reads -----------------------------
 
 /// The seed with `from` replaced by `to` (once, and it must be there).
@@ -183,6 +182,7 @@ fn apply_without_a_target_or_from_a_file_on_stdin_declares_nothing() {
     }
 }
 
+/// `ClaimId::Variant` names used by the tutorial tier's sources.
 fn claims_checked_by_tests() -> String {
     let dir = support::settings::workspace_root().join("tests/tutorial");
     std::fs::read_dir(&dir)
