@@ -1032,6 +1032,71 @@ $ kubectl apply -f @samples/addons/kiali.yaml@ --version {{< istio_full_version 
     }
 
     #[test]
+    fn each_way_a_line_starts_a_command_and_its_near_misses() {
+        // Each matches by one rule alone.
+        for command in [
+            "kubectl get pods",
+            "./run.sh",
+            "../run.sh",
+            "~/run.sh",
+            "/opt/run.sh",
+            "istio-1.24.2/bin/x version",
+            "out/istioctl version",
+            "$ISTIOCTL version",
+            "GATEWAY_URL=x",
+            "_X1=y curl x",
+        ] {
+            assert!(starts_command(command), "{command}");
+        }
+        for not_a_command in ["/", "$", "=x", "1X=y", "A-B=x", "pod/x   1/1", "", "  "] {
+            assert!(!starts_command(not_a_command), "{not_a_command:?}");
+        }
+    }
+
+    #[test]
+    fn markers_shortcodes_and_heredocs_in_a_command() {
+        assert_eq!(release_files("@a.yaml@ -f x"), ["a.yaml"]);
+        assert_eq!(
+            release_files("-f @samples/x.yaml@ @y-1_2.yaml@"),
+            ["samples/x.yaml", "y-1_2.yaml"]
+        );
+        for none in ["x@a@", "@@", "@a.yaml", "@a b@", "user@host"] {
+            assert!(release_files(none).is_empty(), "{none}");
+        }
+        assert_eq!(
+            shortcodes_in("v{{< istio_full_version >}} and {{< k8s_gateway_api_version x >}}"),
+            ["istio_full_version", "k8s_gateway_api_version"]
+        );
+        for none in ["{{< >}}", "{{< open", "{{ x }}"] {
+            assert!(shortcodes_in(none).is_empty(), "{none}");
+        }
+        assert_eq!(
+            heredoc_marker("cat <<END_OF_YAML").as_deref(),
+            Some("END_OF_YAML")
+        );
+        assert_eq!(heredoc_marker("cat <<- 'EOF'").as_deref(), Some("EOF"));
+        assert_eq!(heredoc_marker("grep x <<< \"$v\""), None);
+    }
+
+    #[test]
+    fn prose_that_presents_output_and_prose_that_does_not() {
+        assert!(introduces_output("Your output should be similar to:"));
+        assert!(introduces_output("The command returns"));
+        assert!(!introduces_output("Run the following command:"));
+    }
+
+    #[test]
+    fn a_block_of_output_is_not_read_as_commands_even_when_it_looks_like_one() {
+        // An unnamed block whose first line is a command, without a prompt: shell.
+        let s = read("```\nkubectl get pods\n```\n");
+        assert_eq!(commands(&s), ["kubectl get pods"]);
+        // Near miss: the same line in a `text` block is output (of no command here).
+        let s = read("```bash\nkubectl version\n```\n```text\nkubectl get pods\n```\n");
+        assert_eq!(commands(&s), ["kubectl version"]);
+        assert_eq!(s.outputs().count(), 1);
+    }
+
+    #[test]
     fn every_spelling_of_an_output_format_names_its_kind() {
         use OutputKind::*;
         for (flags, output, kind) in [
