@@ -686,3 +686,52 @@ fn a_stale_l7_line_cites_the_waypoint_identity_only_where_the_identity_decided()
     let by_identity = fact_of(lines, to_waypoint("10.28.2.99"));
     assert!(by_identity.contains(identity_fact), "{by_identity}");
 }
+
+#[test]
+fn a_stale_l7_line_in_the_eras_own_format_cites_the_identity_alone() {
+    // A page that already shows the era's line format, naming the waypoint by the 2022 build's
+    // identity: only the identity makes it stale, so the log format is not cited.
+    let seed = fixtures::read("tutorial/ambient-tutorial.md").unwrap();
+    let documented = seed
+        .lines()
+        .find(|l| l.contains("capture outbound (to server waypoint proxy)"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let observed: Vec<(String, AccessRecord)> = l7_lines()
+        .into_iter()
+        .filter(|(_, r)| r.direction == Some(support::logs::Direction::Outbound))
+        .map(|(text, _)| {
+            let text = text.replace("sa/waypoint\"", "sa/productpage-waypoint\"");
+            let record = parse_access(&text).unwrap();
+            (text, record)
+        })
+        .collect();
+    let era_line = &observed[0].0;
+    let page = seed.replacen(
+        &documented,
+        &era_line.replace("sa/productpage-waypoint\"", "sa/bookinfo-productpage\""),
+        1,
+    );
+    let doc = extract(&page);
+    let refs = Refs::new(&doc, "1.31-dev", Era::Ga1_24);
+    let o = Observation::ZtunnelLog {
+        lines: observed,
+        traffic: to_waypoint("10.28.2.99"),
+    };
+    let answer = registry::decide(of(ClaimId::L7SleepZtunnelLogsToWaypoint), &refs, &o).answer;
+    let Answer::DocStale { era, .. } = &answer else {
+        panic!("expected a stale document, got {}", answer.describe())
+    };
+    assert!(
+        era.fact
+            .contains("the waypoint presents the identity of service account productpage-waypoint"),
+        "{}",
+        era.fact
+    );
+    assert!(
+        !era.fact.contains("ztunnel logs connections"),
+        "{}",
+        era.fact
+    );
+}
