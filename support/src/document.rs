@@ -411,7 +411,8 @@ pub fn carry(c: &Command) -> Carry {
     let mut cd = false;
     for sc in &top {
         match sc.words.split_first() {
-            None if !sc.assignments.is_empty() => {
+            // No words: assignments alone (words::parse keeps no empty command).
+            None => {
                 names.extend(sc.assignments.iter().map(|(n, _)| (n.clone(), false)));
             }
             Some((program, args)) if program == "export" && !args.is_empty() => {
@@ -825,10 +826,17 @@ mod tests {
             ("kubectl GATEWAY_HOST=x", false),
             ("export", false),
             ("cd a b", false),
+            // An empty command sets nothing.
+            ("", false),
         ] {
             other.text = text.into();
             assert_eq!(carries_shell_state(&other), carries, "{text}");
         }
+        // An assignment that feeds a heredoc to nothing is not replayed.
+        let read = crate::tutorial::script::read("```bash\nGATEWAY_HOST=x <<EOF\nbody\nEOF\n```\n");
+        let heredoc = read.commands().next().unwrap();
+        assert!(heredoc.heredoc.is_some());
+        assert_eq!(carry(heredoc), Carry::Nothing);
         assert_eq!(
             with_shell_state(std::slice::from_ref(&export.text), "echo $GATEWAY_HOST"),
             "export GATEWAY_HOST=bookinfo-gateway-istio.istio-system\necho $GATEWAY_HOST"
