@@ -158,8 +158,9 @@ impl<'a> Iterator for KeyValues<'a> {
             (value, self.at) = if self.quoted {
                 quoted(text, end + 2)
             } else {
-                let stop = skip_word(text, end + 1);
-                (Cow::Borrowed(&text[end + 1..stop]), stop)
+                let from = end + 1;
+                let stop = skip_word(text, from);
+                (Cow::Borrowed(&text[from..stop]), stop)
             };
             if !key.is_empty() {
                 return Some((key, value));
@@ -315,6 +316,19 @@ mod tests {
                 ("c", "say \"hi\""),
                 ("d", "")
             ]
+        );
+    }
+
+    #[test]
+    fn a_quoted_value_ends_at_its_closing_quote() {
+        // The next key starts right after the quote, with or without escapes in the value.
+        assert_eq!(
+            pairs(r#"a="x"b=1"#),
+            [("a".into(), "x".into()), ("b".into(), "1".into())]
+        );
+        assert_eq!(
+            pairs(r#"a="x\"y"b=1"#),
+            [("a".into(), "x\"y".into()), ("b".into(), "1".into())]
         );
     }
 
