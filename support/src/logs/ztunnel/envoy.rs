@@ -177,6 +177,23 @@ fn endpoints<'a>(
 mod tests {
     use super::*;
 
+    /// The tutorial's L4 inbound line.
+    const INBOUND: &str = "[2022-11-29T19:43:56.477Z] \"- - HTTP/2\" 0 - - - \"-\" 241 1968 91918 - \"-\" \"-\" \"-\" \"-\" \"-\" - - 10.244.2.4:15008 10.244.1.2:39660 - - capture inbound listener";
+
+    #[test]
+    fn response_flags_are_an_error_and_a_dash_is_no_value() {
+        let r = crate::logs::parse_access(INBOUND).unwrap();
+        assert_eq!((r.error, r.duration.as_deref()), (None, Some("91918ms")));
+        let failed = INBOUND.replacen("0 - - -", "0 UF - -", 1);
+        let r = crate::logs::parse_access(&failed).unwrap();
+        assert_eq!(r.error.as_deref(), Some("response flags UF (code 0)"));
+        let no_duration = INBOUND.replacen(" 91918 ", " - ", 1);
+        assert_eq!(
+            crate::logs::parse_access(&no_duration).unwrap().duration,
+            None
+        );
+    }
+
     #[test]
     fn the_rest_of_a_line_is_borrowed_where_written_one_space_apart() {
         let event = "capture outbound (no waypoint proxy)";

@@ -207,3 +207,42 @@ fn record<'a>(
         ..AccessView::new(format, timestamp)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::eras::AccessLogFormat;
+    use crate::logs::parse_access;
+
+    const LINE: &str = "2024-07-23T14:21:03.450051Z\tinfo\taccess\tconnection complete\tsrc.addr=10.12.0.8:37522 dst.addr=10.12.0.9:15008 direction=outbound bytes_sent=84";
+
+    #[test]
+    fn the_fields_follow_the_event_apart_from_it_on_one_line() {
+        assert_eq!(
+            parse_access(LINE).unwrap().format,
+            AccessLogFormat::IstioAccessUnquoted
+        );
+        // Near misses: no space after the event; a line break among the fields.
+        for bad in [
+            LINE.replace("complete\tsrc", "completesrc"),
+            LINE.replace(" dst.addr", "\ndst.addr"),
+        ] {
+            assert!(parse_access(&bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_key_quoted_in_1_23_inside_another_value_makes_the_line_1_23() {
+        let inside = format!("{LINE} reason=dst.service=\"x\"");
+        assert_eq!(
+            parse_access(&inside).unwrap().format,
+            AccessLogFormat::IstioAccessQuoted
+        );
+    }
+
+    #[test]
+    fn json_numbers_are_read_as_written() {
+        let line = r#"{"level":"info","time":"2025-01-01T00:00:00.000000Z","scope":"access","message":"connection complete","src.addr":"10.0.0.1:1","dst.addr":"10.0.0.2:2","direction":"outbound","bytes_sent":794,"bytes_recv":414}"#;
+        let r = parse_access(line).unwrap();
+        assert_eq!((r.bytes_sent, r.bytes_recv), (Some(794), Some(414)));
+    }
+}
