@@ -193,6 +193,55 @@ fn word_chars(s: &str) -> &str {
 mod tests {
     use super::*;
 
+    const PROXY_TO: &str = "2023-08-14T09:33:25.226403Z  INFO outbound{id=9d99723a61c9496532d34acec5c77126}: ztunnel::proxy::outbound: proxy to 10.240.1.11:80 using HBONE via 10.240.1.11:15008 type Direct";
+
+    #[test]
+    fn the_message_follows_the_spans_apart_from_them_on_one_line() {
+        let r = crate::logs::parse_access(PROXY_TO).unwrap();
+        assert_eq!(r.dst.addr.as_deref(), Some("10.240.1.11:80"));
+        for bad in [
+            PROXY_TO.replace("outbound: proxy", "outbound:proxy"),
+            PROXY_TO.replace(" type Direct", "\ntype Direct"),
+            // No address after `proxy to`.
+            PROXY_TO.replace("proxy to 10.240.1.11:80 using", "proxy to  using"),
+        ] {
+            let read = crate::logs::parse_access(&bad);
+            assert!(
+                read.as_ref().map_or(true, |r| r.event != "proxy to"),
+                "{bad:?}: {read:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_first_duration_and_error_of_a_line_are_read() {
+        let line = PROXY_TO.replace(
+            "proxy to 10.240.1.11:80 using HBONE via 10.240.1.11:15008 type Direct",
+            "failed dur=1ms err=first dur=2ms err=second",
+        );
+        let r = crate::logs::parse_access(&line).unwrap();
+        assert_eq!(
+            (r.duration.as_deref(), r.error.as_deref()),
+            (Some("1ms"), Some("first"))
+        );
+    }
+
+    #[test]
+    fn span_fields_are_read_from_any_span() {
+        assert_eq!(
+            span_field(
+                "inbound{id=1}:conn{peer_ip=10.0.0.1 peer_id=spiffe://x}",
+                "peer_ip"
+            )
+            .as_deref(),
+            Some("10.0.0.1")
+        );
+        assert_eq!(span_field("a{x=1}:b{y=2}", "x").as_deref(), Some("1"));
+        assert_eq!(span_field("a{x=1}:b{y=2}", "y").as_deref(), Some("2"));
+        assert_eq!(span_field("a{x=1}:b{y=2}", "z"), None);
+        assert_eq!(span_field("a{x=1", "x"), None);
+    }
+
     #[test]
     fn word_chars_are_the_regexes_word_chars() {
         let word = Regex::new(r"^\w+").unwrap();
