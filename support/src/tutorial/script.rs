@@ -234,9 +234,8 @@ fn timestamped(line: &str) -> bool {
 fn resource_action(line: &str) -> bool {
     let words: Vec<&str> = line.split_whitespace().collect();
     words.iter().any(|w| w.contains('/'))
-        && words
-            .iter()
-            .any(|w| w.ends_with("ed") || *w == "unchanged" || *w == "configured")
+        // created, configured, unchanged, labeled, applied, deleted...
+        && words.iter().any(|w| w.ends_with("ed"))
 }
 
 /// An output shown for a command.
