@@ -1055,6 +1055,8 @@ $ kubectl apply -f @samples/addons/kiali.yaml@ --version {{< istio_full_version 
     #[test]
     fn markers_shortcodes_and_heredocs_in_a_command() {
         assert_eq!(release_files("@a.yaml@ -f x"), ["a.yaml"]);
+        // The scan goes on after the marker's closing `@`, short markers too.
+        assert_eq!(release_files("@a@ @ab@"), ["a", "ab"]);
         assert_eq!(
             release_files("-f @samples/x.yaml@ @y-1_2.yaml@"),
             ["samples/x.yaml", "y-1_2.yaml"]
