@@ -90,7 +90,8 @@ fn span_field<'a>(spans: &'a str, key: &str) -> Option<Cow<'a, str>> {
         if let Some((_, v)) = key_values(&rest[open + 1..close]).find(|(k, _)| *k == key) {
             return Some(v);
         }
-        rest = &rest[close + 1..];
+        // On from the span's `}` (no `{`): the next span's `{` is the next one found.
+        rest = &rest[close..];
     }
     None
 }
@@ -240,6 +241,7 @@ mod tests {
         assert_eq!(span_field("a{x=1}:b{y=2}", "y").as_deref(), Some("2"));
         assert_eq!(span_field("a{x=1}:b{y=2}", "z"), None);
         assert_eq!(span_field("a{x=1", "x"), None);
+        assert_eq!(span_field("a{}:b{y=2}", "y").as_deref(), Some("2"));
     }
 
     #[test]
