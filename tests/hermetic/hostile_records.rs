@@ -300,6 +300,17 @@ fn distinct_claims_and_builds(n: usize) -> Vec<ClaimRecord> {
         .collect()
 }
 
+/// `records`, each edited by `edit`.
+fn edited(records: Vec<ClaimRecord>, edit: impl Fn(&mut ClaimRecord)) -> Vec<ClaimRecord> {
+    records
+        .into_iter()
+        .map(|mut r| {
+            edit(&mut r);
+            r
+        })
+        .collect()
+}
+
 #[test]
 fn the_table_says_it_is_cut_when_either_its_builds_or_its_unknown_claims_are() {
     use support::report::{MAX_TABLE_BUILDS, MAX_TABLE_UNKNOWN};
@@ -312,13 +323,9 @@ fn the_table_says_it_is_cut_when_either_its_builds_or_its_unknown_claims_are() {
     };
     let says_cut = |md: &str| md.contains("The table shows ");
     // Builds over the limit, claims within it (each build records the same claim).
-    let builds: Vec<ClaimRecord> = distinct_claims_and_builds(MAX_TABLE_BUILDS + 1)
-        .into_iter()
-        .map(|mut r| {
-            r.claim = "x.claim".into();
-            r
-        })
-        .collect();
+    let builds = edited(distinct_claims_and_builds(MAX_TABLE_BUILDS + 1), |r| {
+        r.claim = "x.claim".into()
+    });
     let md = markdown(builds);
     assert!(
         md.contains(&format!(
@@ -329,13 +336,9 @@ fn the_table_says_it_is_cut_when_either_its_builds_or_its_unknown_claims_are() {
         &md[..1_000.min(md.len())]
     );
     // Unknown claims over the limit, on one build.
-    let claims: Vec<ClaimRecord> = distinct_claims_and_builds(MAX_TABLE_UNKNOWN + 1)
-        .into_iter()
-        .map(|mut r| {
-            r.istio_version = "1.24.0".into();
-            r
-        })
-        .collect();
+    let claims = edited(distinct_claims_and_builds(MAX_TABLE_UNKNOWN + 1), |r| {
+        r.istio_version = "1.24.0".into()
+    });
     let md = markdown(claims);
     assert!(
         md.contains(&format!(

@@ -287,10 +287,7 @@ fn cni_lines_name_the_enrolled_pod() {
 
 #[test]
 fn an_outbound_line_of_1_22_says_whether_a_waypoint_was_on_the_path_and_an_inbound_one_does_not() {
-    let records: Vec<_> = lines("ztunnel-access-1.22.log")
-        .iter()
-        .filter_map(|l| parse_access(&l.text).ok())
-        .collect();
+    let records = records("ztunnel-access-1.22.log");
     let direct = records
         .iter()
         .find(|r| r.direction == Some(Direction::Outbound) && r.waypoint.is_none())
@@ -309,10 +306,7 @@ fn an_outbound_line_of_1_22_says_whether_a_waypoint_was_on_the_path_and_an_inbou
 
 #[test]
 fn a_1_18_outbound_line_says_whether_a_waypoint_was_on_the_path_by_its_event() {
-    let records: Vec<_> = lines("ztunnel-tracing-1.18.log")
-        .iter()
-        .filter_map(|l| parse_access(&l.text).ok())
-        .collect();
+    let records = records("ztunnel-tracing-1.18.log");
     for event in ["proxy to", "proxying to"] {
         let direct = records
             .iter()
@@ -324,4 +318,12 @@ fn a_1_18_outbound_line_says_whether_a_waypoint_was_on_the_path_by_its_event() {
         other.event = "got CONNECT request".into();
         assert!(!other.waypoint_known(), "{event}");
     }
+}
+
+/// The connections a recorded file's readable lines log.
+fn records(file: &str) -> Vec<support::logs::AccessRecord> {
+    lines(file)
+        .iter()
+        .filter_map(|l| parse_access(&l.text).ok())
+        .collect()
 }

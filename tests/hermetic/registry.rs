@@ -243,6 +243,19 @@ fn l7_lines() -> Vec<(String, AccessRecord)> {
         .collect()
 }
 
+/// The recorded L7 lines with the waypoint's identity edited to the one 1.22+ gives it
+/// (`productpage-waypoint`), read again.
+fn l7_lines_of_the_eras_waypoint() -> Vec<(String, AccessRecord)> {
+    l7_lines()
+        .into_iter()
+        .map(|(text, _)| {
+            let text = text.replace("sa/waypoint\"", "sa/productpage-waypoint\"");
+            let record = parse_access(&text).unwrap();
+            (text, record)
+        })
+        .collect()
+}
+
 /// productpage -> details through the namespace waypoint `waypoint`, as recorded.
 fn to_waypoint(waypoint_ip: &str) -> Traffic {
     Traffic {
@@ -675,14 +688,7 @@ fn a_stale_l7_line_cites_the_waypoint_identity_only_where_the_identity_decided()
     assert!(by_address.contains("ztunnel"), "{by_address}");
     // The waypoint found by the identity the era gives it (the line's identity edited to the
     // era's service account, the address unknown): the identity is cited too.
-    let lines: Vec<(String, AccessRecord)> = l7_lines()
-        .into_iter()
-        .map(|(text, _)| {
-            let text = text.replace("sa/waypoint\"", "sa/productpage-waypoint\"");
-            let record = parse_access(&text).unwrap();
-            (text, record)
-        })
-        .collect();
+    let lines = l7_lines_of_the_eras_waypoint();
     let by_identity = fact_of(lines, to_waypoint("10.28.2.99"));
     assert!(by_identity.contains(identity_fact), "{by_identity}");
 }
@@ -698,14 +704,9 @@ fn a_stale_l7_line_in_the_eras_own_format_cites_the_identity_alone() {
         .unwrap()
         .trim()
         .to_string();
-    let observed: Vec<(String, AccessRecord)> = l7_lines()
+    let observed: Vec<(String, AccessRecord)> = l7_lines_of_the_eras_waypoint()
         .into_iter()
         .filter(|(_, r)| r.direction == Some(support::logs::Direction::Outbound))
-        .map(|(text, _)| {
-            let text = text.replace("sa/waypoint\"", "sa/productpage-waypoint\"");
-            let record = parse_access(&text).unwrap();
-            (text, record)
-        })
         .collect();
     let era_line = &observed[0].0;
     let page = seed.replacen(
