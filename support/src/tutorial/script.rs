@@ -1080,6 +1080,41 @@ $ kubectl apply -f @samples/addons/kiali.yaml@ --version {{< istio_full_version 
     }
 
     #[test]
+    fn an_unprompted_block_comments_output_and_unfinished_commands() {
+        // A comment first, then the command: a command block, not output.
+        let s = read("```bash\n# make the namespace\nkubectl create ns x\n```\n");
+        assert_eq!(commands(&s), ["kubectl create ns x"]);
+        // Output after a command is output, even before any output line was read.
+        let s = read("```bash\nkubectl get ns\nNAME   STATUS\nx      Active\n```\n");
+        assert_eq!(commands(&s), ["kubectl get ns"]);
+        let o: Vec<&Output> = s.outputs().collect();
+        assert_eq!(o.len(), 1);
+        assert_eq!(o[0].text, "NAME   STATUS\nx      Active\n");
+        // A bare `#` states nothing: no comment step.
+        let s = read("```bash\n#\nkubectl get ns\n```\n");
+        assert!(
+            !s.steps.iter().any(|st| matches!(st, Step::Comment(_))),
+            "{:?}",
+            s.steps
+        );
+        // A continuation or a heredoc the block ends inside: the command ends with the block.
+        let s = read("```bash\nkubectl get \\\n```\n");
+        let c: Vec<&Command> = s.commands().collect();
+        assert_eq!((c.len(), c[0].lines), (1, Lines::one(2)));
+        let s = read("```bash\nkubectl apply -f - <<EOF\nkind: Namespace\n```\n");
+        let c: Vec<&Command> = s.commands().collect();
+        let h = c[0].heredoc.as_ref().unwrap();
+        assert_eq!(
+            (h.body.as_str(), h.lines, c[0].lines),
+            (
+                "kind: Namespace\n",
+                Lines::one(3),
+                Lines { start: 2, end: 3 }
+            )
+        );
+    }
+
+    #[test]
     fn prose_that_presents_output_and_prose_that_does_not() {
         assert!(introduces_output("Your output should be similar to:"));
         assert!(introduces_output("The command returns"));

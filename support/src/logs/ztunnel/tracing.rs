@@ -228,6 +228,19 @@ mod tests {
     }
 
     #[test]
+    fn the_first_source_and_destination_of_a_passthrough_line_are_read() {
+        let line = PROXY_TO.replace(
+            "outbound{id=9d99723a61c9496532d34acec5c77126}: ztunnel::proxy::outbound: proxy to 10.240.1.11:80 using HBONE via 10.240.1.11:15008 type Direct",
+            "ztunnel::proxy::inbound_passthrough: connection complete source=10.0.0.1:1 destination=10.0.0.2:2 source=10.0.0.3:3 destination=10.0.0.4:4",
+        );
+        let r = crate::logs::parse_access(&line).unwrap();
+        assert_eq!(
+            (r.src.addr.as_deref(), r.dst.addr.as_deref()),
+            (Some("10.0.0.1:1"), Some("10.0.0.2:2"))
+        );
+    }
+
+    #[test]
     fn span_fields_are_read_from_any_span() {
         assert_eq!(
             span_field(
