@@ -436,3 +436,26 @@ pub fn parse_issues(text: &str) -> Result<Vec<Issue>, serde_json::Error> {
 pub fn parse_report(text: &str) -> Result<Report, serde_json::Error> {
     serde_json::from_str(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOTE: &str = "\n\n… (cut: the whole report is the run's `drift-report` artifact)\n";
+
+    #[test]
+    fn a_body_is_cut_at_its_limit_on_a_char_boundary() {
+        let exact = "x".repeat(MAX_BODY);
+        assert_eq!(cut(exact.clone()), exact);
+        let over = "x".repeat(MAX_BODY + 1);
+        assert_eq!(cut(over), "x".repeat(MAX_BODY) + NOTE);
+        // A three-byte char across the limit, at each of its offsets: cut before it.
+        for pad in 0..3 {
+            let s = "x".repeat(pad) + &"€".repeat(MAX_BODY / 3 + 1);
+            let kept = cut(s.clone());
+            let body = kept.strip_suffix(NOTE).expect("the cut note");
+            assert!(body.len() <= MAX_BODY && body.len() > MAX_BODY - 3, "{pad}");
+            assert!(s.starts_with(body), "{pad}");
+        }
+    }
+}

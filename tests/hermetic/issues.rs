@@ -2,7 +2,7 @@
 
 use support::claims::ClaimRecord;
 use support::drift_issues::{
-    Action, Issue, Key, LABEL, Label, MAX_OPEN, parse_issues, parse_report,
+    Action, Issue, Key, LABEL, Label, MAX_OPEN, parse_issues, parse_report, to_json,
 };
 use support::report::{Loaded, Report, build};
 
@@ -376,6 +376,16 @@ fn bad_input_is_an_error_not_a_panic() {
     let r = report(vec![]);
     let err = plan(&r, &[], Some("javascript:alert(1)")).unwrap_err();
     assert!(err.to_string().contains("--run-url"), "{err}");
+    // Near misses of a run URL: nothing after the scheme, a space, Markdown, a query.
+    for bad in [
+        "https://",
+        "https://github.com/o/r/actions/runs/1 x",
+        "https://github.com/o/r/actions/runs/1)[x](y",
+        "https://github.com/o/r?x=1",
+    ] {
+        assert!(plan(&r, &[], Some(bad)).is_err(), "{bad}");
+    }
+    assert!(plan(&r, &[], Some("https://github.com/o/r/actions/runs/1")).is_ok());
     assert!(parse_issues("{\"not\": \"a list\"}").is_err());
     assert!(parse_report("[]").is_err());
     // gh's own output shape.
@@ -383,4 +393,28 @@ fn bad_input_is_an_error_not_a_panic() {
     let issues = parse_issues(gh).unwrap();
     assert_eq!(issues[0].number, 5);
     assert_eq!(issues[0].labels[0].name, LABEL);
+}
+
+#[test]
+fn the_plan_is_the_json_the_workflow_reads() {
+    let r = report(vec![record(
+        WAYPOINT,
+        "1.24.2",
+        "1.24",
+        drifted("ImagePullBackOff"),
+    )]);
+    let actions = plan(&r, &[marked(9, "CLOSED")], None).unwrap();
+    // nightly.yml reads `.action`, `.number`, `.title`, `.body` and `.key.claim` of each.
+    let json: serde_json::Value = serde_json::from_str(&to_json(&actions)).unwrap();
+    let [one] = json.as_array().unwrap().as_slice() else {
+        panic!("{json}")
+    };
+    assert_eq!(one["action"], "reopen", "{json}");
+    assert_eq!(one["number"], 9, "{json}");
+    assert_eq!(one["key"]["claim"], WAYPOINT, "{json}");
+    assert!(
+        one["body"].as_str().unwrap().contains("ImagePullBackOff"),
+        "{json}"
+    );
+    assert_eq!(to_json(&[]), "[]");
 }

@@ -482,3 +482,53 @@ fn doc_sync_between_pages_compares_the_outputs_each_shows_for_its_commands() {
     assert!(with_unread.not_understood[0].why.contains("boilerplate"));
     assert!(!with_unread.in_sync());
 }
+
+#[test]
+fn the_plan_for_people_counts_and_names_what_each_entry_does() {
+    let count = |p: &Plan, kind: Kind| p.entries.iter().filter(|e| e.kind == kind).count();
+    let seed = fixtures::read("tutorial/ambient-tutorial.md").unwrap();
+    let sim = plan::plan(&seed, Provider::Sim).unwrap();
+    let c = sim.counts();
+    assert_eq!(
+        (c.commands, c.outputs, c.outcome_comments, c.expectations),
+        (
+            count(&sim, Kind::Command),
+            count(&sim, Kind::Output),
+            count(&sim, Kind::Should),
+            count(&sim, Kind::Expectation)
+        )
+    );
+    let tutorial = Tutorial::read(std::path::Path::new("seed"), seed.clone()).unwrap();
+    assert_eq!(c.expectations, tutorial.expectations.documented.len());
+    let text = sim.render();
+    assert!(
+        text.starts_with(&format!(
+            "plan on sim: {} commands, {} outputs, 0 outcome comments, {} documented expectations, 0 not understood\n\n",
+            c.commands, c.outputs, c.expectations
+        )),
+        "{text}"
+    );
+    // A command of several lines shows its first, marked; what it does, its claims, why it
+    // cannot run here, each on its own line; nothing empty.
+    assert!(text.contains(" ✔ Istio core installed …\n"), "{text}");
+    assert!(text.contains("→ "), "{text}");
+    assert!(text.contains("  claims: "), "{text}");
+    assert!(text.contains("  not applicable: "), "{text}");
+    for empty in ["→ \n", "claims: \n"] {
+        assert!(!text.contains(empty), "{empty:?} in {text}");
+    }
+    // A page without the tutorial's anchors: the suite's claims are listed as not documented.
+    let page = fixtures::read("pages/ambient/cleanup.md").unwrap();
+    let p = plan::plan(&page, Provider::Kind).unwrap();
+    let c = p.counts();
+    assert_eq!(c.claims_not_documented, count(&p, Kind::Claim));
+    assert!(c.claims_not_documented > 0, "{c:?}");
+    // Blocks not understood together: "of them" only for more than one, and one JSON field.
+    let page = "```bash\n```\n```bash\n```\n```go\nx\n```\n```bash\nkubectl get ns\n```\n";
+    let p = plan::plan(page, Provider::Kind).unwrap();
+    let text = p.render();
+    assert!(text.contains("  not understood (2 of them): "), "{text}");
+    assert!(!text.contains("(1 of them)"), "{text}");
+    let json = p.json_lines();
+    assert_eq!(json.matches("\"blocks\"").count(), 1, "{json}");
+}
