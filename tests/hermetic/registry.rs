@@ -498,6 +498,49 @@ fn a_daemonset_observation_decides_its_own_components_claims_only() {
         registry::decide(ztunnel_selector, &refs, &cni).answer,
         Answer::NotReached { .. }
     ));
+    let ztunnel_per_node = of(ClaimId::InstallationZtunnelOnePodPerNode);
+    assert!(matches!(
+        registry::decide(ztunnel_per_node, &refs, &cni).answer,
+        Answer::NotReached { .. }
+    ));
+    // ztunnel's own DaemonSet decides both, as the answers do on it.
+    let ztunnel: k8s_openapi::api::apps::v1::DaemonSet =
+        captured::<k8s_openapi::api::apps::v1::DaemonSet>("istio-system-daemonsets.json")
+            .into_iter()
+            .find(|d| d.metadata.name.as_deref() == Some("ztunnel"))
+            .unwrap();
+    let pods: Vec<Pod> = captured::<Pod>("istio-system-pods.json")
+        .into_iter()
+        .filter(|p| p.metadata.name.as_deref().unwrap().starts_with("ztunnel-"))
+        .collect();
+    let nodes: Vec<String> = captured::<k8s_openapi::api::core::v1::Node>("nodes.json")
+        .into_iter()
+        .filter_map(|n| n.metadata.name)
+        .collect();
+    let observed = Observation::DaemonSet {
+        component: Component::Ztunnel,
+        daemonset: Box::new(ztunnel.clone()),
+        pods: pods.clone(),
+        nodes: nodes.clone(),
+    };
+    let per_node = registry::decide(ztunnel_per_node, &refs, &observed).answer;
+    assert_eq!(
+        per_node,
+        answers::one_pod_per_node(&refs, Component::Ztunnel, &ztunnel, &pods, &nodes)
+    );
+    assert!(
+        !matches!(per_node, Answer::NotReached { .. }),
+        "{per_node:?}"
+    );
+    let selector = registry::decide(ztunnel_selector, &refs, &observed).answer;
+    assert_eq!(
+        selector,
+        answers::node_selector(&refs, Component::Ztunnel, &ztunnel)
+    );
+    assert!(
+        !matches!(selector, Answer::NotReached { .. }),
+        "{selector:?}"
+    );
 }
 
 #[test]
