@@ -53,6 +53,12 @@ fn record(
         v["expected"] = "e".into();
         v["actual"] = "a".into();
     }
+    if answer == "doc_stale" {
+        v["documented"] =
+            serde_json::json!({"expectation": "x", "lines": {"start": 1, "end": 1}, "text": "t"});
+        v["observed"] = "o".into();
+        v["era_fact"] = serde_json::json!({"fact": "f", "since": "1.22", "source": "s"});
+    }
     if let Some((commit, date)) = commit {
         v["istio_commit"] = commit.into();
         v["istio_commit_date"] = date.into();
@@ -385,4 +391,53 @@ fn records_name_the_istio_commit_and_older_records_still_read() {
         .unwrap();
     let text = serde_json::to_string(&plain).unwrap();
     assert!(!text.contains("istio_commit"), "{text}");
+}
+
+/// The picture as reviewed (the SVG rendered and looked at): every mark, a change, an unknown
+/// claim wider than the known ones, three builds. Any change to the layout shows here.
+#[test]
+fn the_text_table_and_the_svg_as_reviewed() {
+    let unknown = "l7.a_claim_of_a_newer_suite_version";
+    let at = "2026-12-06T00:00:00Z";
+    let records = vec![
+        record(
+            "installation.istiod_available",
+            "1.22.0",
+            None,
+            at,
+            "as_documented",
+        ),
+        record(
+            "installation.istiod_available",
+            "1.24.2",
+            None,
+            at,
+            "drifted",
+        ),
+        record(
+            "installation.istiod_available",
+            "1.31-dev",
+            None,
+            at,
+            "doc_stale",
+        ),
+        record("l7.waypoint_declared", "1.22.0", None, at, "drifted"),
+        record("l7.waypoint_declared", "1.24.2", None, at, "not_applicable"),
+        record("l7.waypoint_declared", "1.31-dev", None, at, "not_reached"),
+        record(unknown, "1.24.2", None, at, "as_documented"),
+    ];
+    let mut t = Timeline::from_records(&records);
+    // Only the rows of the records (the suite's other claims are rows of no record).
+    let keep: Vec<bool> = t
+        .rows
+        .iter()
+        .map(|r| records.iter().any(|x| x.claim == r.claim))
+        .collect();
+    let mut k = keep.iter();
+    t.rows.retain(|_| *k.next().unwrap());
+    let mut k = keep.iter();
+    t.cells.retain(|_| *k.next().unwrap());
+    assert_eq!(t.rows.len(), 3);
+    insta::assert_snapshot!("timeline_text", t.text());
+    insta::assert_snapshot!("timeline_svg", t.svg());
 }
