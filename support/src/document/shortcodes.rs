@@ -125,6 +125,17 @@ mod tests {
     }
 
     #[test]
+    fn the_gateway_api_version_is_the_release_s_and_none_where_istioctl_installed_the_crds() {
+        let of = |v: &str| {
+            SiteValues::era_gateway_api(&crate::eras::facts_for(&IstioVersion::parse(v).unwrap()))
+        };
+        assert_eq!(of("1.24.2"), Some("v1.2.1"));
+        assert_eq!(of("1.22.0"), Some("v1.1.0"));
+        // The 2022 build's istioctl installed them: nothing for the shortcode.
+        assert_eq!(of(crate::eras::TUTORIAL_BUILD), None);
+    }
+
+    #[test]
     fn unknown_shortcodes_and_unknown_values_stay_unfilled() {
         let v = SiteValues::of("1.24.2", None);
         assert_eq!(
