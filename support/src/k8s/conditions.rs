@@ -208,7 +208,100 @@ pub fn all_true(conditions: &[Condition], required: &[&str]) -> Result<(), Vec<S
 
 #[cfg(test)]
 mod tests {
-    use super::{Condition, all_true};
+    use super::{Condition, UNSCHEDULABLE_GRACE, all_true, node_ready, pod_blocker};
+    use k8s_openapi::api::core::v1::{Node, Pod};
+    use serde_json::json;
+
+    fn node(conditions: serde_json::Value, taints: serde_json::Value) -> Node {
+        serde_json::from_value(json!({
+            "metadata": {"name": "n"},
+            "spec": {"taints": taints},
+            "status": {"conditions": conditions},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_node_is_ready_when_ready_is_true_and_no_lifecycle_taint_is_left() {
+        let ready = json!([{"type": "MemoryPressure", "status": "False"}, {"type": "Ready", "status": "True"}]);
+        assert!(node_ready(&node(ready.clone(), json!([]))));
+        // A taint of another kind does not hold a node back.
+        let other = json!([{"key": "dedicated", "effect": "NoSchedule"}]);
+        assert!(node_ready(&node(ready.clone(), other)));
+        // Near misses: Ready not true, another condition true, a lifecycle taint left.
+        for conditions in [
+            json!([{"type": "Ready", "status": "False"}]),
+            json!([{"type": "MemoryPressure", "status": "True"}]),
+            json!([]),
+        ] {
+            assert!(
+                !node_ready(&node(conditions.clone(), json!([]))),
+                "{conditions}"
+            );
+        }
+        for key in [
+            "node.kubernetes.io/not-ready",
+            "node.kubernetes.io/unreachable",
+        ] {
+            let taints = json!([{"key": key, "effect": "NoSchedule"}]);
+            assert!(!node_ready(&node(ready.clone(), taints)), "{key}");
+        }
+    }
+
+    fn pod(status: serde_json::Value) -> Pod {
+        serde_json::from_value(json!({"metadata": {"name": "p"}, "status": status})).unwrap()
+    }
+
+    fn waiting(reason: &str) -> Pod {
+        pod(json!({"phase": "Pending", "containerStatuses": [{
+            "name": "c", "image": "i", "imageID": "", "ready": false, "restartCount": 3,
+            "state": {"waiting": {"reason": reason, "message": "m"}},
+        }]}))
+    }
+
+    #[test]
+    fn a_pod_is_blocked_by_a_waiting_reason_that_will_not_clear_or_a_long_unschedulable_wait() {
+        let now: k8s_openapi::jiff::Timestamp = "2026-12-06T12:00:00Z".parse().unwrap();
+        for (reason, says) in [
+            ("ImagePullBackOff", "cannot pull image i"),
+            ("CrashLoopBackOff", "crash-looping (3 restarts)"),
+            (
+                "CreateContainerConfigError",
+                "c: CreateContainerConfigError: m",
+            ),
+            ("CreateContainerError", "c: CreateContainerError: m"),
+        ] {
+            let why = pod_blocker(&waiting(reason), now).unwrap_or_default();
+            assert!(why.contains(says), "{reason}: {why}");
+        }
+        assert_eq!(pod_blocker(&waiting("ContainerCreating"), now), None);
+        let unscheduled = |since: &str, status: &str, reason: &str| {
+            pod(json!({"phase": "Pending", "conditions": [{
+                "type": "PodScheduled", "status": status, "reason": reason,
+                "message": "0/3 nodes are available", "lastTransitionTime": since,
+            }]}))
+        };
+        let long_ago = "2026-12-06T11:58:59Z";
+        assert_eq!(
+            pod_blocker(&unscheduled(long_ago, "False", "Unschedulable"), now).as_deref(),
+            Some("pod p cannot be scheduled: 0/3 nodes are available")
+        );
+        // Near misses: within the grace, scheduled, another reason.
+        let just_now = "2026-12-06T11:59:30Z";
+        assert!(UNSCHEDULABLE_GRACE.as_secs() > 30);
+        assert_eq!(
+            pod_blocker(&unscheduled(just_now, "False", "Unschedulable"), now),
+            None
+        );
+        assert_eq!(
+            pod_blocker(&unscheduled(long_ago, "True", "Unschedulable"), now),
+            None
+        );
+        assert_eq!(
+            pod_blocker(&unscheduled(long_ago, "False", "SchedulingGated"), now),
+            None
+        );
+    }
 
     fn c(t: &str, s: &str, r: &str) -> Condition {
         (t.into(), s.into(), r.into(), String::new())
