@@ -76,6 +76,29 @@ fn command_substitutions_are_read_as_commands_and_placeholders_are_found() {
 }
 
 #[test]
+fn a_hash_inside_a_word_and_an_escaped_char_are_the_words_own() {
+    let s = words::parse("curl http://x/#top issue#1 # a comment").unwrap();
+    assert_eq!(s.commands[0].words, ["curl", "http://x/#top", "issue#1"]);
+    // A backslash keeps the char after it, one byte or several; a quote it escapes is a char.
+    let s = words::parse("echo \\$HOME a\\ b \\é \\\"x\\\"").unwrap();
+    assert_eq!(s.commands[0].words, ["echo", "$HOME", "a b", "é", "\"x\""]);
+}
+
+#[test]
+fn substitutions_nest_up_to_the_bound_and_not_one_deeper() {
+    let nested = |n: usize| format!("{}x{}", "$(echo ".repeat(n), ")".repeat(n));
+    let s = words::parse(&nested(words::MAX_DEPTH)).unwrap();
+    assert_eq!(
+        s.commands.iter().map(|c| c.depth).max(),
+        Some(words::MAX_DEPTH)
+    );
+    assert_eq!(
+        words::parse(&nested(words::MAX_DEPTH + 1)),
+        Err(ShellError::TooDeep)
+    );
+}
+
+#[test]
 fn unreadable_text_is_a_typed_error_never_a_panic() {
     assert!(matches!(
         words::parse("echo 'open"),
