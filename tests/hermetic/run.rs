@@ -85,6 +85,66 @@ fn a_hash_inside_a_word_and_an_escaped_char_are_the_words_own() {
 }
 
 #[test]
+fn both_streams_to_a_file_take_the_next_word_as_the_file_only() {
+    for text in [
+        "echo hi &>x extra",
+        "echo hi &>>x extra",
+        "echo hi &> x extra",
+    ] {
+        let s = words::parse(text).unwrap();
+        let w: Vec<&Vec<String>> = s.commands.iter().map(|c| &c.words).collect();
+        assert_eq!(w, [&vec!["echo", "hi", "extra"]], "{text}");
+    }
+    // Near miss: `&` alone ends the command (runs it in the background).
+    let s = words::parse("echo hi & x extra").unwrap();
+    assert_eq!(s.commands.len(), 2);
+}
+
+#[test]
+fn only_an_unquoted_name_before_the_first_equals_sign_makes_an_assignment() {
+    let s = words::parse("FOO=1 BAR=a=b env x=3").unwrap();
+    assert_eq!(
+        s.commands[0].assignments,
+        [("FOO".into(), "1".into()), ("BAR".into(), "a=b".into())]
+    );
+    assert_eq!(s.commands[0].words, ["env", "x=3"]);
+    for (text, first) in [
+        ("A-B=x env", "A-B=x"),
+        ("=y env", "=y"),
+        ("1X=y env", "1X=y"),
+    ] {
+        let s = words::parse(text).unwrap();
+        assert!(s.commands[0].assignments.is_empty(), "{text}: {s:?}");
+        assert_eq!(s.commands[0].words, [first, "env"], "{text}");
+    }
+}
+
+#[test]
+fn inside_double_quotes_a_backslash_escapes_only_what_bash_says() {
+    let s =
+        words::parse("echo \"a\\\"b\" \"c\\\\d\" \"e\\$f\" \"g\\`h\" \"i\\x\" \"j\\\nk\"").unwrap();
+    assert_eq!(
+        s.commands[0].words,
+        ["echo", "a\"b", "c\\d", "e$f", "g`h", "i\\x", "jk"]
+    );
+    // `$( … )` and backquotes inside double quotes are commands too.
+    let s = words::parse("echo \"$(kubectl get pods)\" \"`istioctl version`\"").unwrap();
+    let programs: Vec<_> = s.commands.iter().filter_map(|c| c.program()).collect();
+    assert_eq!(programs, ["kubectl", "istioctl", "echo"]);
+}
+
+#[test]
+fn a_backquoted_command_ends_at_its_unescaped_backquote() {
+    let s = words::parse("echo `kubectl version` x").unwrap();
+    let programs: Vec<_> = s.commands.iter().filter_map(|c| c.program()).collect();
+    assert_eq!(programs, ["kubectl", "echo"]);
+    assert_eq!(s.commands[1].words, ["echo", "`kubectl version`", "x"]);
+    let s = words::parse("echo `echo a\\`b` y").unwrap();
+    assert_eq!(s.commands[0].words, ["echo", "a`b"]);
+    assert_eq!(s.commands[1].words[2], "y");
+}
+
+#[test]
 fn substitutions_nest_up_to_the_bound_and_not_one_deeper() {
     let nested = |n: usize| format!("{}x{}", "$(echo ".repeat(n), ")".repeat(n));
     let s = words::parse(&nested(words::MAX_DEPTH)).unwrap();

@@ -155,13 +155,10 @@ fn parse_into(text: &str, depth: usize, script: &mut Script) -> Result<(), Shell
             b'`' => r.backquoted(depth, script)?,
             b'|' | b'&' | b';' | b'(' | b')' => {
                 if b == b'&' && r.peek(1) == Some(b'>') {
-                    // `&>file`: both streams to a file.
+                    // `&>file` and `&>>file`: both streams to a file; the `>` is read as a
+                    // redirection's.
                     r.end_word();
-                    r.at += 2;
-                    if r.peek(0) == Some(b'>') {
-                        r.at += 1;
-                    }
-                    r.redirect_target = true;
+                    r.at += 1;
                     continue;
                 }
                 r.end_word();
@@ -282,7 +279,8 @@ impl Reader<'_> {
     /// `$( … )` (its commands are read as commands) or `$(( … ))` (arithmetic: kept as text).
     fn substitution(&mut self, depth: usize, script: &mut Script) -> Result<(), ShellError> {
         let start = self.at;
-        let end = matching_paren(self.bytes, self.at + 1).ok_or(ShellError::Unterminated {
+        // From the `$`: the scan counts from the `(` after it.
+        let end = matching_paren(self.bytes, start).ok_or(ShellError::Unterminated {
             what: "command substitution",
             at: start,
         })?;
