@@ -145,6 +145,64 @@ fn a_backquoted_command_ends_at_its_unescaped_backquote() {
 }
 
 #[test]
+fn redirections_take_their_target_and_leave_every_other_word() {
+    let words = |text: &str| -> Vec<Vec<String>> {
+        words::parse(text)
+            .unwrap()
+            .commands
+            .iter()
+            .map(|c| c.words.clone())
+            .collect()
+    };
+    // A stream number is no word; a word before `>` is, quoted digits too.
+    assert_eq!(
+        words("kubectl logs x 2>/dev/null"),
+        [["kubectl", "logs", "x"]]
+    );
+    assert_eq!(words("echo abc>x"), [["echo", "abc"]]);
+    assert_eq!(words("echo \"2\">x"), [["echo", "2"]]);
+    assert_eq!(words("echo 2 >x"), [["echo", "2"]]);
+    // `<` reads a file, `<<<` a string: neither opens a heredoc.
+    let s = words::parse("kubectl apply -f - < file.yaml").unwrap();
+    assert!(s.heredocs.is_empty(), "{s:?}");
+    assert_eq!(s.commands[0].words, ["kubectl", "apply", "-f", "-"]);
+    let s = words::parse("grep x <<< \"$v\"; echo done").unwrap();
+    assert!(s.heredocs.is_empty(), "{s:?}");
+    let w: Vec<&Vec<String>> = s.commands.iter().map(|c| &c.words).collect();
+    assert_eq!(w, [&vec!["grep", "x"], &vec!["echo", "done"]]);
+    // A heredoc's delimiter after a space, or escaped.
+    for text in [
+        "cat << EOF\nx\nEOF\necho done",
+        "cat <<\\EOF\nx\nEOF\necho done",
+    ] {
+        let s = words::parse(text).unwrap();
+        assert_eq!(
+            (
+                s.heredocs[0].delimiter.as_str(),
+                s.heredocs[0].body.as_str()
+            ),
+            ("EOF", "x\n"),
+            "{text}"
+        );
+        assert_eq!(s.commands[1].words, ["echo", "done"], "{text}");
+    }
+    // A placeholder is one word of its command.
+    assert_eq!(
+        words("kubectl logs <istio-cni-node-id> -n istio-system|grep route"),
+        [
+            vec![
+                "kubectl",
+                "logs",
+                "<istio-cni-node-id>",
+                "-n",
+                "istio-system"
+            ],
+            vec!["grep", "route"]
+        ]
+    );
+}
+
+#[test]
 fn substitutions_nest_up_to_the_bound_and_not_one_deeper() {
     let nested = |n: usize| format!("{}x{}", "$(echo ".repeat(n), ")".repeat(n));
     let s = words::parse(&nested(words::MAX_DEPTH)).unwrap();

@@ -353,7 +353,8 @@ impl Reader<'_> {
         if op == b'<' && self.peek(0) == Some(b'<') {
             self.at += 1;
             if self.peek(0) == Some(b'<') {
-                self.at += 1;
+                // `<<<word`: the third `<` is read next, as a redirection's, and the word is
+                // its target.
                 self.redirect_target = true;
                 return;
             }
