@@ -203,6 +203,23 @@ fn redirections_take_their_target_and_leave_every_other_word() {
 }
 
 #[test]
+fn a_substitution_ends_at_its_own_paren_not_one_quoted_or_escaped() {
+    for (text, inner) in [
+        ("echo $(echo ')') after", ")"),
+        ("echo $(echo \")\") after", ")"),
+        ("echo $(echo \"a\\\")b\") after", "a\")b"),
+        ("echo $(echo \\)) after", ")"),
+        ("echo $(echo é) after", "é"),
+    ] {
+        let s = words::parse(text).unwrap();
+        let w: Vec<&Vec<String>> = s.commands.iter().map(|c| &c.words).collect();
+        assert_eq!(w.len(), 2, "{text}: {w:?}");
+        assert_eq!(w[0], &vec!["echo", inner], "{text}");
+        assert_eq!(w[1].last().map(String::as_str), Some("after"), "{text}");
+    }
+}
+
+#[test]
 fn substitutions_nest_up_to_the_bound_and_not_one_deeper() {
     let nested = |n: usize| format!("{}x{}", "$(echo ".repeat(n), ")".repeat(n));
     let s = words::parse(&nested(words::MAX_DEPTH)).unwrap();

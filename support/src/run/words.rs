@@ -3,6 +3,9 @@
 //! parentheses), leading `NAME=value` assignments, quotes removed, redirect targets and
 //! heredoc bodies set aside as data, `$( … )` and backquoted commands read as commands too.
 //!
+//! Read byte by byte: the bytes of a multi-byte char are all 0x80 or more, never an ASCII byte
+//! the shell reads as syntax, so a char is copied whole wherever it is split.
+//!
 //! Not a shell: no expansion happens (`$VAR` stays as written). One pass over the text; a command
 //! substitution is read again once per level of nesting, and nesting is bounded.
 
@@ -141,9 +144,8 @@ fn parse_into(text: &str, depth: usize, script: &mut Script) -> Result<(), Shell
             b'\\' => {
                 if r.at + 1 < r.bytes.len() {
                     if r.bytes[r.at + 1] != b'\n' {
-                        let ch = char_len(r.bytes, r.at + 1);
-                        r.push(&r.bytes[r.at + 1..r.at + 1 + ch]);
-                        r.at += 1 + ch;
+                        r.push(&r.bytes[r.at + 1..r.at + 2]);
+                        r.at += 2;
                     } else {
                         r.at += 2;
                     }
@@ -168,12 +170,11 @@ fn parse_into(text: &str, depth: usize, script: &mut Script) -> Result<(), Shell
             b'<' if r.placeholder(script) => {}
             b'<' | b'>' => r.redirection(),
             _ => {
-                let ch = char_len(r.bytes, r.at);
                 if b == b'=' && r.in_word && !r.assignment_shape && is_name(&r.word) {
                     r.assignment_shape = true;
                 }
-                r.push(&r.bytes[r.at..r.at + ch]);
-                r.at += ch;
+                r.push(&[b]);
+                r.at += 1;
             }
         }
     }
@@ -267,10 +268,8 @@ impl Reader<'_> {
                 b'$' if self.peek(1) == Some(b'(') => self.substitution(depth, script)?,
                 b'`' => self.backquoted(depth, script)?,
                 _ => {
-                    let ch = char_len(self.bytes, self.at);
-                    self.word
-                        .extend_from_slice(&self.bytes[self.at..self.at + ch]);
-                    self.at += ch;
+                    self.word.push(b);
+                    self.at += 1;
                 }
             }
         }
@@ -440,16 +439,6 @@ fn find_byte(bytes: &[u8], from: usize, needle: u8) -> Option<usize> {
 }
 
 /// The length of the UTF-8 character starting at `at` (1 for a byte inside one).
-fn char_len(bytes: &[u8], at: usize) -> usize {
-    let n = match bytes[at] {
-        b if b < 0x80 => 1,
-        b if b >= 0xF0 => 4,
-        b if b >= 0xE0 => 3,
-        b if b >= 0xC0 => 2,
-        _ => 1,
-    };
-    n.min(bytes.len() - at)
-}
 
 /// The `)` closing the `(` at `open`, skipping quoted text.
 fn matching_paren(bytes: &[u8], open: usize) -> Option<usize> {
