@@ -438,8 +438,6 @@ fn find_byte(bytes: &[u8], from: usize, needle: u8) -> Option<usize> {
         .map(|i| i + from)
 }
 
-/// The length of the UTF-8 character starting at `at` (1 for a byte inside one).
-
 /// The `)` closing the `(` at `open`, skipping quoted text.
 fn matching_paren(bytes: &[u8], open: usize) -> Option<usize> {
     let mut depth = 0usize;
