@@ -532,3 +532,175 @@ fn the_plan_for_people_counts_and_names_what_each_entry_does() {
     let json = p.json_lines();
     assert_eq!(json.matches("\"blocks\"").count(), 1, "{json}");
 }
+
+#[test]
+fn the_plan_names_what_cannot_run_on_each_provider_and_why() {
+    let page = "```bash\n\
+kind create cluster\n\
+kubectl apply -f https://example.com/a.yaml\n\
+curl -s http://example.com/\n\
+curl -s http://localhost:20001/kiali\n\
+echo http://example.com/\n\
+kubectl exec deploy/sleep -- ls\n\
+kubectl logs ds/ztunnel\n\
+kubectl get pods\n\
+echo exec logs dashboard\n\
+./istio/bin/istioctl dashboard kiali\n\
+istioctl version\n\
+kubectl apply -f @samples/addons/kiali.yaml@\n\
+kubectl apply -f {{< github_file >}}/a.yaml\n\
+```\n";
+    let na = |provider: Provider| -> Vec<(String, Option<String>)> {
+        plan::plan(page, provider)
+            .unwrap()
+            .entries
+            .into_iter()
+            .filter(|e| e.kind == Kind::Command)
+            .map(|e| (e.text, e.not_applicable))
+            .collect()
+    };
+    let why = |text: &str, entries: &[(String, Option<String>)]| -> String {
+        entries
+            .iter()
+            .find(|(t, _)| t == text)
+            .unwrap_or_else(|| panic!("{text} not in {entries:?}"))
+            .1
+            .clone()
+            .unwrap_or_default()
+    };
+    let sim = na(Provider::Sim);
+    for (text, says) in [
+        ("kind create cluster", "the provider makes the cluster"),
+        (
+            "kubectl apply -f https://example.com/a.yaml",
+            "needs the internet",
+        ),
+        ("curl -s http://example.com/", "needs the internet"),
+        ("curl -s http://localhost:20001/kiali", "needs a data plane"),
+        ("kubectl exec deploy/sleep -- ls", "needs a data plane"),
+        ("kubectl logs ds/ztunnel", "needs a data plane"),
+        ("./istio/bin/istioctl dashboard kiali", "needs a data plane"),
+        (
+            "kubectl apply -f {{< github_file >}}/a.yaml",
+            "needs the internet",
+        ),
+    ] {
+        assert!(
+            why(text, &sim).contains(says),
+            "{text}: {:?}",
+            why(text, &sim)
+        );
+    }
+    // Near misses: a URL nobody fetches, syntax words after another program, a command that only
+    // reads the control plane.
+    for text in [
+        "echo http://example.com/",
+        "kubectl get pods",
+        "echo exec logs dashboard",
+        "istioctl version",
+        "kubectl apply -f @samples/addons/kiali.yaml@",
+    ] {
+        assert_eq!(why(text, &sim), "", "{text}");
+    }
+    // On kind everything can run.
+    for (text, na) in na(Provider::Kind) {
+        assert_eq!(na, None, "{text}");
+    }
+    // What each command needs besides: release files, shortcodes; nothing said when none.
+    let p = plan::plan(page, Provider::Kind).unwrap();
+    let does = |text: &str| {
+        p.entries
+            .iter()
+            .find(|e| e.text == text)
+            .unwrap()
+            .does
+            .clone()
+    };
+    assert!(
+        does("kubectl apply -f @samples/addons/kiali.yaml@")
+            .contains("(files of the Istio release: samples/addons/kiali.yaml)")
+    );
+    assert!(
+        does("kubectl apply -f {{< github_file >}}/a.yaml")
+            .contains("(site shortcodes to fill in: github_file)")
+    );
+    let plain = does("kubectl get pods");
+    assert_eq!(plain, "run as written");
+}
+
+#[test]
+fn each_output_names_exactly_the_expectations_within_its_lines_and_claims_say_where_decided() {
+    let seed = fixtures::read("tutorial/ambient-tutorial.md").unwrap();
+    let tutorial = Tutorial::read(std::path::Path::new("seed"), seed.clone()).unwrap();
+    let documented = &tutorial.expectations.documented;
+    for provider in [Provider::Kind, Provider::Sim] {
+        let p = plan::plan(&seed, provider).unwrap();
+        let mut named = 0;
+        for e in &p.entries {
+            let lines = e
+                .lines
+                .unwrap_or(support::tutorial::markdown::Lines::one(0));
+            match e.kind {
+                Kind::Output => {
+                    let within: Vec<String> = documented
+                        .iter()
+                        .filter(|d| d.lines.start >= lines.start && d.lines.end <= lines.end)
+                        .map(|d| d.id.clone())
+                        .collect();
+                    let mut got = e.expectations.clone();
+                    let mut want = within.clone();
+                    got.sort();
+                    want.sort();
+                    assert_eq!(got, want, "{lines}");
+                    named += got.len();
+                    assert_eq!(
+                        e.does.ends_with("; no claim of the suite reads it"),
+                        got.is_empty(),
+                        "{}",
+                        e.does
+                    );
+                }
+                Kind::Command | Kind::Comment => {
+                    assert!(e.expectations.is_empty(), "{lines}: {:?}", e.expectations);
+                }
+                Kind::Expectation => {
+                    // Not applicable exactly where a claim of it is decided elsewhere.
+                    let elsewhere: Vec<String> = e
+                        .claims
+                        .iter()
+                        .filter(|c| {
+                            let claim = support::claims::claim(c).unwrap();
+                            !support::cluster::provider::facts(provider).decides(claim.plane)
+                        })
+                        .map(|c| c.to_string())
+                        .collect();
+                    match &e.not_applicable {
+                        None => assert!(elsewhere.is_empty(), "{}: {elsewhere:?}", e.text),
+                        Some(na) => {
+                            assert!(!elsewhere.is_empty(), "{}: {na}", e.text);
+                            for c in &elsewhere {
+                                assert!(na.contains(&format!("{c} is decided by")), "{na}");
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert!(named > 10, "{named}");
+    }
+    // The one documented statement no claim checks says why.
+    let p = plan::plan(&seed, Provider::Kind).unwrap();
+    let kind_config = p
+        .entries
+        .iter()
+        .find(|e| e.kind == Kind::Expectation && e.text == "requirements.kind_config")
+        .unwrap();
+    assert!(
+        kind_config
+            .does
+            .starts_with("no claim: the suite creates its kind cluster"),
+        "{}",
+        kind_config.does
+    );
+}
