@@ -178,6 +178,38 @@ fn a_differing_snapshot_makes_a_holding_answer_a_drift_and_a_missing_one_does_no
     assert!(registry::compares_snapshot(claim, &facts(Provider::Kind)));
 }
 
+#[test]
+fn the_log_claims_name_their_stored_snapshots_and_no_other_claim_does() {
+    assert_eq!(
+        of(ClaimId::L4SleepZtunnelLogsOutbound).decide.snapshot(),
+        Some("sleeps_ztunnel_logs_the_outbound_connection")
+    );
+    assert_eq!(
+        of(ClaimId::InstallationZtunnelOnePodPerNode)
+            .decide
+            .snapshot(),
+        None
+    );
+    let stored = std::fs::read_dir(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tutorial/snapshots"),
+    )
+    .unwrap()
+    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    .collect::<Vec<_>>();
+    for c in support::claims::CLAIMS {
+        let Some(name) = c.decide.snapshot() else {
+            continue;
+        };
+        let section = c.name().split('.').next().unwrap();
+        let prefix = format!("tutorial__{section}__{name}@");
+        assert!(
+            stored.iter().any(|f| f.starts_with(&prefix)),
+            "{}: no {prefix}*.snap",
+            c.name()
+        );
+    }
+}
+
 // ---- decide --------------------------------------------------------------------------------
 
 #[test]
