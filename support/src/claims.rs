@@ -653,4 +653,13 @@ mod tests {
         assert_eq!(nextest_run_id(Some("".into())), None);
         assert_eq!(nextest_run_id(Some("../../etc".into())), None);
     }
+
+    #[test]
+    fn the_session_is_the_nextest_run_of_this_process_if_any() {
+        // Under `cargo test` the variable is unset; nextest sets a UUID for the run.
+        match std::env::var_os(NEXTEST_RUN_ID) {
+            None => assert_eq!(current_nextest_run_id(), None),
+            Some(v) => assert_eq!(current_nextest_run_id(), v.into_string().ok()),
+        }
+    }
 }

@@ -373,3 +373,17 @@ pub(crate) fn rewrite_for_session(
     write(out, &render(&mine, strict_docs)?)?;
     Ok(mine.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    #[test]
+    fn a_text_is_cut_at_its_limit_on_a_char_boundary_and_says_how_much() {
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("abcd", 3), "abc… (1 bytes cut)");
+        // A two-byte char across the limit: cut before it.
+        assert_eq!(cut("aé", 2), "a… (2 bytes cut)");
+        assert_eq!(cut("aéb", 3), "aé… (1 bytes cut)");
+    }
+}
