@@ -339,10 +339,9 @@ pub fn session_records(text: &str, session: &str) -> Vec<ClaimRecord> {
 /// Writes `xml` to `path` whole: a temporary file in the same directory, renamed over it, so a
 /// reader (or a run killed mid-write) never sees half a file.
 pub fn write(path: &Path, xml: &str) -> Result<(), JunitError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    // A bare file name's parent is the empty path: the temporary file is then made in the
+    // working directory, beside it.
+    let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".junit-")
         .tempfile_in(dir)

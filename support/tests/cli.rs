@@ -4,7 +4,12 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 fn run(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
+    run_in(std::path::Path::new("."), args, stdin)
+}
+
+fn run_in(dir: &std::path::Path, args: &[&str], stdin: &[u8]) -> (i32, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ambient-spec"))
+        .current_dir(dir)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -63,6 +68,19 @@ fn junit_writes_one_case_per_claim_and_build_and_refuses_bad_records() {
     assert_eq!(xml.matches("<testcase ").count(), 17, "{xml}");
     assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
     assert_eq!(xml.matches("<error ").count(), 3, "{xml}");
+    // A bare file name: written in the working directory, whole, and nothing else left there.
+    let (code, _, stderr) = run_in(dir.path(), &["junit", "--out", "here.xml", &records], b"");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("here.xml")).unwrap(),
+        xml
+    );
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["here.xml", "junit.xml"]);
     // A garbled record: the file and line, no XML written, a failing exit.
     let bad = dir.path().join("bad.xml");
     let bad_arg = bad.display().to_string();

@@ -403,3 +403,51 @@ fn test_processes_of_one_nextest_run_share_one_complete_junit_file() {
         .collect();
     assert_eq!(runs, BTreeSet::from(["p1", "p2"]));
 }
+
+fn record_at(claim: &str, at: &str, answer: &str) -> ClaimRecord {
+    let mut v = serde_json::json!({
+        "format": 2, "run_id": "r", "claim": claim, "section": claim.split('.').next().unwrap(),
+        "era": "1.24", "istio_version": "1.24.2", "provider": "kind", "at": at, "answer": answer,
+    });
+    if answer == "drifted" {
+        v["expected"] = "e".into();
+        v["actual"] = "a".into();
+    }
+    ClaimRecord::from_json(v).unwrap()
+}
+
+#[test]
+fn the_newest_record_decides_a_case_ties_go_to_the_first_read_and_cases_keep_tutorial_order() {
+    const AT: &str = "2026-11-25T03:17:00Z";
+    // Every claim, given in reverse tutorial order (the tutorial's order is not the names').
+    let mut records: Vec<ClaimRecord> = support::claims::CLAIMS
+        .iter()
+        .rev()
+        .map(|c| record_at(c.name(), AT, "as_documented"))
+        .collect();
+    let (newer, tie) = ("l7.waypoint_declared", "l4.curl_returns_productpage");
+    // A newer drift read before an older pass; a tie read drift first.
+    records.insert(0, record_at(newer, "2026-11-25T04:00:00Z", "drifted"));
+    records.insert(0, record_at(tie, AT, "drifted"));
+    let xml = junit::render(&records, false).unwrap();
+    let report = parse(&xml);
+    let names: Vec<&str> = cases(&report)
+        .iter()
+        .map(|(_, c)| c.name.as_str())
+        .collect();
+    let tutorial: Vec<&str> = support::claims::CLAIMS.iter().map(|c| c.name()).collect();
+    assert_eq!(names, tutorial);
+    let status = |name: &str| {
+        let (_, c) = cases(&report)
+            .into_iter()
+            .find(|(_, c)| c.name.as_str() == name)
+            .unwrap();
+        kind(&c.status)
+    };
+    assert_eq!(status(newer), "failure");
+    assert_eq!(status(tie), "failure");
+    assert_eq!(status("installation.istiod_available"), "passed");
+    // Each case carries its record's time; nothing was replaced, so no such property.
+    assert!(xml.contains("timestamp=\"2026-11-25T03:17:00"), "{xml}");
+    assert!(!xml.contains("xml_replaced_characters"), "{xml}");
+}
