@@ -119,6 +119,11 @@ impl Entry {
     }
 }
 
+/// Whether `next` starts after `prev` ends (an unread block merges only into one before it).
+fn follows(prev: Lines, next: Lines) -> bool {
+    prev.end < next.start
+}
+
 /// Whether a sorted list of lines holds one strictly between `after` and `before`.
 fn has_between(sorted: &[usize], after: usize, before: usize) -> bool {
     let i = sorted.partition_point(|l| *l <= after);
@@ -409,7 +414,7 @@ pub fn build(script: &Script, expectations: &Expectations, provider: Provider) -
         if let Some(prev) = open.as_mut()
             && let Some(prev_lines) = prev.lines.as_mut()
             && prev.why.as_deref() == Some(u.why.as_str())
-            && prev_lines.end < u.lines.start
+            && follows(*prev_lines, u.lines)
             && !has_between(&read_at, prev_lines.end, u.lines.start)
         {
             prev_lines.end = u.lines.end;
