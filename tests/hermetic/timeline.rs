@@ -119,6 +119,8 @@ fn the_kind_nightlies_become_columns_in_version_order_whatever_the_file_order() 
     // The superseded 1.24.2 record (r0, holds) lost to the newer one of the same build (r2).
     let text = forward.text();
     assert!(text.contains("1.24.2 (1.24, kind)"), "{text}");
+    // Only claims this suite checks: no note about unknown ones.
+    assert!(!text.contains("not one this suite checks"), "{text}");
     assert!(
         text.lines()
             .any(|l| l.starts_with("l4.sleep_ztunnel_logs_outbound") && l.ends_with("=   D*")),
