@@ -443,3 +443,26 @@ fn the_text_table_and_the_svg_as_reviewed() {
     insta::assert_snapshot!("timeline_text", t.text());
     insta::assert_snapshot!("timeline_svg", t.svg());
 }
+
+/// Many builds: the picture grows to hold the grid and the last slanted label (reviewed too).
+#[test]
+fn a_wide_timeline_is_as_wide_as_its_grid_and_last_label() {
+    let claim = "installation.istiod_available";
+    let answers = ["as_documented", "drifted", "doc_stale"];
+    let records: Vec<ClaimRecord> = (0..30)
+        .map(|n| {
+            record(
+                claim,
+                &format!("1.{}.0", 18 + n),
+                None,
+                "2026-12-06T00:00:00Z",
+                answers[n % 3],
+            )
+        })
+        .collect();
+    let mut t = Timeline::from_records(&records);
+    let keep = row(&t, claim);
+    t.rows = vec![t.rows[keep].clone()];
+    t.cells = vec![t.cells[keep].clone()];
+    insta::assert_snapshot!("timeline_wide_svg", t.svg());
+}
