@@ -78,12 +78,12 @@ pub fn fill(text: &str, values: &SiteValues) -> Result<String, Vec<String>> {
             [name] if values.get(name).is_some() => {
                 out.push_str(values.get(name).unwrap_or_default());
             }
+            // The text is not returned once a shortcode is unknown: only its name is kept.
             _ => {
                 let name = inner.first().copied().unwrap_or("").to_string();
                 if !unknown.contains(&name) {
                     unknown.push(name);
                 }
-                out.push_str(&rest[open..open + 3 + close + 3]);
             }
         }
         rest = &after[close + 3..];

@@ -446,6 +446,9 @@ mod tests {
             "github.com/a/b/../../etc?ref=v1",
             "github.com/a/b/c?ref=",
             "github.com/a?ref=v1",
+            "github.com//gateway-api?ref=v1",
+            "github.com/o/?ref=v1",
+            "github.com/o/.git?ref=v1",
         ] {
             assert_eq!(remote(not), None, "{not}");
         }
@@ -497,6 +500,23 @@ mod tests {
         // The remote only as an argument of another program is not a fetch.
         let echo = "echo github.com/kubernetes-sigs/gateway-api/config/crd/experimental?ref=v1.6.0";
         assert_eq!(substitute(echo, &[copy_with(tmp.path(), "v1.6.0")]), None);
+        // `kustomize build` fetches too; other subcommands of either program do not.
+        let remote = "github.com/kubernetes-sigs/gateway-api/config/crd/experimental?ref=v1.6.0";
+        let held = |text: &str| substitute(text, &[copy_with(tmp.path(), "v1.6.0")]);
+        let (out, _) = held(&format!("kustomize build {remote} | kubectl apply -f -")).unwrap();
+        assert!(
+            out.starts_with(&format!("kustomize build {}", exp.display())),
+            "{out}"
+        );
+        for other in ["kubectl describe", "kustomize edit", "kubectl get"] {
+            assert_eq!(held(&format!("{other} {remote}")), None, "{other}");
+        }
+        // One remote fetched twice is one substitution.
+        let (_, done) = held(&format!(
+            "kubectl kustomize {remote}; kubectl kustomize {remote}"
+        ))
+        .unwrap();
+        assert_eq!(done.len(), 1);
     }
 
     #[test]
@@ -552,6 +572,12 @@ mod tests {
             Err(LocalCopyError::NotPinned { .. })
         ));
         assert!(go_module("example.com/x", "v9.9.9", &go_sum, tmp.path()).is_err());
+        // A version with a path in it: refused before go.sum is read.
+        let escaped = go_module("sigs.k8s.io/gateway-api", "v9.9.9/x", &go_sum, tmp.path());
+        assert!(
+            matches!(&escaped, Err(e) if e.to_string().contains("escaped module path")),
+            "{escaped:?}"
+        );
     }
 
     #[test]
