@@ -265,6 +265,11 @@ pub fn go_module(
 /// sorted order of `prefix/relative/path`, a line `<sha256 hex>  <name>\n`; the sha256 of those
 /// lines, base64, after `h1:`.
 pub fn hash1(dir: &Path, prefix: &str) -> Result<String, LocalCopyError> {
+    hash1_within(dir, prefix, MODULE_LIMIT)
+}
+
+/// [`hash1`] of a directory of at most `limit` bytes of files (more is an error, read no further).
+fn hash1_within(dir: &Path, prefix: &str, limit: u64) -> Result<String, LocalCopyError> {
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     let mut total = 0u64;
@@ -277,10 +282,10 @@ pub fn hash1(dir: &Path, prefix: &str) -> Result<String, LocalCopyError> {
                 pending.push(path);
             } else if kind.is_file() {
                 total += entry.metadata().map_err(io(&path))?.len();
-                if total > MODULE_LIMIT {
+                if total > limit {
                     return Err(LocalCopyError::TooLarge {
                         dir: dir.to_path_buf(),
-                        limit: MODULE_LIMIT,
+                        limit,
                     });
                 }
                 let rel = path.strip_prefix(dir).unwrap_or(&path);
@@ -578,6 +583,24 @@ mod tests {
             matches!(&escaped, Err(e) if e.to_string().contains("escaped module path")),
             "{escaped:?}"
         );
+    }
+
+    #[test]
+    fn a_module_copy_over_its_size_limit_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("d")).unwrap();
+        std::fs::write(tmp.path().join("a"), "1234").unwrap();
+        std::fs::write(tmp.path().join("d/b"), "123456").unwrap();
+        // 10 bytes of files: within 10, not within 9.
+        assert!(hash1_within(tmp.path(), "m@v", 10).is_ok());
+        assert!(matches!(
+            hash1_within(tmp.path(), "m@v", 9),
+            Err(LocalCopyError::TooLarge { limit: 9, .. })
+        ));
+        assert!(matches!(
+            hash1_within(tmp.path(), "m@v", 3),
+            Err(LocalCopyError::TooLarge { .. })
+        ));
     }
 
     #[test]
