@@ -662,4 +662,21 @@ mod tests {
             Some(v) => assert_eq!(current_nextest_run_id(), v.into_string().ok()),
         }
     }
+
+    #[test]
+    fn a_process_run_by_nextest_reads_its_run_id() {
+        // This test binary again, for the test above alone, as nextest would start it.
+        let id = "1f79aa0d-4ec8-4a5c-aa83-5e8dc2f36573";
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "claims::tests::the_session_is_the_nextest_run_of_this_process_if_any",
+                "--quiet",
+            ])
+            .env(NEXTEST_RUN_ID, id)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
 }
