@@ -667,16 +667,17 @@ mod tests {
     fn a_process_run_by_nextest_reads_its_run_id() {
         // This test binary again, for the test above alone, as nextest would start it.
         let id = "1f79aa0d-4ec8-4a5c-aa83-5e8dc2f36573";
-        let status = std::process::Command::new(std::env::current_exe().unwrap())
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
                 "claims::tests::the_session_is_the_nextest_run_of_this_process_if_any",
-                "--quiet",
             ])
             .env(NEXTEST_RUN_ID, id)
-            .stdout(std::process::Stdio::null())
-            .status()
+            .output()
             .unwrap();
-        assert!(status.success());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        // It ran, exactly that one test, and it passed.
+        assert!(out.status.success(), "{stdout}");
+        assert!(stdout.contains("1 passed"), "{stdout}");
     }
 }
